@@ -1,0 +1,80 @@
+/**
+ * What the bot says in reply to each kind of input. No transport here: the Teams layer turns
+ * activities into `Incoming` values and the returned replies into messages.
+ */
+import type { Attachment } from 'botbuilder';
+import type { CardRenderer } from '../cards/card-renderer';
+import { noticeCard, stepCard } from '../cards/step-cards';
+import type { Guide } from '../domain/guide/guide';
+import { viewStep, type When } from '../domain/tree/decision-tree';
+import { parseNavigation, start, type Position } from '../domain/tree/navigation';
+
+/** An input, already taken out of its activity. */
+export type Incoming =
+  | { readonly kind: 'installed' }
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'submit'; readonly value: unknown };
+
+/** One message to send: text, a card, or both. */
+export interface Reply {
+  readonly text?: string;
+  readonly card?: Attachment;
+}
+
+/** What the conversation needs: the guide, the card templates and the trust's zone. */
+export interface ConversationDeps {
+  readonly guide: Guide;
+  readonly cards: CardRenderer;
+  readonly zone: string;
+}
+
+/** Words that bring up the menu. */
+const menuCommands = new Set(['help', 'menu', 'start', 'start again', 'restart', 'hi', 'hello', 'hey', 'home']);
+
+/** Lower case, no surrounding punctuation or spaces: "Help!" -> "help". */
+function normalise(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** True when the text asks for the menu. */
+export function isMenuCommand(text: string): boolean {
+  return menuCommands.has(normalise(text));
+}
+
+function show(position: Position, deps: ConversationDeps, instant: Date): Reply {
+  const when: When = { instant, zone: deps.zone };
+  return { card: stepCard(viewStep(position.step, deps.guide, when), position, deps.guide, deps.cards) };
+}
+
+/** The replies to one input at `instant` (the message's own time). */
+export function respond(input: Incoming, deps: ConversationDeps, instant: Date): Reply[] {
+  switch (input.kind) {
+    case 'installed':
+      return [show(start, deps, instant)];
+    case 'text': {
+      if (normalise(input.text) === '') {
+        return [{ text: 'I did not get any text. Here is the menu: tap a button to find the right way to get the images.' }, show(start, deps, instant)];
+      }
+      if (isMenuCommand(input.text)) return [show(start, deps, instant)];
+      return [{ text: 'I can only help through the menu for now. Here is the menu:' }, show(start, deps, instant)];
+    }
+    case 'submit': {
+      const parsed = parseNavigation(input.value);
+      if (parsed.ok) return [show(parsed.position, deps, instant)];
+      return [
+        {
+          card: noticeCard(
+            'I cannot use that button',
+            ['It may be from a card I no longer recognise. Start again from the menu.'],
+            deps.guide,
+            deps.cards,
+          ),
+        },
+      ];
+    }
+  }
+}

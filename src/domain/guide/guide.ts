@@ -1,0 +1,199 @@
+/**
+ * The guide as data: its schema, its types and validation. Pure: no file access here.
+ */
+import { z } from 'zod';
+
+const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+/** A day of the week, Monday first (ISO order). */
+export type Weekday = (typeof weekdays)[number];
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM');
+const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
+const text = z.string().trim().min(1, 'must not be empty');
+
+const contactSchema = z
+  .object({
+    kind: z.enum(['phone', 'bleep', 'extension', 'email', 'link', 'form', 'folder']),
+    label: text,
+    value: text,
+    /** Where the guide links to; null where the link target was lost from the text copy. */
+    href: z.string().url().nullable().optional(),
+  })
+  .strict()
+  .superRefine((contact, ctx) => {
+    const fail = (message: string): void => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['value'], message });
+    switch (contact.kind) {
+      case 'phone':
+        if (!/^0\d{2,4}( ?\d{3,4}){1,2}$/.test(contact.value)) fail('must be a UK phone number such as 01823 343317');
+        break;
+      case 'bleep':
+      case 'extension':
+        if (!/^\d{3,6}$/.test(contact.value)) fail(`must be a ${contact.kind} number (digits only)`);
+        break;
+      case 'email':
+        if (contact.href !== null && !z.string().email().safeParse(contact.value).success) fail('must be an e-mail address');
+        break;
+      case 'link':
+      case 'form':
+      case 'folder':
+        break;
+    }
+  });
+
+/** One contact, link, form or folder the guide gives. */
+export type Contact = z.infer<typeof contactSchema>;
+/** The kinds of contact. */
+export type ContactKind = Contact['kind'];
+
+const sectionSchema = z
+  .object({
+    heading: text,
+    text: z.array(text),
+    contacts: z.array(contactSchema),
+  })
+  .strict();
+
+/** A block of the guide: heading, sentences and contacts. */
+export type Section = z.infer<typeof sectionSchema>;
+
+const windowSchema = z
+  .object({
+    label: text,
+    days: z.array(z.enum(weekdays)).min(1),
+    from: hhmm,
+    to: hhmm,
+    /** "closed": the window does not open on an England & Wales bank holiday. */
+    bankHolidays: z.enum(['as-usual', 'closed']),
+  })
+  .strict()
+  .refine((w) => w.from !== w.to, { message: 'from and to must differ', path: ['to'] });
+
+/** A weekly availability window in the trust's wall-clock time; `to` before `from` runs overnight. */
+export type AvailabilityWindow = z.infer<typeof windowSchema>;
+
+const trustSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a kebab-case id'),
+    name: text,
+    pacs: text,
+    hospitals: z.array(z.object({ name: text, aliases: z.array(text) }).strict()).min(1),
+    aliases: z.array(text),
+  })
+  .strict();
+
+/** A trust (or group of hospitals) that holds images. */
+export type Trust = z.infer<typeof trustSchema>;
+
+/** Sections the decision tree shows; the guide file must define each. */
+export const requiredSectionIds = [
+  'p2p-intro',
+  'p2p-criteria',
+  'p2p-search',
+  'p2p-retrieve',
+  'p2p-consider',
+  'p2p-not-linked',
+  'nbt-access',
+  'bath-access',
+  'taunton-intro',
+  'taunton-emergency',
+  'taunton-permanent',
+  'taunton-web',
+  'connect-share',
+  'iep-intro',
+  'iep-form',
+  'iep-urgent',
+  'iep-consider',
+  'export-out-of-hours',
+  'export-in-hours',
+] as const;
+
+/** Id of a section the tree uses. */
+export type SectionId = (typeof requiredSectionIds)[number];
+
+/** The peer-to-peer (Insignia) sites the guide lists for route A. */
+export const insigniaSiteIds = ['weston', 'north-devon', 'exeter', 'plymouth', 'cornwall', 'south-devon', 'dorset-county'] as const;
+
+const guideSchema = z
+  .object({
+    $comment: z.string().optional(),
+    document: z
+      .object({
+        title: text,
+        author: text,
+        department: text,
+        owner: text,
+        version: text,
+        issueDate: yearMonth,
+        reviewDate: yearMonth,
+        reviewNote: text,
+        endDate: text,
+        revisions: z.array(z.object({ version: text, date: yearMonth, comment: text }).strict()).min(1),
+      })
+      .strict(),
+    homeTrust: text,
+    trusts: z.array(trustSchema).min(1),
+    windows: z.object({ 'taunton-emergency': windowSchema, 'normal-working-hours': windowSchema }).strict(),
+    sections: z.record(z.string(), sectionSchema),
+    icons: z.array(z.object({ id: text, name: text, meaning: text }).strict()).min(1),
+  })
+  .strict()
+  .superRefine((guide, ctx) => {
+    for (const id of requiredSectionIds) {
+      if (!guide.sections[id]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sections', id], message: 'is required by the decision tree' });
+    }
+    const ids = new Set<string>();
+    guide.trusts.forEach((trust, i) => {
+      if (ids.has(trust.id)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['trusts', i, 'id'], message: `duplicate id ${trust.id}` });
+      ids.add(trust.id);
+    });
+    for (const id of [guide.homeTrust, ...insigniaSiteIds, 'north-bristol', 'bath', 'taunton-yeovil']) {
+      if (!ids.has(id)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['trusts'], message: `must include the trust "${id}"` });
+    }
+  });
+
+/** The whole guide, validated. */
+export interface Guide extends Omit<z.infer<typeof guideSchema>, 'sections'> {
+  readonly sections: Readonly<Record<SectionId, Section>> & Readonly<Record<string, Section>>;
+}
+
+/** The guide file is not valid; `field` is the dotted path of the first problem. */
+export class GuideError extends Error {
+  override readonly name = 'GuideError';
+  readonly reason = 'invalid-guide';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Validates parsed JSON as the guide; throws GuideError naming the first bad field. */
+export function parseGuide(data: unknown): Guide {
+  const result = guideSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue ? issue.path.map(String).join('.') || '(root)' : '(root)';
+    throw new GuideError(field, `guide field ${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data as Guide;
+}
+
+/** True when the guide's review date (end of its review month) is before `now`. */
+export function isReviewOverdue(guide: Guide, now: Date): boolean {
+  const [year, month] = guide.document.reviewDate.split('-').map(Number) as [number, number];
+  // First instant of the month after the review month, UTC: a day's slack either way does not matter here.
+  return now.getTime() >= Date.UTC(year, month, 1);
+}
+
+/** Every contact in the guide, with the section it belongs to. */
+export function allContacts(guide: Guide): ReadonlyArray<Contact & { readonly sectionId: string }> {
+  return Object.entries(guide.sections).flatMap(([sectionId, section]) => section.contacts.map((c) => ({ ...c, sectionId })));
+}
+
+/** "May 2018" from "2018-05". */
+export function monthYear(yyyyMm: string): string {
+  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const [year, month] = yyyyMm.split('-').map(Number) as [number, number];
+  return `${months[month - 1] ?? '?'} ${year}`;
+}
