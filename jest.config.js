@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // isolatedModules: type checking is `npm run typecheck`'s job; this keeps the suite fast.
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+    // isolatedModules (tsconfig) makes ts-jest transpile only: type checking is `npm run typecheck`'s job.
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   // Fail loudly rather than hang on a forgotten server or timer.
   testTimeout: 20000,

@@ -9,7 +9,12 @@ export type Weekday = (typeof weekdays)[number];
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM');
 const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
-const text = z.string().trim().min(1, 'must not be empty');
+const text = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  // Cards are expanded from templates; "${" in data would read as a broken binding.
+  .refine((value) => !value.includes('${'), 'must not contain "${"');
 
 const contactSchema = z
   .object({

@@ -1,0 +1,18 @@
+import path from 'node:path';
+import { loadGuideFile } from '../../src/adapters/guide-file';
+import { loadCardRenderer, type CardRenderer } from '../../src/cards/card-renderer';
+import { projectRoot } from '../../src/config/config';
+import type { Guide } from '../../src/domain/guide/guide';
+
+/** The real guide data file the bot ships with. */
+export const guideFile = path.join(projectRoot, 'content', 'guide.json');
+
+/** The real guide, loaded and validated as at start. */
+export function realGuide(): Guide {
+  return loadGuideFile(guideFile);
+}
+
+/** The real card templates. */
+export function realCards(): CardRenderer {
+  return loadCardRenderer(path.join(projectRoot, 'cards'));
+}

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, parseConfig, projectRoot, settings } from '../../src/config/config';
+
+function refusal(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('starts in development mode on embedded defaults with an empty environment', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({ mode: 'development', port: 3978, host: '0.0.0.0', timeZone: 'Europe/London', logLevel: 'info' });
+    expect(config.microsoftApp.appId).toBe('');
+    expect(config.guideFile).toBe(path.join(projectRoot, 'content', 'guide.json'));
+  });
+
+  it('treats empty values as unset, as a copied .env.example has them', () => {
+    expect(parseConfig({ PORT: '', MicrosoftAppId: '  ' }).port).toBe(3978);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['NODE_ENV', 'staging'],
+    ['MicrosoftAppType', 'Personal'],
+    ['TRUST_TIME_ZONE', 'Europe/Londres'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('refuses %s=%s with a message naming the key', (key, value) => {
+    const error = refusal({ [key]: value });
+    expect(error.reason).toBe('invalid-value');
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(key);
+  });
+
+  describe('production', () => {
+    const complete = {
+      NODE_ENV: 'production',
+      MicrosoftAppId: '11111111-1111-1111-1111-111111111111',
+      MicrosoftAppPassword: 'secret',
+      MicrosoftAppType: 'SingleTenant',
+      MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
+    };
+
+    it('accepts a complete single-tenant registration', () => {
+      expect(parseConfig(complete).mode).toBe('production');
+    });
+
+    it.each(['MicrosoftAppId', 'MicrosoftAppPassword', 'MicrosoftAppType', 'MicrosoftAppTenantId'])(
+      'refuses to start without %s',
+      (key) => {
+        const error = refusal({ ...complete, [key]: '' });
+        expect(error.reason).toBe('missing-credentials');
+        expect(error.key).toBe(key);
+        expect(error.message).toMatch(/NODE_ENV=production needs .* refusing to start/);
+      },
+    );
+
+    it('does not ask a multi-tenant bot for a tenant id', () => {
+      expect(parseConfig({ ...complete, MicrosoftAppType: 'MultiTenant', MicrosoftAppTenantId: '' }).mode).toBe('production');
+    });
+  });
+
+  it('.env.example lists exactly the settings the config module reads', () => {
+    const text = fs.readFileSync(path.join(projectRoot, '.env.example'), 'utf8');
+    const keys = text
+      .split('\n')
+      .filter((line) => /^[A-Za-z_]+=/.test(line))
+      .map((line) => line.split('=')[0]);
+    expect(keys.sort()).toEqual(Object.keys(settings).sort());
+    for (const [key, s] of Object.entries(settings)) {
+      expect(text).toContain(`# ${s.description}\n${key}=`);
+    }
+  });
+
+  it('is the only module that reads process.env', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (file.endsWith('.ts') && fs.readFileSync(file, 'utf8').includes('process.env') && !file.endsWith(path.join('config', 'config.ts'))) {
+          offenders.push(path.relative(projectRoot, file));
+        }
+      }
+    };
+    walk(path.join(projectRoot, 'src'));
+    expect(offenders).toEqual([]);
+  });
+});
