@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type restify from 'restify';
 import { loadGuideFile } from './adapters/guide-file';
 import { loadCardRenderer } from './cards/card-renderer';
@@ -71,7 +70,7 @@ export function createApplication(config: Config, deps: ApplicationDeps): Applic
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
-          const port = (server.address() as AddressInfo).port;
+          const port = (server.address()).port;
           logger.info('listening', { host: config.host, port, mode: config.mode });
           resolve(port);
         });

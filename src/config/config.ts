@@ -121,7 +121,7 @@ function read<K extends SettingKey>(env: NodeJS.ProcessEnv, key: K): z.infer<(ty
     const why = result.error.issues.map((issue) => issue.message).join('; ');
     throw new ConfigError('invalid-value', key, `${key}=${JSON.stringify(raw)} is invalid: ${why}`);
   }
-  return result.data as z.infer<(typeof settings)[K]['schema']>;
+  return result.data;
 }
 
 /**

@@ -123,7 +123,7 @@ export function textOf(card: unknown): string {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node && typeof node === 'object') {
       const n = node as Record<string, unknown>;
-      for (const key of ['text', 'title', 'value', 'url']) if (typeof n[key] === 'string') parts.push(n[key] as string);
+      for (const key of ['text', 'title', 'value', 'url']) if (typeof n[key] === 'string') parts.push(n[key]);
       Object.entries(n).forEach(([k, v]) => k !== 'data' && walk(v));
     }
   };
