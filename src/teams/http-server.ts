@@ -27,12 +27,12 @@ export function createAdapter(config: Config, logger: Logger): CloudAdapter {
   });
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context: TurnContext, error: unknown) => {
-    // Only the error's class and message: never the activity's text.
-    const err = error instanceof Error ? error : new Error(String(error));
+    // The error's class, reason and where it was thrown: never its message (it may quote input) or the activity's text.
+    const err = error instanceof Error ? error : new Error('non-error thrown');
     logger.error('turn-error', {
       error: err.name,
-      reason: (err as { reason?: string }).reason ?? null,
-      message: err.message,
+      reason: (err as { reason?: unknown }).reason === undefined ? null : String((err as { reason?: unknown }).reason),
+      at: err.stack?.split('\n')[1]?.trim() ?? null,
       activityType: context.activity.type,
     });
     try {
