@@ -37,20 +37,41 @@ export function isOpenAt(window: AvailabilityWindow, local: DateTime): boolean {
   return (t >= from && dayCounts(window, local)) || (t < to && dayCounts(window, local.minus({ days: 1 })));
 }
 
+/** The instants during `date`'s local day at which the zone's UTC offset changes (clock changes). */
+function offsetChanges(date: DateTime): DateTime[] {
+  const next = date.plus({ days: 1 });
+  if (date.offset === next.offset) return [];
+  const found: DateTime[] = [];
+  // Clock changes fall on a quarter hour in every zone in use; step through the day to find them.
+  let previous = date;
+  for (let t = date.plus({ minutes: 15 }); t <= next; t = t.plus({ minutes: 15 })) {
+    if (t.offset !== previous.offset) found.push(t);
+    previous = t;
+  }
+  return found;
+}
+
 /** The window's state at `instant`, and when it next changes. */
 export function windowState(window: AvailabilityWindow, instant: Date, zone: string): WindowState {
   const local = DateTime.fromJSDate(instant, { zone });
   const open = isOpenAt(window, local);
-  // The state only flips at a window edge or at midnight (weekday or bank holiday changes).
-  const edges = [...new Set(['00:00', window.from, window.to])].map(minutes).sort((a, b) => a - b);
+  // The state only flips at a window edge, at midnight (weekday or bank holiday changes) or at a
+  // clock change (which can skip or repeat an edge).
+  const edges = [...new Set(['00:00', window.from, window.to])].map(minutes);
   const startOfDay = local.startOf('day');
   for (let day = 0; day <= 14; day += 1) {
     const date = startOfDay.plus({ days: day });
+    const candidates: DateTime[] = offsetChanges(date);
     for (const edge of edges) {
-      const candidate = DateTime.fromObject(
+      const wall = DateTime.fromObject(
         { year: date.year, month: date.month, day: date.day, hour: Math.floor(edge / 60), minute: edge % 60 },
         { zone },
       );
+      // A wall time that happens twice (autumn) is an edge both times.
+      candidates.push(...wall.getPossibleOffsets());
+    }
+    candidates.sort((a, b) => a.toMillis() - b.toMillis());
+    for (const candidate of candidates) {
       if (candidate > local && isOpenAt(window, candidate) !== open) return { open, changesAt: candidate };
     }
   }

@@ -21,7 +21,7 @@ export function zoneAbbreviation(instant: Date, zone: string): string {
   return toLocal(instant, zone).offsetNameShort ?? zone;
 }
 
-/** "17:00 today", "08:00 tomorrow (Fri 4 Dec)" or "09:00 on Tue 1 Sep", relative to `now`. */
+/** "17:00 today", "08:00 tomorrow (Fri 4 Dec)" or "09:00 on Tue 1 Sept" (en-GB month names), relative to `now`. */
 export function describeChange(at: DateTime, now: Date, zone: string): string {
   const local = at.setZone(zone).setLocale(locale);
   const today = toLocal(now, zone).startOf('day');
