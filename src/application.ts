@@ -9,6 +9,7 @@ import { loadGuideFile } from './adapters/guide-file';
 import { loadCardRenderer } from './cards/card-renderer';
 import { projectRoot, type Config } from './config/config';
 import { isReviewOverdue, monthYear, type Guide } from './domain/guide/guide';
+import { buildKnowledge } from './domain/questions/answer-question';
 import type { Logger } from './logging/logger';
 import { createAdapter, createServer } from './teams/http-server';
 import { TeamsBot } from './teams/teams-bot';
@@ -51,7 +52,8 @@ export function createApplication(config: Config, deps: ApplicationDeps): Applic
   }
 
   const adapter = createAdapter(config, logger);
-  const bot = new TeamsBot({ guide, cards, zone: config.timeZone }, logger, clock);
+  const knowledge = buildKnowledge(guide, config.timeZone);
+  const bot = new TeamsBot({ guide, knowledge, cards, zone: config.timeZone }, logger, clock);
   const health = () => ({
     version,
     guide: {

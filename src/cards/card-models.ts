@@ -21,6 +21,8 @@ export interface WelcomeCardData {
 /** cards/question.json: a step of the tree that asks something. */
 export interface QuestionCardData {
   readonly title: string;
+  /** What the bot read a typed question as; null on a card reached by buttons. */
+  readonly understood: string | null;
   readonly preface: readonly string[];
   readonly prompt: string;
   readonly choices: readonly ButtonData[];
@@ -41,6 +43,8 @@ export interface AnswerSectionData {
 export interface AnswerCardData {
   readonly route: string;
   readonly title: string;
+  /** What the bot read a typed question as; null on a card reached by buttons. */
+  readonly understood: string | null;
   readonly now: { readonly headline: string; readonly detail: readonly string[] } | null;
   readonly sections: readonly AnswerSectionData[];
   readonly related: readonly ButtonData[];

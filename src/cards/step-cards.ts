@@ -48,8 +48,8 @@ function routeLabel(view: Extract<StepView, { kind: 'answer' }>): string {
   return view.route ? `Guide ${view.route}` : 'Image sharing';
 }
 
-/** The card for a step, with buttons that lead on from `position`. */
-export function stepCard(view: StepView, position: Position, guide: Guide, cards: CardRenderer): Attachment {
+/** The card for a step, with buttons that lead on from `position`; `understood` says back a typed question. */
+export function stepCard(view: StepView, position: Position, guide: Guide, cards: CardRenderer, understood: string | null = null): Attachment {
   const source = sourceLine(guide);
   switch (view.kind) {
     case 'menu':
@@ -57,6 +57,7 @@ export function stepCard(view: StepView, position: Position, guide: Guide, cards
     case 'question':
       return cards.render('question', {
         title: view.title,
+        understood,
         preface: view.preface,
         prompt: view.prompt,
         choices: buttons(view.choices, position),
@@ -74,6 +75,7 @@ export function stepCard(view: StepView, position: Position, guide: Guide, cards
       return cards.render('answer', {
         route: routeLabel(view),
         title: view.title,
+        understood,
         now: view.now,
         sections,
         related: buttons(view.related, position),

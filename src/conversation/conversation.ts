@@ -6,6 +6,7 @@ import type { Attachment } from 'botbuilder';
 import type { CardRenderer } from '../cards/card-renderer';
 import { noticeCard, stepCard } from '../cards/step-cards';
 import type { Guide } from '../domain/guide/guide';
+import { answerQuestion, type Knowledge, type QuestionResult } from '../domain/questions/answer-question';
 import { viewStep, type When } from '../domain/tree/decision-tree';
 import { parseNavigation, start, type Position } from '../domain/tree/navigation';
 
@@ -21,9 +22,10 @@ export interface Reply {
   readonly card?: Attachment;
 }
 
-/** What the conversation needs: the guide, the card templates and the trust's zone. */
+/** What the conversation needs: the guide, the question-answering knowledge, the card templates and the trust's zone. */
 export interface ConversationDeps {
   readonly guide: Guide;
+  readonly knowledge: Knowledge;
   readonly cards: CardRenderer;
   readonly zone: string;
 }
@@ -46,8 +48,29 @@ export function isMenuCommand(text: string): boolean {
 }
 
 function show(position: Position, deps: ConversationDeps, instant: Date): Reply {
-  const when: When = { instant, zone: deps.zone };
+  // A button from an answer to a typed question carries the time that question was about.
+  const when: When = { instant: position.at ? new Date(position.at) : instant, zone: deps.zone };
   return { card: stepCard(viewStep(position.step, deps.guide, when), position, deps.guide, deps.cards) };
+}
+
+function replyToQuestion(result: QuestionResult, deps: ConversationDeps, instant: Date): Reply[] {
+  switch (result.kind) {
+    case 'answer':
+      return [{ card: stepCard(result.view, result.position, deps.guide, deps.cards, result.understood) }];
+    case 'clarify': {
+      const { title, preface, prompt, choices, position } = result;
+      return [{ card: stepCard({ kind: 'question', step: position.step, title, preface, prompt, choices }, position, deps.guide, deps.cards, result.understood) }];
+    }
+    case 'unmatched':
+      return [
+        {
+          text: 'I could not match that to the guide. Name the hospital or Trust that holds the images (for example "CT from Derriford at 2am"), or use the menu:',
+        },
+        show(start, deps, instant),
+      ];
+    case 'declined':
+      return [{ text: 'I can only help with getting images from other hospitals, following the Clinician\'s Guide to Image Sharing. Here is the menu:' }, show(start, deps, instant)];
+  }
 }
 
 /** The replies to one input at `instant` (the message's own time). */
@@ -60,7 +83,7 @@ export function respond(input: Incoming, deps: ConversationDeps, instant: Date):
         return [{ text: 'I did not get any text. Here is the menu: tap a button to find the right way to get the images.' }, show(start, deps, instant)];
       }
       if (isMenuCommand(input.text)) return [show(start, deps, instant)];
-      return [{ text: 'I can only help through the menu for now. Here is the menu:' }, show(start, deps, instant)];
+      return replyToQuestion(answerQuestion(input.text, instant, deps.knowledge), deps, instant);
     }
     case 'submit': {
       const parsed = parseNavigation(input.value);

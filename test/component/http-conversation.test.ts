@@ -91,10 +91,10 @@ describe('a clinician in a Teams chat', () => {
 });
 
 describe('bad input gets a clear answer and no crash', () => {
-  it('any other text: a short reply and the menu', async () => {
-    const result = await bot.say('how do I get images from Mars?', night);
+  it('text that matches nothing in the guide: says so, and the menu', async () => {
+    const result = await bot.say('purple monkey dishwasher', night);
     expect(result.status).toBe(200);
-    expect(result.replies[0]!.text).toMatch(/menu/);
+    expect(result.replies[0]!.text).toMatch(/could not match that to the guide.*menu/);
     expect(cardsOf(result.replies)).toHaveLength(1);
   });
 

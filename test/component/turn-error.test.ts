@@ -5,6 +5,7 @@
 import nock from 'nock';
 import { CardError, type CardRenderer } from '../../src/cards/card-renderer';
 import { parseConfig } from '../../src/config/config';
+import { buildKnowledge } from '../../src/domain/questions/answer-question';
 import { createMemoryLogger } from '../../src/logging/logger';
 import { createAdapter, createServer } from '../../src/teams/http-server';
 import { TeamsBot } from '../../src/teams/teams-bot';
@@ -23,7 +24,7 @@ describe('a turn that fails', () => {
   const config = parseConfig({ PORT: '0', HOST: '127.0.0.1' });
   const server = createServer(
     createAdapter(config, logger),
-    new TeamsBot({ guide: realGuide(), cards: brokenCards, zone: 'Europe/London' }, logger, () => new Date(0)),
+    new TeamsBot({ guide: realGuide(), knowledge: buildKnowledge(realGuide(), 'Europe/London'), cards: brokenCards, zone: 'Europe/London' }, logger, () => new Date(0)),
     () => ({ version: 'test', guide: { title: 't', version: 'v', reviewDate: '2018-05', reviewOverdue: false } }),
     logger,
   );

@@ -75,10 +75,11 @@ describe('card templates', () => {
     const button = { title: 'Go', data: payloadFor(start) };
     const fixtures: CardModels = {
       welcome: { title: 'T', intro: ['a'], choices: [button], source: 'S' },
-      question: { title: 'T', preface: ['p'], prompt: 'Q?', choices: [button, button], navigation: [button], source: 'S' },
+      question: { title: 'T', understood: 'I read this as: x.', preface: ['p'], prompt: 'Q?', choices: [button, button], navigation: [button], source: 'S' },
       answer: {
         route: 'Guide B',
         title: 'T',
+        understood: 'I read this as: y.',
         now: { headline: 'H', detail: ['d1', 'd2'] },
         sections: [{ heading: 'h', appliesNow: true, text: ['t'], facts: [{ title: 'f', value: 'v' }], links: [{ title: 'l', url: 'https://example.org/' }] }],
         related: [button],

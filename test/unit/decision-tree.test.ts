@@ -146,7 +146,8 @@ describe('the decision tree', () => {
         }
       }
     }
-    expect([...seen].sort()).toEqual([...stepIds].sort());
+    // 'uh-bristol' answers typed questions about images taken here (e.g. "images from the BRI").
+    expect([...seen].sort()).toEqual(stepIds.filter((s) => s !== 'uh-bristol').sort());
   });
 });
 

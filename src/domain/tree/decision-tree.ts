@@ -62,7 +62,8 @@ export interface When {
   readonly zone: string;
 }
 
-function section(guide: Guide, id: SectionId, appliesNow = false): SectionView {
+/** A section of the guide as shown in an answer. */
+export function section(guide: Guide, id: SectionId, appliesNow = false): SectionView {
   const s = guide.sections[id];
   return { heading: s.heading, text: s.text, contacts: s.contacts, facts: [], appliesNow };
 }
@@ -322,6 +323,30 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
         ],
         related: [{ label: 'How to pull images (Guide A)', target: 'route-a' }],
       };
+    case 'uh-bristol':
+      return {
+        kind: 'answer',
+        step,
+        title: `${trustName(guide, guide.homeTrust)} (${hospitalNames(guide, guide.homeTrust)})`,
+        route: null,
+        now: null,
+        sections: [
+          {
+            heading: 'Images taken at UH Bristol',
+            text: [
+              'The guide covers imaging held at another Trust. Images taken at UH Bristol are on UH Bristol Insignia PACS.',
+              'To send UH Bristol images to another hospital, see exporting.',
+            ],
+            contacts: [],
+            facts: [],
+            appliesNow: false,
+          },
+        ],
+        related: [
+          { label: 'Send UH Bristol images out of hours', target: 'export' },
+          { label: 'Images at another Trust', target: 'where' },
+        ],
+      };
     case 'about': {
       const d = guide.document;
       return {
@@ -351,3 +376,19 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
   }
 }
 
+
+/** The step of the tree for images held at a trust of the guide ("elsewhere": any other UK place). */
+export function stepForTrust(trustId: string, guide: Guide): StepId {
+  if ((insigniaSiteIds as readonly string[]).includes(trustId)) return 'p2p-registered';
+  if (trustId === guide.homeTrust) return 'uh-bristol';
+  switch (trustId) {
+    case 'north-bristol':
+      return 'route-c';
+    case 'bath':
+      return 'route-b-bath';
+    case 'taunton-yeovil':
+      return 'route-b-taunton';
+    default:
+      return 'urgency';
+  }
+}
