@@ -88,6 +88,8 @@ function understoodLine(guide: Guide, u: Understanding, when: When, place: Place
     const name = trustName(guide, targets[0]!);
     const said = place.corrected || place.words !== place.name.toLowerCase() ? ` ("${place.words}")` : '';
     parts.push(targets[0] === elsewhere ? `images at ${place.name}${said}, not one of the guide's named Trusts` : `images at ${name}${said}`);
+  } else if (place && targets.length > 1) {
+    parts.push(`images at ${targets.map((id) => trustName(guide, id)).join(' or ')} ("${place.words}")`);
   }
   if (u.urgency === 'urgent') parts.push('urgent');
   if (u.urgency === 'not-urgent') parts.push('not urgent');
@@ -183,23 +185,25 @@ export function answerQuestion(text: string, asked: Date, knowledge: Knowledge):
   // UH Bristol named beside another place is where the clinician is, not where the images are.
   const others = u.places.filter((p) => !(p.targets.length === 1 && p.targets[0] === guide.homeTrust));
   const places = others.length > 0 ? others : u.places;
-  const distinct = [...new Set(places.map((p) => p.targets.join('|')))];
+  const candidates = [...new Set(places.flatMap((p) => p.targets))];
+  // Names that could mean several trusts with the same route ("Devon") need no question back.
+  const steps = new Set(candidates.map((id) => stepForTrust(id, guide)));
   const place = places[0] ?? null;
-  const targets = distinct.length === 1 && place ? place.targets : [];
-  const understood = understoodLine(guide, u, when, place, targets);
+  const understood = understoodLine(guide, u, when, place, candidates);
 
-  if (distinct.length > 1 || targets.length > 1) {
-    const options = distinct.length > 1 ? [...new Set(places.flatMap((p) => p.targets))] : [...targets];
+  if (steps.size > 1) {
+    const several = new Set(places.map((p) => p.targets.join('|'))).size > 1;
     return {
       kind: 'clarify',
       understood,
       title: 'Where are the images?',
-      preface: [distinct.length > 1 ? 'You named more than one place.' : `"${place?.words ?? ''}" could mean more than one Trust.`],
+      preface: [several ? 'You named more than one place.' : `"${place?.words ?? ''}" could mean more than one Trust.`],
       prompt: 'Which Trust holds the images?',
-      choices: options.map((id) => ({ label: id === elsewhere ? 'Somewhere else in the UK' : trustName(guide, id), target: stepForTrust(id, guide) })),
+      choices: candidates.map((id) => ({ label: id === elsewhere ? 'Somewhere else in the UK' : trustName(guide, id), target: stepForTrust(id, guide) })),
       position: positionFor('where', when),
     };
   }
+  const targets = candidates;
   const trustId = targets[0] ?? null;
 
   switch (u.topic) {
