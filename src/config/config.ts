@@ -76,7 +76,75 @@ export const settings = {
     z.string().min(1).default('content/guide.json'),
   ),
   LOG_LEVEL: setting('debug, info, warn or error.', 'info', z.enum(logLevels).default('info')),
+  PACS_BACKEND: setting(
+    'demo (synthetic patients and sites, clearly labelled) or orthanc (the trust\'s DICOM gateway).',
+    'demo',
+    z.enum(['demo', 'orthanc']).default('demo'),
+  ),
+  ORTHANC_URL: setting('Base URL of the Orthanc REST API in front of UH Bristol\'s PACS.', 'http://127.0.0.1:8042', z.string().url().default('http://127.0.0.1:8042')),
+  ORTHANC_USERNAME: setting('Orthanc HTTP user for the bot.', '', z.string().default('')),
+  ORTHANC_PASSWORD: setting('Orthanc HTTP password for the bot.', '', z.string().default('')),
+  PACS_LOCAL_AET: setting('AE title of UH Bristol\'s PACS: the C-MOVE destination.', 'UHB_PACS', z.string().regex(/^[ -~]{1,16}$/, 'must be 1-16 printable characters').default('UHB_PACS')),
+  PACS_SITES: setting(
+    'Peer-to-peer sites, comma-separated site-id:ORTHANC_MODALITY[:NHS_NUMBER_ATTRIBUTE] (default attribute PatientID); site ids from the guide: weston, north-devon, exeter, plymouth, cornwall, south-devon, dorset-county.',
+    'exeter:EXETER',
+    z
+      .string()
+      .default('')
+      .transform((value, ctx) => parseSites(value, ctx)),
+  ),
+  PACS_QUERY_TIMEOUT_S: setting('Seconds to wait for each site\'s C-FIND before calling it timed out.', '10', z.coerce.number().min(1).max(120).default(10)),
+  DATABASE_URL: setting(
+    'Where retrievals and the audit trail are kept: empty = SQLite file data/image-sharing.sqlite; sqlite:PATH; or postgres://... (later).',
+    '',
+    z.string().default(''),
+  ),
+  ALLOWED_TENANT_IDS: setting(
+    'Comma-separated Microsoft Entra tenant ids allowed to use the bot; empty = any (development).',
+    '',
+    z.string().default('').transform(list),
+  ),
+  RETRIEVAL_ALLOWED_USERS: setting(
+    'Who may search for patients and retrieve: comma-separated Entra object ids and/or UPN domains (@uhbristol.nhs.uk); empty = nobody in production, anybody in development.',
+    '',
+    z.string().default('').transform(list),
+  ),
 } as const;
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** One configured peer-to-peer site. */
+export interface PacsSite {
+  readonly site: string;
+  /** The modality's symbolic name in Orthanc's DicomModalities. */
+  readonly modality: string;
+  /** The DICOM attribute that carries the NHS number at that site. */
+  readonly nhsNumberAttribute: string;
+}
+
+const siteIds = ['weston', 'north-devon', 'exeter', 'plymouth', 'cornwall', 'south-devon', 'dorset-county'];
+
+function parseSites(value: string, ctx: z.RefinementCtx): PacsSite[] {
+  const sites: PacsSite[] = [];
+  for (const entry of list(value)) {
+    const [site = '', modality = '', attribute = 'PatientID', ...rest] = entry.split(':').map((p) => p.trim());
+    if (!siteIds.includes(site) || !/^[A-Za-z0-9_-]+$/.test(modality) || !/^[A-Za-z]+$/.test(attribute) || rest.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" must be site-id:MODALITY[:Attribute] with a site id from ${siteIds.join(', ')}` });
+      return z.NEVER;
+    }
+    if (sites.some((s) => s.site === site)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `site ${site} is listed twice` });
+      return z.NEVER;
+    }
+    sites.push({ site, modality, nhsNumberAttribute: attribute });
+  }
+  return sites;
+}
 
 /** Name of a setting. */
 export type SettingKey = keyof typeof settings;
@@ -95,6 +163,21 @@ export interface Config {
   readonly timeZone: string;
   readonly guideFile: string;
   readonly logLevel: LogLevel;
+  readonly pacs: {
+    readonly backend: 'demo' | 'orthanc';
+    readonly orthancUrl: string;
+    readonly username: string;
+    readonly password: string;
+    readonly localAet: string;
+    readonly sites: readonly PacsSite[];
+    readonly queryTimeoutMs: number;
+  };
+  /** 'sqlite:<absolute path>' or a postgres:// URL. */
+  readonly databaseUrl: string;
+  readonly access: {
+    readonly allowedTenantIds: readonly string[];
+    readonly retrievalAllowedUsers: readonly string[];
+  };
 }
 
 /** Why the configuration was refused. */
@@ -160,7 +243,28 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     timeZone: read(env, 'TRUST_TIME_ZONE'),
     guideFile: path.resolve(projectRoot, guideFile),
     logLevel: read(env, 'LOG_LEVEL'),
+    pacs: {
+      backend: read(env, 'PACS_BACKEND'),
+      orthancUrl: read(env, 'ORTHANC_URL').replace(/\/+$/, ''),
+      username: read(env, 'ORTHANC_USERNAME'),
+      password: read(env, 'ORTHANC_PASSWORD'),
+      localAet: read(env, 'PACS_LOCAL_AET'),
+      sites: read(env, 'PACS_SITES'),
+      queryTimeoutMs: read(env, 'PACS_QUERY_TIMEOUT_S') * 1000,
+    },
+    databaseUrl: databaseUrl(read(env, 'DATABASE_URL')),
+    access: {
+      allowedTenantIds: read(env, 'ALLOWED_TENANT_IDS'),
+      retrievalAllowedUsers: read(env, 'RETRIEVAL_ALLOWED_USERS'),
+    },
   };
+}
+
+function databaseUrl(value: string): string {
+  if (value === '') return `sqlite:${path.join(projectRoot, 'data', 'image-sharing.sqlite')}`;
+  if (value.startsWith('postgres://') || value.startsWith('postgresql://')) return value;
+  if (value.startsWith('sqlite:')) return `sqlite:${path.resolve(projectRoot, value.slice('sqlite:'.length))}`;
+  throw new ConfigError('invalid-value', 'DATABASE_URL', `DATABASE_URL=${JSON.stringify(value)} is invalid: use sqlite:PATH or postgres://...`);
 }
 
 /** Reads `.env` (if present) into the process environment, then validates it. */

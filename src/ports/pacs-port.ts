@@ -1,0 +1,88 @@
+/**
+ * The PACS port: what the retrieval use cases need from UH Bristol's PACS and its peer-to-peer
+ * links to the other Insignia sites. Adapters: orthanc (real DICOM Q/R through Orthanc's REST API),
+ * demo (synthetic, for trying the bot) and a fake for tests; one contract suite checks them all.
+ */
+
+/** A peer-to-peer site id from the guide data ('exeter', 'plymouth', ...). */
+export type SiteId = string;
+
+/** Who a patient is, as the local PACS records them. */
+export interface PatientIdentity {
+  /** Ten digits, no spaces; null when the local record has none. */
+  readonly nhsNumber: string | null;
+  /** The local identifier (hospital number / PatientID on UH Bristol's PACS). */
+  readonly localId: string;
+  readonly familyName: string;
+  readonly givenName: string;
+  /** YYYY-MM-DD, or null when unknown. */
+  readonly birthDate: string | null;
+  /** 'F', 'M', 'O' or null. */
+  readonly sex: string | null;
+}
+
+/** One study, as a C-FIND at study level (or the local index) describes it. */
+export interface StudySummary {
+  readonly studyInstanceUid: string;
+  /** YYYY-MM-DD, or null when the PACS gave none. */
+  readonly date: string | null;
+  readonly description: string;
+  readonly modalities: readonly string[];
+  /** NumberOfStudyRelatedInstances; null when the PACS did not say. */
+  readonly instanceCount: number | null;
+}
+
+/** How the clinician identifies the patient. */
+export type PatientSearch =
+  | { readonly kind: 'nhs-number'; readonly nhsNumber: string }
+  | { readonly kind: 'demographics'; readonly familyName: string; readonly givenName: string; readonly birthDate: string };
+
+/** A patient found on the local PACS, with the studies it already holds. */
+export interface LocalPatientRecord {
+  readonly identity: PatientIdentity;
+  readonly studies: readonly StudySummary[];
+}
+
+/** Why a PACS call failed. */
+export type PacsErrorReason = 'unreachable' | 'timed-out' | 'rejected' | 'not-found' | 'unknown-site' | 'protocol';
+
+/** A PACS call that failed, with a reason the conversation can put into words. */
+export class PacsError extends Error {
+  override readonly name = 'PacsError';
+  constructor(
+    readonly reason: PacsErrorReason,
+    message: string,
+    readonly site: SiteId | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** The state of one retrieval job on the PACS. */
+export type PacsJobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown';
+
+/** What the PACS says about one retrieval job. */
+export interface PacsJobStatus {
+  readonly state: PacsJobState;
+  /** For 'failed': why, in the port's terms. */
+  readonly reason?: PacsErrorReason;
+}
+
+/** UH Bristol's PACS and its peer-to-peer links. */
+export interface PacsPort {
+  /** The peer-to-peer sites this PACS is configured to reach. */
+  sites(): readonly SiteId[];
+  /** Patients on the local PACS matching the search (an NHS number or surname + forename + DOB). */
+  findLocalPatients(search: PatientSearch): Promise<LocalPatientRecord[]>;
+  /**
+   * The patient's studies at a remote site, matched by NHS number (C-FIND, study level).
+   * Rejects with PacsError: unreachable, timed-out (after `timeoutMs`), rejected, unknown-site.
+   */
+  queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<StudySummary[]>;
+  /** Starts an asynchronous C-MOVE of one study from the site into the local PACS; resolves with the job id. */
+  startRetrieval(site: SiteId, nhsNumber: string, studyInstanceUid: string): Promise<string>;
+  /** The states of many retrieval jobs in one request; a job the PACS no longer knows is 'unknown'. */
+  retrievalStates(jobIds: readonly string[]): Promise<ReadonlyMap<string, PacsJobStatus>>;
+  /** How many instances of the study the local PACS holds (0 when it has none). */
+  localInstanceCount(studyInstanceUid: string): Promise<number>;
+}
