@@ -1,0 +1,256 @@
+/**
+ * The retrieval use cases: find a patient's images at the other Insignia sites, start retrievals
+ * into UH Bristol's PACS, and follow them until they end. Each takes its ports and the instant;
+ * every search, confirmation and outcome is audited.
+ */
+import { DateTime } from 'luxon';
+import { PacsError, type LocalPatientRecord, type PacsErrorReason, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
+import type { AuditEvent, Requester, Retrieval, StorePort } from '../ports/store-port';
+
+/** Days a pulled study stays on UH Bristol's PACS (the guide: "Imaging will remain available locally for 30 days"). */
+export const retentionDays = 30;
+
+/** What the use cases need. */
+export interface RetrievalDeps {
+  readonly pacs: PacsPort;
+  readonly store: StorePort;
+  /** Per-site C-FIND timeout. */
+  readonly queryTimeoutMs: number;
+  /** A retrieval still not finished after this long is failed (issue: configurable, 30 minutes). */
+  readonly jobTimeoutMs?: number;
+}
+
+/** What a site said when its image sharing status was refreshed. */
+export type SiteLink = 'linked' | 'no-match' | 'unreachable' | 'timed-out' | 'rejected';
+
+/** One site's refresh result. */
+export interface SiteStatus {
+  readonly site: SiteId;
+  readonly link: SiteLink;
+}
+
+/** Where a remote study is, as the Image Sharing Status icons say it. */
+export type StudyLocation = 'remote' | 'downloading' | 'stored';
+
+/** A study at another site, with where it is now. */
+export interface RemoteStudy extends StudySummary {
+  readonly site: SiteId;
+  readonly location: StudyLocation;
+}
+
+/** The outcome of a patient search. */
+export type SearchOutcome =
+  | { readonly kind: 'not-registered' }
+  | { readonly kind: 'several-matches'; readonly count: number }
+  | { readonly kind: 'no-nhs-number'; readonly patient: LocalPatientRecord }
+  | { readonly kind: 'found'; readonly patient: LocalPatientRecord; readonly sites: readonly SiteStatus[]; readonly studies: readonly RemoteStudy[] };
+
+function audit(requester: Requester, at: Date, fields: Pick<AuditEvent, 'action' | 'nhsNumber' | 'site' | 'studies' | 'outcome'>): AuditEvent {
+  return { at: at.toISOString(), teamsUserId: requester.teamsUserId, entraObjectId: requester.entraObjectId, displayName: requester.displayName, ...fields };
+}
+
+function linkOf(reason: PacsErrorReason): SiteLink {
+  switch (reason) {
+    case 'timed-out':
+      return 'timed-out';
+    case 'rejected':
+      return 'rejected';
+    case 'unreachable':
+    case 'not-found':
+    case 'unknown-site':
+    case 'protocol':
+      return 'unreachable';
+  }
+}
+
+/** Refreshes the image sharing status at one site, never taking much longer than its timeout. */
+async function refreshSite(pacs: PacsPort, site: SiteId, nhsNumber: string, timeoutMs: number): Promise<{ status: SiteStatus; studies: StudySummary[] }> {
+  let timer: NodeJS.Timeout | undefined;
+  // A guard in case an adapter ignores its own timeout: a dead site must never hold back the others.
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PacsError('timed-out', `the ${site} PACS did not answer in time`, site)), timeoutMs + 2000);
+  });
+  try {
+    const studies = await Promise.race([pacs.queryRemoteStudies(site, nhsNumber, timeoutMs), guard]);
+    return { status: { site, link: studies.length > 0 ? 'linked' : 'no-match' }, studies };
+  } catch (error) {
+    const reason = error instanceof PacsError ? error.reason : 'protocol';
+    return { status: { site, link: linkOf(reason) }, studies: [] };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Finds the patient on UH Bristol's PACS, then their studies at every configured site in parallel. */
+export async function findPatientImages(search: PatientSearch, requester: Requester, deps: RetrievalDeps, now: Date): Promise<SearchOutcome> {
+  const { pacs, store } = deps;
+  const searchedNhs = search.kind === 'nhs-number' ? search.nhsNumber : null;
+  const matches = await pacs.findLocalPatients(search);
+  if (matches.length === 0) {
+    await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: 'not-registered' }));
+    return { kind: 'not-registered' };
+  }
+  if (matches.length > 1) {
+    // Never guess between patients: ask for the NHS number instead.
+    await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: `several-matches: ${matches.length}` }));
+    return { kind: 'several-matches', count: matches.length };
+  }
+  const patient = matches[0]!;
+  const nhsNumber = patient.identity.nhsNumber;
+  if (!nhsNumber) {
+    await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }));
+    return { kind: 'no-nhs-number', patient };
+  }
+
+  const refreshed = await Promise.all(pacs.sites().map((site) => refreshSite(pacs, site, nhsNumber, deps.queryTimeoutMs)));
+  const active = await store.activeRetrievals();
+  const localUids = new Set(patient.studies.map((s) => s.studyInstanceUid));
+  const studies: RemoteStudy[] = [];
+  for (const { status, studies: found } of refreshed) {
+    for (const study of found) {
+      const downloading = active.some((r) => r.site === status.site && r.study.studyInstanceUid === study.studyInstanceUid);
+      const location: StudyLocation = localUids.has(study.studyInstanceUid) ? 'stored' : downloading ? 'downloading' : 'remote';
+      studies.push({ ...study, site: status.site, location });
+    }
+  }
+  studies.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
+  const sites = refreshed.map((r) => r.status);
+  await store.appendAudit(
+    audit(requester, now, {
+      action: 'patient-search',
+      nhsNumber,
+      site: null,
+      studies: studies.map((s) => s.studyInstanceUid),
+      outcome: `found: ${sites.map((s) => `${s.site}=${s.link}`).join(' ')}`,
+    }),
+  );
+  return { kind: 'found', patient, sites, studies };
+}
+
+/** A study the clinician picked to retrieve. */
+export interface StudyPick {
+  readonly site: SiteId;
+  readonly study: StudySummary;
+}
+
+/** What happened to one pick. */
+export type PickOutcome =
+  | { readonly kind: 'started'; readonly retrieval: Retrieval }
+  | { readonly kind: 'already-downloading'; readonly retrieval: Retrieval }
+  | { readonly kind: 'already-local' }
+  | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
+
+/** The date the local copy is kept until (30 days, per the guide). */
+export function keptUntil(now: Date): Date {
+  return DateTime.fromJSDate(now, { zone: 'utc' }).plus({ days: retentionDays }).toJSDate();
+}
+
+/** Starts the retrievals the clinician confirmed; a study already downloading or already local starts nothing. */
+export async function confirmRetrievals(
+  nhsNumber: string,
+  picks: readonly StudyPick[],
+  requester: Requester,
+  deps: RetrievalDeps,
+  now: Date,
+  newId: () => string,
+): Promise<Array<{ readonly pick: StudyPick; readonly outcome: PickOutcome }>> {
+  const { pacs, store } = deps;
+  const at = now.toISOString();
+  const results: Array<{ pick: StudyPick; outcome: PickOutcome }> = [];
+  for (const pick of picks) {
+    const uid = pick.study.studyInstanceUid;
+    const local = await pacs.localInstanceCount(uid);
+    if (local > 0 && local >= (pick.study.instanceCount ?? 1)) {
+      results.push({ pick, outcome: { kind: 'already-local' } });
+      await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: 'already-local' }));
+      continue;
+    }
+    const { retrieval, created } = await store.createRetrieval({
+      id: newId(),
+      requester,
+      site: pick.site,
+      nhsNumber,
+      study: pick.study,
+      createdAt: at,
+      keptUntil: keptUntil(now).toISOString(),
+      cardActivityId: null,
+    });
+    if (!created) {
+      results.push({ pick, outcome: { kind: 'already-downloading', retrieval } });
+      await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: 'already-downloading' }));
+      continue;
+    }
+    await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: 'confirmed' }));
+    try {
+      const jobId = await pacs.startRetrieval(pick.site, nhsNumber, uid);
+      const started = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
+      results.push({ pick, outcome: { kind: 'started', retrieval: started ?? retrieval } });
+    } catch (error) {
+      const reason = error instanceof PacsError ? error.reason : 'protocol';
+      await store.transition(retrieval.id, ['requested'], 'failed', at, { failureReason: reason, detail: 'the PACS did not start the retrieval' });
+      await store.appendAudit(audit(requester, now, { action: 'retrieval-outcome', nhsNumber, site: pick.site, studies: [uid], outcome: `failed: ${reason}` }));
+      results.push({ pick, outcome: { kind: 'failed', reason } });
+    }
+  }
+  return results;
+}
+
+/** A retrieval that has just ended. */
+export interface Settled {
+  readonly retrieval: Retrieval;
+}
+
+/**
+ * One poll cycle: asks the PACS for every active job in one request, settles the ones that ended
+ * (checking a success against the local instance count), and returns those that changed.
+ */
+export async function pollRetrievals(deps: RetrievalDeps, now: Date): Promise<Settled[]> {
+  const { pacs, store } = deps;
+  const active = (await store.activeRetrievals()).filter((r) => r.state === 'retrieving' && r.pacsJobId);
+  if (active.length === 0) return [];
+  const states = await pacs.retrievalStates(active.map((r) => r.pacsJobId!));
+  const at = now.toISOString();
+  const settled: Settled[] = [];
+  for (const retrieval of active) {
+    const status = states.get(retrieval.pacsJobId!) ?? { state: 'unknown' as const };
+    const expected = retrieval.study.instanceCount ?? 1;
+    let next: Retrieval | null = null;
+    switch (status.state) {
+      case 'pending':
+      case 'running':
+        if (deps.jobTimeoutMs !== undefined && now.getTime() - Date.parse(retrieval.createdAt) > deps.jobTimeoutMs) {
+          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'timed-out', detail: 'the retrieval did not finish in time' });
+        }
+        break;
+      case 'succeeded':
+      case 'unknown': {
+        // A job the PACS forgot is settled by looking for the study itself.
+        const count = await pacs.localInstanceCount(retrieval.study.studyInstanceUid);
+        if (count >= expected) {
+          next = await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances on the local PACS` });
+        } else if (status.state === 'succeeded') {
+          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'protocol', detail: `incomplete: ${count} of ${expected} instances` });
+        }
+        break;
+      }
+      case 'failed':
+        next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: status.reason ?? 'protocol' });
+        break;
+    }
+    if (next) {
+      await store.appendAudit({
+        at,
+        action: 'retrieval-outcome',
+        teamsUserId: next.requester.teamsUserId,
+        entraObjectId: next.requester.entraObjectId,
+        displayName: next.requester.displayName,
+        nhsNumber: next.nhsNumber,
+        site: next.site,
+        studies: [next.study.studyInstanceUid],
+        outcome: next.state === 'stored' ? 'stored' : `failed: ${next.failureReason ?? 'unknown'}`,
+      });
+      settled.push({ retrieval: next });
+    }
+  }
+  return settled;
+}
