@@ -60,16 +60,60 @@ export interface NoticeCardData {
   readonly source: string;
 }
 
+/** A label/value line. */
+export interface FactData {
+  readonly title: string;
+  readonly value: string;
+}
+
+/** cards/patient-search.json: the form to find a patient (NHS number, or surname + forename + DOB). */
+export interface PatientSearchCardData {
+  readonly title: string;
+  readonly intro: readonly string[];
+  /** The submit button's data (the inputs are merged into it by Teams). */
+  readonly search: { readonly isa: 'patient-search' };
+  readonly source: string;
+}
+
+/** cards/patient-studies.json: who the patient is and their studies here and elsewhere. */
+export interface PatientStudiesCardData {
+  readonly title: string;
+  /** Shown in red above everything, e.g. "DEMO DATA: synthetic patients". */
+  readonly banner: string | null;
+  readonly identity: readonly FactData[];
+  readonly localStudies: readonly string[];
+  readonly sites: readonly FactData[];
+  readonly remoteLines: readonly string[];
+  /** One checkbox per study that can be retrieved; its id is echoed in the submit. */
+  readonly choices: ReadonlyArray<{ readonly id: string; readonly title: string }>;
+  readonly pick: { readonly isa: 'pick'; readonly offer: string };
+  readonly source: string;
+}
+
+/** cards/retrieval-confirm.json: the last check before retrieval starts. */
+export interface RetrievalConfirmCardData {
+  readonly title: string;
+  readonly identity: readonly FactData[];
+  readonly studies: readonly string[];
+  readonly retention: string;
+  readonly confirm: { readonly isa: 'confirm'; readonly offer: string };
+  readonly cancel: NavigationPayload;
+  readonly source: string;
+}
+
 /** Template name -> its data model. */
 export interface CardModels {
   readonly welcome: WelcomeCardData;
   readonly question: QuestionCardData;
   readonly answer: AnswerCardData;
   readonly notice: NoticeCardData;
+  readonly 'patient-search': PatientSearchCardData;
+  readonly 'patient-studies': PatientStudiesCardData;
+  readonly 'retrieval-confirm': RetrievalConfirmCardData;
 }
 
 /** The name of a card template. */
 export type CardName = keyof CardModels;
 
 /** Every template name (one JSON file each in cards/). */
-export const cardNames: readonly CardName[] = ['welcome', 'question', 'answer', 'notice'];
+export const cardNames: readonly CardName[] = ['welcome', 'question', 'answer', 'notice', 'patient-search', 'patient-studies', 'retrieval-confirm'];

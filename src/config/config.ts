@@ -5,6 +5,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import dotenv from 'dotenv';
+import { randomBytes } from 'node:crypto';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
@@ -104,6 +105,11 @@ export const settings = {
     '',
     z.string().default('').transform(list),
   ),
+  CARD_SIGNING_SECRET: setting(
+    'Secret (32+ characters) that signs the patient and study data in retrieval cards; empty = a random one at each start (open confirmation cards then expire on restart).',
+    '',
+    z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
+  ),
   RETRIEVAL_ALLOWED_USERS: setting(
     'Who may search for patients and retrieve: comma-separated Entra object ids and/or UPN domains (@uhbristol.nhs.uk); empty = nobody in production, anybody in development.',
     '',
@@ -178,6 +184,8 @@ export interface Config {
     readonly allowedTenantIds: readonly string[];
     readonly retrievalAllowedUsers: readonly string[];
   };
+  /** Signs retrieval card data; random per process when not configured. */
+  readonly cardSigningSecret: string;
 }
 
 /** Why the configuration was refused. */
@@ -257,6 +265,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       allowedTenantIds: read(env, 'ALLOWED_TENANT_IDS'),
       retrievalAllowedUsers: read(env, 'RETRIEVAL_ALLOWED_USERS'),
     },
+    cardSigningSecret: read(env, 'CARD_SIGNING_SECRET') || randomBytes(32).toString('hex'),
   };
 }
 

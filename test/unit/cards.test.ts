@@ -87,6 +87,27 @@ describe('card templates', () => {
         source: 'S',
       },
       notice: { title: 'T', text: ['x'], choices: [button], source: 'S' },
+      'patient-search': { title: 'T', intro: ['i'], search: { isa: 'patient-search' }, source: 'S' },
+      'patient-studies': {
+        title: 'T',
+        banner: 'DEMO',
+        identity: [{ title: 'Name', value: 'v' }],
+        localStudies: ['l'],
+        sites: [{ title: 'Exeter', value: 'linked' }],
+        remoteLines: ['r'],
+        choices: [{ id: 'pick-0', title: 'c' }],
+        pick: { isa: 'pick', offer: 'token' },
+        source: 'S',
+      },
+      'retrieval-confirm': {
+        title: 'T',
+        identity: [{ title: 'Name', value: 'v' }],
+        studies: ['s'],
+        retention: 'kept',
+        confirm: { isa: 'confirm', offer: 'token' },
+        cancel: payloadFor(start),
+        source: 'S',
+      },
     };
     for (const name of cardNames) {
       const json = JSON.stringify(cards.render(name, fixtures[name]).content);

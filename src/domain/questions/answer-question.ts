@@ -57,14 +57,22 @@ export interface Understanding {
   readonly time: UnderstoodTime;
 }
 
+/** A time phrase more than this far in the past says when something happened, not when help is needed. */
+const pastToleranceMs = 60 * 60 * 1000;
+
 /** Reads a question into places, urgency, topic and time. */
 export function understand(text: string, asked: Date, knowledge: Knowledge): Understanding {
+  let time = understandTime(text, asked, knowledge.zone);
+  if (time.source === 'phrase' && time.instant.getTime() < asked.getTime() - pastToleranceMs) {
+    // "CT in Cardiff yesterday": the scan's time. The clinician needs the images now.
+    time = { instant: asked, source: 'now', phrase: time.phrase, note: `"${time.phrase ?? 'that time'}" is in the past, so I answered for now` };
+  }
   return {
     places: knowledge.gazetteer.find(text),
     urgency: urgencyOf(text),
     topic: topicOf(text),
     icon: iconOf(text),
-    time: understandTime(text, asked, knowledge.zone),
+    time,
   };
 }
 

@@ -50,7 +50,8 @@ export function boundedDistance(a: string, b: string, max: number): number {
 
 /** How many typing errors a word of this length may carry and still be recognised. */
 export function typoAllowance(length: number): number {
-  if (length >= 8) return 2;
+  // Two errors only in long names: "Southend" must not read as "Southmead".
+  if (length >= 9) return 2;
   if (length >= 5) return 1;
   return 0;
 }

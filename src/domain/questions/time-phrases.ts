@@ -173,7 +173,7 @@ const digitRun = /(?<![\d:.,/])\+?\(?\d[\d\s()-]{6,}\d/g;
 /** Other numbers that are never times: bleeps, extensions, versions, "24/7". */
 const notTimes: readonly RegExp[] = [
   // A number after a word that says it is not a time ("bleep 2310", "ext 22724").
-  /(?:\b(?:bleep(?:er)?|blp|ext(?:ension|n)?|x|tel(?:ephone)?|phone|ph|mob(?:ile)?|call|ring|dial|pager|page|fax|room|rm|bed|ref(?:erence)?|mrn|no|number|num|id)\b|#)\.?\s*(?:[:#-]\s*)?(?:(?:is|was|on|no|number)\.?\s*:?\s*)?\d{3,}(?:[\s-]\d{3,})*/gi,
+  /(?:\b(?:bleep(?:er|ed|ing|s)?|blp|ext(?:ension|n)?|x|tel(?:ephone)?|phone|ph|mob(?:ile)?|call|ring|dial|pager|page|fax|room|rm|bed|ref(?:erence)?|mrn|no|number|num|id)\b|#)\.?\s*(?:[:#-]\s*)?(?:(?:is|was|on|no|number)\.?\s*:?\s*)?\d{3,}(?:[\s-]\d{3,})*/gi,
   /\b24\s*[/x-]\s*7\b/gi,
   /\bv(?:ersion)?\s*\d+(?:\.\d+)+\b/gi,
 ];
@@ -347,7 +347,7 @@ function before(text: string, start: number): string {
 
 const timeLeadBefore = /\b(?:at|by|from|until|till|til|before|after|around|about|approx\.?|between|and|to)\s*$/i;
 const yearLeadBefore = /\b(?:at|around|about)\s*$/i;
-const notTimeWordBefore = /(?:\b(?:on|in|since|of|year|bleep|ext|extension|phone|tel|call|ring|dial|pager|page|number|no|ref|room|ward|bed|code|pin|id|x)\.?|[#£$€])\s*:?\s*$/i;
+const notTimeWordBefore = /(?:\b(?:on|in|since|of|year|bleep(?:ed|er|ing|s)?|ext|extension|phone|tel|call|ring|dial|pager|page|number|no|ref|room|ward|bed|code|pin|id|x)\.?|[#£$€])\s*:?\s*$/i;
 const fractionBefore = /\b(?:in|for|over|within|past|last|every|x)\s+$/i;
 /** "2/52 ago", "3/4 of the images": shorthand and fractions, not dates. */
 const agoAfter = /^\s*(?:ago|of)\b/i;

@@ -16,7 +16,8 @@ export const otherUkPlaces: readonly string[] = [
   'Salisbury District Hospital', 'Southampton', 'Southampton General', 'Portsmouth', 'Queen Alexandra Hospital', 'Winchester',
   'Basingstoke', 'Bournemouth', 'Royal Bournemouth', 'Poole Hospital', 'Chippenham', 'Trowbridge', 'Frome', 'Isle of Wight',
   'St Marys Hospital Newport', 'Brighton', 'Royal Sussex County', 'Chichester', 'Worthing Hospital', 'Guildford', 'Royal Surrey',
-  'Oxford', 'John Radcliffe', 'Banbury', 'Reading Royal Berkshire', 'Royal Berkshire Hospital', 'Slough', 'Wexham Park', 'Milton Keynes',
+  'Oxford', 'John Radcliffe', 'Stoke Mandeville', 'Aylesbury', 'High Wycombe', 'Southend', 'Basildon', 'Chelmsford', 'Maidstone',
+  'Canterbury', 'Ashford', 'Margate', 'Tunbridge Wells', 'Eastbourne', 'Hastings', 'Crawley', 'Redhill', 'Kingston', 'Croydon', 'Banbury', 'Reading Royal Berkshire', 'Royal Berkshire Hospital', 'Slough', 'Wexham Park', 'Milton Keynes',
   'Hereford', 'Worcester', 'Worcestershire Royal', 'Redditch', 'Kidderminster',
   // London
   'London', 'Great Ormond Street', 'GOSH', 'St Thomas', 'St Thomass', 'Guys', 'Kings College Hospital', 'St Georges', 'Royal London',

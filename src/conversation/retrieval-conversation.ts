@@ -1,0 +1,364 @@
+/**
+ * The find-and-retrieve conversation (route A done from a phone): search form, patient identity and
+ * studies, picking, confirmation, and the start of retrievals. Patient data only in 1:1 chats, only
+ * for allowed users; the patient and studies offered travel in signed card data.
+ */
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { Attachment } from 'botbuilder';
+import type { FactData } from '../cards/card-models';
+import type { CardRenderer } from '../cards/card-renderer';
+import { noticeCard, sourceLine } from '../cards/step-cards';
+import type { Guide } from '../domain/guide/guide';
+import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
+import { payloadFor, start } from '../domain/tree/navigation';
+import type { PatientIdentity, PatientSearch, SiteId, StudySummary } from '../ports/pacs-port';
+import type { Requester } from '../ports/store-port';
+import { retrievalRefusal, type AccessRules, type Caller } from '../retrieval/access';
+import { confirmRetrievals, findPatientImages, keptUntil, retentionDays, type RemoteStudy, type RetrievalDeps, type SiteLink } from '../retrieval/retrieval-service';
+import type { Signer } from './signed-data';
+
+/** Everything the retrieval conversation needs. */
+export interface RetrievalConversationDeps extends RetrievalDeps {
+  readonly guide: Guide;
+  readonly cards: CardRenderer;
+  readonly signer: Signer;
+  readonly access: AccessRules;
+  readonly zone: string;
+  /** True for the demo backend: every card says the data is synthetic. */
+  readonly demo: boolean;
+}
+
+/** Who is asking, and where. */
+export interface TurnCaller extends Caller {
+  readonly requester: Requester;
+  /** 'personal' for a 1:1 chat; anything else is shared. */
+  readonly conversationType: string | null;
+}
+
+/** A message to send. */
+export interface RetrievalReply {
+  readonly text?: string;
+  readonly card?: Attachment;
+}
+
+/** What a retrieval turn does: replies now, replies later (slow work), and a card to update in place. */
+export interface RetrievalTurn {
+  readonly replies: readonly RetrievalReply[];
+  readonly later?: () => Promise<RetrievalReply[]>;
+  /** Replace the card the button was pressed on (so it cannot be confirmed twice). */
+  readonly updatePressedCard?: RetrievalReply;
+}
+
+/** How long offered studies may be picked and confirmed. */
+const offerLifetimeMinutes = 30;
+
+interface OfferedStudy {
+  readonly site: SiteId;
+  readonly study: StudySummary;
+}
+
+interface Offer {
+  readonly v: 1;
+  readonly kind: 'pick' | 'confirm';
+  readonly nhsNumber: string;
+  readonly identity: PatientIdentity;
+  readonly studies: readonly OfferedStudy[];
+  readonly expires: string;
+  readonly user: string;
+}
+
+const findCommand = /^\s*(please\s+)?(find|search|look\s*up|lookup|pull|retrieve|get|fetch|show)\b.*\b(images?|imaging|studies|study|scans?|patient|x-?rays?)\b/i;
+
+/** True when the text asks to find a patient's images ("find images for 943 476 5919"). */
+export function isFindCommand(text: string): boolean {
+  return findCommand.test(text) && (findNhsNumberText(text) !== null || /\bfor\b|\bpatient\b|^\s*(find|search)\s+(images?|patient)\s*$/i.test(text));
+}
+
+function siteName(guide: Guide, site: SiteId): string {
+  return guide.trusts.find((t) => t.id === site)?.name ?? site;
+}
+
+function longDate(isoDate: string | null, zone: string): string {
+  return isoDate ? DateTime.fromISO(isoDate, { zone }).setLocale('en-GB').toFormat('d LLL yyyy') : 'date unknown';
+}
+
+function identityFacts(identity: PatientIdentity, zone: string): FactData[] {
+  return [
+    { title: 'Name', value: `${identity.familyName.toUpperCase()}, ${identity.givenName}` },
+    { title: 'Date of birth', value: longDate(identity.birthDate, zone) },
+    { title: 'NHS number', value: identity.nhsNumber ? formatNhsNumber(identity.nhsNumber) : 'none recorded' },
+    { title: 'Local identifier', value: identity.localId },
+  ];
+}
+
+function studyLine(study: StudySummary, zone: string): string {
+  const count = study.instanceCount === null ? '' : ` · ${study.instanceCount} image${study.instanceCount === 1 ? '' : 's'}`;
+  return `${longDate(study.date, zone)} · ${study.description || 'no description'} · ${study.modalities.join('/') || '?'}${count}`;
+}
+
+const linkWords: Record<SiteLink, string> = {
+  linked: 'linked',
+  'no-match': 'no match for this NHS number',
+  unreachable: 'unreachable',
+  'timed-out': 'timed out',
+  rejected: 'refused the connection',
+};
+
+function locationWords(study: RemoteStudy, guide: Guide): string {
+  switch (study.location) {
+    case 'remote':
+      return `🛰️ at ${siteName(guide, study.site)}`;
+    case 'downloading':
+      return '⬇️ downloading to UH Bristol PACS';
+    case 'stored':
+      return '✅ stored on UH Bristol PACS';
+  }
+}
+
+function notice(deps: RetrievalConversationDeps, title: string, text: string[]): RetrievalReply {
+  return { card: noticeCard(title, text, deps.guide, deps.cards) };
+}
+
+/** The search form (from route A's button or "find images" with no number). */
+export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
+  return {
+    card: deps.cards.render('patient-search', {
+      title: deps.demo ? 'Find a patient\'s images (DEMO: synthetic patients only)' : 'Find a patient\'s images at the other Insignia sites',
+      intro: ['Search with the most accurate information you have: the NHS number is best; surname, forename and date of birth are acceptable.'],
+      search: { isa: 'patient-search' },
+      source: sourceLine(deps.guide),
+    }),
+  };
+}
+
+/** Refuses patient data outside 1:1 chats and to callers not allowed; null when the caller may go on. */
+async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
+  const refuse = async (outcome: string, text: string): Promise<RetrievalTurn> => {
+    await deps.store.appendAudit({
+      at: now.toISOString(),
+      action: 'access-refused',
+      teamsUserId: caller.requester.teamsUserId,
+      entraObjectId: caller.requester.entraObjectId,
+      displayName: caller.requester.displayName,
+      nhsNumber: null,
+      site: null,
+      studies: [],
+      outcome,
+    });
+    return { replies: [{ text }] };
+  };
+  if (caller.conversationType !== 'personal') {
+    return refuse(
+      'refused: shared chat',
+      'Patient searches only happen in a 1:1 chat with me, so that no patient details appear in a group chat or channel. Please message me privately.',
+    );
+  }
+  switch (retrievalRefusal(caller, deps.access)) {
+    case 'tenant':
+      return refuse('refused: tenant', 'Sorry, this bot is only for UH Bristol staff.');
+    case 'not-allowed':
+      return refuse('refused: not allowed', 'Sorry, you are not on the list of staff who may search for patients and retrieve images. Ask the PACS team if you need access.');
+    case null:
+      return null;
+  }
+}
+
+function searchFrom(value: Record<string, unknown>): PatientSearch | { error: string } {
+  const text = (key: string): string => (typeof value[key] === 'string' ? (value[key]).trim() : '');
+  const nhs = text('nhsNumber');
+  if (nhs) {
+    const parsed = parseNhsNumber(nhs);
+    return parsed.ok ? { kind: 'nhs-number', nhsNumber: parsed.nhsNumber } : { error: parsed.message };
+  }
+  const familyName = text('familyName');
+  const givenName = text('givenName');
+  const birthDate = text('birthDate');
+  if (!familyName || !givenName || !birthDate) {
+    return { error: 'Enter the NHS number, or all three of surname, forename and date of birth.' };
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(birthDate) || !DateTime.fromISO(birthDate).isValid) return { error: 'The date of birth is not a valid date.' };
+  if (familyName.length > 64 || givenName.length > 64) return { error: 'The names are too long.' };
+  return { kind: 'demographics', familyName, givenName, birthDate };
+}
+
+function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
+  const siteCount = deps.pacs.sites().length;
+  return {
+    replies: [{ text: `Searching UH Bristol PACS and ${siteCount} peer-to-peer site${siteCount === 1 ? '' : 's'}...` }],
+    later: async () => {
+      const outcome = await findPatientImages(search, caller.requester, deps, now);
+      switch (outcome.kind) {
+        case 'not-registered':
+          return [
+            notice(deps, 'No record of this patient on UH Bristol PACS', [
+              'Peer to peer only works when the patient is registered on Medway UH Bristol and at the source Trust with an NHS Number.',
+              'Without that, use IEP instead (Guide D).',
+            ]),
+          ];
+        case 'several-matches':
+          return [notice(deps, 'More than one patient matches', ['Search again with the NHS number, so that the right patient is identified.'])];
+        case 'no-nhs-number':
+          return [
+            notice(deps, 'This patient has no NHS number on UH Bristol PACS', [
+              'The link to other Insignia sites cannot be established without an NHS number. Use IEP instead (Guide D).',
+            ]),
+          ];
+        case 'found':
+          return [studiesCard(outcome, caller, deps, now)];
+      }
+    },
+  };
+}
+
+function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImages>>, { kind: 'found' }>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalReply {
+  const { patient, sites, studies } = outcome;
+  const { zone, guide } = deps;
+  const pickable = studies.filter((s) => s.location === 'remote').slice(0, 20);
+  const offer: Offer = {
+    v: 1,
+    kind: 'pick',
+    nhsNumber: patient.identity.nhsNumber!,
+    identity: patient.identity,
+    studies: pickable.map((s) => ({ site: s.site, study: summaryOf(s) })),
+    expires: new Date(now.getTime() + offerLifetimeMinutes * 60_000).toISOString(),
+    user: caller.requester.teamsUserId,
+  };
+  return {
+    card: deps.cards.render('patient-studies', {
+      title: 'Images for this patient',
+      banner: deps.demo ? 'DEMO DATA: synthetic patients and sites, not real patients.' : null,
+      identity: identityFacts(patient.identity, zone),
+      localStudies: patient.studies.length > 0 ? patient.studies.map((s) => studyLine(s, zone)) : ['No studies.'],
+      sites: sites.map((s) => ({ title: siteName(guide, s.site), value: linkWords[s.link] })),
+      remoteLines: studies.length === 0 ? ['No studies found at the other sites.'] : studies.filter((s) => s.location !== 'remote').map((s) => `${studyLine(s, zone)} · ${siteName(guide, s.site)} · ${locationWords(s, guide)}`),
+      choices: pickable.map((s, i) => ({ id: `pick-${i}`, title: `${studyLine(s, zone)} · ${locationWords(s, guide)}` })),
+      pick: { isa: 'pick', offer: deps.signer.sign(offer) },
+      source: sourceLine(guide),
+    }),
+  };
+}
+
+function summaryOf(study: RemoteStudy): StudySummary {
+  return { studyInstanceUid: study.studyInstanceUid, date: study.date, description: study.description, modalities: study.modalities, instanceCount: study.instanceCount };
+}
+
+function readOffer(value: Record<string, unknown>, kind: Offer['kind'], caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Offer | string {
+  const offer = deps.signer.verify(value.offer) as Offer | null;
+  if (!offer || offer.v !== 1 || offer.kind !== kind || offer.user !== caller.requester.teamsUserId) {
+    return 'I cannot use that card: it was not made for you in this chat, or it has been changed. Please search again.';
+  }
+  if (Date.parse(offer.expires) < now.getTime()) return 'That card has expired. Please search again so you see the latest status.';
+  return offer;
+}
+
+function pick(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
+  const offer = readOffer(value, 'pick', caller, deps, now);
+  if (typeof offer === 'string') return { replies: [{ text: offer }] };
+  const chosen = offer.studies.filter((_, i) => value[`pick-${i}`] === 'true');
+  if (chosen.length === 0) return { replies: [{ text: 'Tick at least one study to retrieve.' }] };
+  const confirm: Offer = { ...offer, kind: 'confirm', studies: chosen };
+  const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
+  return {
+    replies: [
+      {
+        card: deps.cards.render('retrieval-confirm', {
+          title: deps.demo ? 'Confirm retrieval (DEMO)' : 'Confirm retrieval',
+          identity: identityFacts(offer.identity, deps.zone),
+          studies: chosen.map((c) => `${studyLine(c.study, deps.zone)} · from ${siteName(deps.guide, c.site)}`),
+          retention: `Kept locally for ${retentionDays} days, until ${until}. After that the retrieval must be repeated to view the images again.`,
+          confirm: { isa: 'confirm', offer: deps.signer.sign(confirm) },
+          cancel: payloadFor(start),
+          source: sourceLine(deps.guide),
+        }),
+      },
+    ],
+  };
+}
+
+async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+  const offer = readOffer(value, 'confirm', caller, deps, now);
+  if (typeof offer === 'string') return { replies: [{ text: offer }] };
+  const results = await confirmRetrievals(
+    offer.nhsNumber,
+    offer.studies.map((s) => ({ site: s.site, study: s.study })),
+    caller.requester,
+    deps,
+    now,
+    randomUUID,
+  );
+  const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
+  const lines = results.map(({ pick: p, outcome }) => {
+    const what = `${p.study.description || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
+    switch (outcome.kind) {
+      case 'started':
+        return `⬇️ Started: ${what}. It will be kept on UH Bristol PACS until ${until}.`;
+      case 'already-downloading':
+        return `⬇️ Already downloading: ${what}. Nothing new was started.`;
+      case 'already-local':
+        return `✅ Already on UH Bristol PACS: ${what}. Nothing new was started.`;
+      case 'failed':
+        return `❌ Could not start: ${what}: the ${siteName(deps.guide, p.site)} PACS is ${outcome.reason === 'timed-out' ? 'not answering' : outcome.reason === 'not-found' ? 'no longer holding this study' : 'unreachable or refused the request'}.`;
+    }
+  });
+  const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
+  return {
+    replies: [{ text: lines.join('\n\n') }],
+    updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${caller.requester.displayName} at ${at}.`, ...lines]),
+  };
+}
+
+/** The retrieval conversation's answer to a text command; null when the text is not one. */
+export async function retrievalText(text: string, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
+  if (!isFindCommand(text)) return null;
+  const refused = await guard(caller, deps, now);
+  if (refused) return refused;
+  const typed = findNhsNumberText(text) ?? (/\d{6,}/.exec(text)?.[0] ?? null);
+  if (typed === null) return { replies: [searchForm(deps)] };
+  const parsed = parseNhsNumber(typed);
+  if (!parsed.ok) {
+    await deps.store.appendAudit({
+      at: now.toISOString(),
+      action: 'patient-search',
+      teamsUserId: caller.requester.teamsUserId,
+      entraObjectId: caller.requester.entraObjectId,
+      displayName: caller.requester.displayName,
+      nhsNumber: null,
+      site: null,
+      studies: [],
+      outcome: `invalid NHS number: ${parsed.problem}`,
+    });
+    return { replies: [{ text: parsed.message }] };
+  }
+  return search({ kind: 'nhs-number', nhsNumber: parsed.nhsNumber }, caller, deps, now);
+}
+
+/** The retrieval conversation's answer to a card submit; null when the submit is not one of its own. */
+export async function retrievalSubmit(value: unknown, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (v.isa !== 'patient-search' && v.isa !== 'pick' && v.isa !== 'confirm') return null;
+  const refused = await guard(caller, deps, now);
+  if (refused) return refused;
+  switch (v.isa) {
+    case 'patient-search': {
+      const parsed = searchFrom(v);
+      if ('error' in parsed) return { replies: [{ text: parsed.error }] };
+      return search(parsed, caller, deps, now);
+    }
+    case 'pick':
+      return pick(v, caller, deps, now);
+    case 'confirm':
+      return confirm(v, caller, deps, now);
+  }
+}
+
+/** Turns a retrieval turn for the transport into the route A "find images" button's reply, when allowed. */
+export async function findImagesButton(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+  return (await guard(caller, deps, now)) ?? { replies: [searchForm(deps)] };
+}
+
+/** Patient data is never logged; this is what a log line may say about a retrieval turn. */
+export function describeTurn(turn: RetrievalTurn): { replies: number; later: boolean; update: boolean } {
+  return { replies: turn.replies.length, later: turn.later !== undefined, update: turn.updatePressedCard !== undefined };
+}
