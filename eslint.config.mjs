@@ -9,7 +9,7 @@ const kebabCase = {
   create(context) {
     return {
       Program(node) {
-        const base = path.basename(context.filename).replace(/(\.d)?\.(test\.)?[cm]?[jt]s$/, '');
+        const base = path.basename(context.filename).replace(/(\.d)?(\.contract)?(\.test)?\.[cm]?[jt]s$/, '');
         if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(base)) {
           context.report({ node, messageId: 'bad', data: { name: path.basename(context.filename) } });
         }

@@ -6,7 +6,7 @@
 import type { Guide } from '../guide/guide';
 import { windowState } from '../time/availability';
 import { isBankHoliday } from '../time/bank-holidays';
-import { toLocal } from '../time/wall-clock';
+import { localIsoDate } from '../time/wall-clock';
 import { section, sayWhen, stepForTrust, viewStep, type Choice, type SectionView, type StepView, type When } from '../tree/decision-tree';
 import type { Position, StepId } from '../tree/navigation';
 import { iconOf, isOffTopic, mentionsImaging, topicOf, urgencyOf, type IconId, type Topic, type Urgency } from './intents';
@@ -85,7 +85,7 @@ function trustName(guide: Guide, id: string): string {
 function hoursPhrase(guide: Guide, when: When): string {
   const open = windowState(guide.windows['normal-working-hours'], when.instant, when.zone).open;
   if (open) return 'within normal working hours (Mon-Fri; 0900-1700)';
-  const bankHoliday = isBankHoliday(toLocal(when.instant, when.zone).toISODate() ?? '');
+  const bankHoliday = isBankHoliday(localIsoDate(when.instant, when.zone));
   return bankHoliday ? 'a bank holiday, outside normal working hours' : 'outside normal working hours';
 }
 

@@ -6,7 +6,7 @@ import type { Contact, Guide, SectionId } from '../guide/guide';
 import { insigniaSiteIds, monthYear } from '../guide/guide';
 import { windowState } from '../time/availability';
 import { isBankHoliday } from '../time/bank-holidays';
-import { describeChange, describeInstant, toLocal, zoneAbbreviation } from '../time/wall-clock';
+import { describeChange, describeInstant, localIsoDate, zoneAbbreviation } from '../time/wall-clock';
 import type { StepId } from './navigation';
 
 /** A button that moves to another step. */
@@ -82,8 +82,7 @@ export function sayWhen(when: When): string {
 }
 
 function bankHolidayNote(when: When): string[] {
-  const date = toLocal(when.instant, when.zone).toISODate() ?? '';
-  return isBankHoliday(date) ? ['Today is a bank holiday in England and Wales, so it is outside normal working hours.'] : [];
+  return isBankHoliday(localIsoDate(when.instant, when.zone)) ? ['Today is a bank holiday in England and Wales, so it is outside normal working hours.'] : [];
 }
 
 /** Taunton & Yeovil: the emergency route from 17:00 to 08:00 every day, a permanent account otherwise. */

@@ -1,0 +1,139 @@
+/**
+ * An in-memory store for tests: the same contract as the SQLite store (same dedupe, state machine,
+ * ordering and errors; the contract suite checks both), with nothing kept after the process ends.
+ * It takes the state machine and instant rules from the SQLite adapter so that the two cannot drift.
+ * Everything goes in and comes out as a copy, so no caller can change what the store holds.
+ */
+import {
+  StoreError,
+  type AuditEvent,
+  type Retrieval,
+  type RetrievalState,
+  type RetrievalTransition,
+  type StorePort,
+} from '../../ports/store-port';
+import { activeStates, applyTransition, checkMove, checkNewRetrieval, instantMs } from './sqlite-store';
+
+function copyRetrieval(r: Retrieval): Retrieval {
+  return { ...r, requester: { ...r.requester }, study: { ...r.study, modalities: [...r.study.modalities] } };
+}
+
+function copyAudit(e: AuditEvent): AuditEvent {
+  return { ...e, studies: [...e.studies] };
+}
+
+interface Held {
+  retrieval: Retrieval;
+  /** When it was created, in epoch ms, and the order it was inserted in (ties keep insertion order). */
+  readonly createdMs: number;
+  readonly seq: number;
+}
+
+/** A fresh, empty in-memory store (migrate() has nothing to do). */
+export function createMemoryStore(): StorePort {
+  const retrievals = new Map<string, Held>();
+  const transitions = new Map<string, RetrievalTransition[]>();
+  const audit: { readonly event: AuditEvent; readonly atMs: number }[] = [];
+  let seq = 0;
+  let open = true;
+
+  /** As in the SQLite store: synchronous work as a settled promise, so calls cannot interleave. */
+  function run<T>(work: () => T): Promise<T> {
+    try {
+      if (!open) throw new StoreError('unavailable', 'the store is closed');
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  const isActive = (state: RetrievalState): boolean => activeStates.includes(state);
+
+  function activeFor(site: string, studyInstanceUid: string): Held | undefined {
+    for (const held of retrievals.values()) {
+      if (held.retrieval.site === site && held.retrieval.study.studyInstanceUid === studyInstanceUid && isActive(held.retrieval.state)) return held;
+    }
+    return undefined;
+  }
+
+  return {
+    migrate: () => run(() => undefined),
+
+    createRetrieval: (input) =>
+      run(() => {
+        const createdMs = checkNewRetrieval(input);
+        const existing = activeFor(input.site, input.study.studyInstanceUid);
+        if (existing) return { retrieval: copyRetrieval(existing.retrieval), created: false };
+        if (retrievals.has(input.id)) throw new StoreError('conflict', `another retrieval already has the id ${input.id}`);
+        const retrieval = copyRetrieval({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
+        retrievals.set(retrieval.id, { retrieval, createdMs, seq: seq++ });
+        transitions.set(retrieval.id, [{ retrievalId: retrieval.id, from: null, to: 'requested', at: input.createdAt, detail: null }]);
+        return { retrieval: copyRetrieval(retrieval), created: true };
+      }),
+
+    transition: (id, from, to, at, changes) =>
+      run(() => {
+        checkMove(from, to);
+        instantMs(at, 'at');
+        const held = retrievals.get(id);
+        if (!held) throw new StoreError('not-found', `no retrieval ${id}`);
+        const current = held.retrieval;
+        if (!from.includes(current.state)) return null;
+        // The SQLite store's partial unique index: one active retrieval per site and study.
+        const other = activeFor(current.site, current.study.studyInstanceUid);
+        if (isActive(to) && other && other !== held) {
+          throw new StoreError('conflict', 'another retrieval of this study from this site is already active');
+        }
+        held.retrieval = applyTransition(current, to, at, changes ?? {});
+        transitions.get(id)?.push({ retrievalId: id, from: current.state, to, at, detail: changes?.detail ?? null });
+        return copyRetrieval(held.retrieval);
+      }),
+
+    getRetrieval: (id) =>
+      run(() => {
+        const held = retrievals.get(id);
+        return held ? copyRetrieval(held.retrieval) : null;
+      }),
+
+    activeRetrievals: () =>
+      run(() =>
+        [...retrievals.values()]
+          .filter((held) => isActive(held.retrieval.state))
+          .sort((a, b) => a.createdMs - b.createdMs || a.seq - b.seq)
+          .map((held) => copyRetrieval(held.retrieval)),
+      ),
+
+    retrievalsFor: (teamsUserId, limit) =>
+      run(() => {
+        if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
+        return [...retrievals.values()]
+          .filter((held) => held.retrieval.requester.teamsUserId === teamsUserId)
+          .sort((a, b) => b.createdMs - a.createdMs || b.seq - a.seq)
+          .slice(0, limit)
+          .map((held) => copyRetrieval(held.retrieval));
+      }),
+
+    transitions: (retrievalId) => run(() => (transitions.get(retrievalId) ?? []).map((t) => ({ ...t }))),
+
+    appendAudit: (event) =>
+      run(() => {
+        const atMs = instantMs(event.at, 'at');
+        audit.push({ event: copyAudit(event), atMs });
+      }),
+
+    auditSince: (since) =>
+      run(() => {
+        const sinceMs = instantMs(since, 'since');
+        // A stable sort keeps insertion order between events at the same instant.
+        return audit
+          .filter((entry) => entry.atMs >= sinceMs)
+          .sort((a, b) => a.atMs - b.atMs)
+          .map((entry) => copyAudit(entry.event));
+      }),
+
+    close: () => {
+      open = false;
+      return Promise.resolve();
+    },
+  };
+}

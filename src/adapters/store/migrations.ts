@@ -1,0 +1,114 @@
+/**
+ * The SQLite store's schema, as numbered migrations. A migration, once released, is never edited:
+ * a change to the schema is a new migration at the end of the list.
+ */
+import type Database from 'better-sqlite3';
+import { StoreError } from '../../ports/store-port';
+
+/** One step of the schema's history. */
+export interface Migration {
+  /** 1, 2, 3, ... in order, with no gaps. */
+  readonly version: number;
+  /** What it does, kept in schema_migrations for whoever opens the file by hand. */
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Every migration, oldest first. Instants are kept twice: as given (so they read back exactly) and
+ * as epoch milliseconds in `*_ms` columns (so ordering and filtering do not depend on how an
+ * offset was written).
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'retrievals, retrieval transitions and the audit trail',
+    sql: `
+      CREATE TABLE retrievals (
+        id TEXT PRIMARY KEY NOT NULL,
+        requester_teams_user_id TEXT NOT NULL,
+        requester_entra_object_id TEXT,
+        requester_display_name TEXT NOT NULL,
+        requester_tenant_id TEXT,
+        requester_conversation_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        nhs_number TEXT NOT NULL,
+        study_instance_uid TEXT NOT NULL,
+        study_date TEXT,
+        study_description TEXT NOT NULL,
+        study_modalities TEXT NOT NULL,
+        study_instance_count INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('requested', 'retrieving', 'stored', 'failed')),
+        pacs_job_id TEXT,
+        failure_reason TEXT,
+        created_at TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        kept_until TEXT NOT NULL,
+        card_activity_id TEXT
+      );
+
+      -- At most one active retrieval per site and study, whichever process inserts it.
+      CREATE UNIQUE INDEX retrievals_one_active ON retrievals (site, study_instance_uid)
+        WHERE state IN ('requested', 'retrieving');
+      CREATE INDEX retrievals_active ON retrievals (created_at_ms)
+        WHERE state IN ('requested', 'retrieving');
+      CREATE INDEX retrievals_by_requester ON retrievals (requester_teams_user_id, created_at_ms);
+
+      CREATE TABLE retrieval_transitions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        retrieval_id TEXT NOT NULL REFERENCES retrievals (id),
+        from_state TEXT CHECK (from_state IN ('requested', 'retrieving', 'stored', 'failed')),
+        to_state TEXT NOT NULL CHECK (to_state IN ('requested', 'retrieving', 'stored', 'failed')),
+        at TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX retrieval_transitions_by_retrieval ON retrieval_transitions (retrieval_id, seq);
+
+      CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        teams_user_id TEXT NOT NULL,
+        entra_object_id TEXT,
+        display_name TEXT NOT NULL,
+        nhs_number TEXT,
+        site TEXT,
+        studies TEXT NOT NULL,
+        outcome TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_by_time ON audit_events (at_ms, seq);
+    `,
+  },
+];
+
+/**
+ * Brings the database up to the latest migration. Each migration runs in its own IMMEDIATE
+ * transaction that first checks whether another process has applied it meanwhile, so two
+ * processes starting at once apply every migration exactly once (the loser waits on the write
+ * lock for up to busy_timeout, then finds it done).
+ */
+export function runMigrations(db: Database.Database, list: readonly Migration[] = migrations): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const latestKnown = list.reduce((max, m) => Math.max(max, m.version), 0);
+  const newest = db.prepare<[], { version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations').get()?.version ?? 0;
+  // A file written by a newer build may hold tables this build would misuse: stop rather than guess.
+  if (newest > latestKnown) {
+    throw new StoreError('unavailable', `the database is at schema version ${newest}, newer than this build knows (${latestKnown})`);
+  }
+  const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
+  const record = db.prepare<[number, string, string]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of list) {
+    const apply = db.transaction(() => {
+      if (isApplied.get(migration.version)) return;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    });
+    apply.immediate();
+  }
+}

@@ -1,0 +1,448 @@
+/**
+ * The StorePort contract: what every store adapter (memory, SQLite, later PostgreSQL) must do,
+ * run against each of them by store.contract.test.ts. Every instant is fixed; none is the clock.
+ */
+import type { StudySummary } from '../../src/ports/pacs-port';
+import {
+  StoreError,
+  type AuditEvent,
+  type NewRetrieval,
+  type Requester,
+  type RetrievalState,
+  type StoreErrorReason,
+  type StorePort,
+} from '../../src/ports/store-port';
+
+/** A clinician, as Teams describes them. */
+export const alice: Requester = {
+  teamsUserId: '29:alice',
+  entraObjectId: '00000000-0000-0000-0000-00000000a11c',
+  displayName: 'Dr Alice Example',
+  tenantId: 'tenant-1',
+  conversationId: 'a:conversation-alice',
+};
+
+/** A second clinician, in the Emulator (no Entra id, no tenant). */
+export const bob: Requester = {
+  teamsUserId: '29:bob',
+  entraObjectId: null,
+  displayName: 'Dr Bob Example',
+  tenantId: null,
+  conversationId: 'a:conversation-bob',
+};
+
+/** A study summary with everything filled in. */
+export function study(uid: string, overrides: Partial<StudySummary> = {}): StudySummary {
+  return { studyInstanceUid: uid, date: '2026-01-14', description: 'CT HEAD', modalities: ['CT'], instanceCount: 120, ...overrides };
+}
+
+/** A new retrieval of `uid` from Exeter, requested by Alice at 09:00 on 1 March 2026. */
+export function newRetrieval(id: string, uid = '1.2.826.0.1.1', overrides: Partial<NewRetrieval> = {}): NewRetrieval {
+  return {
+    id,
+    requester: alice,
+    site: 'exeter',
+    nhsNumber: '9434765919',
+    study: study(uid),
+    createdAt: '2026-03-01T09:00:00.000Z',
+    keptUntil: '2026-03-31T09:00:00.000Z',
+    cardActivityId: null,
+    ...overrides,
+  };
+}
+
+/** An audit event by Alice at `at`. */
+export function auditEvent(at: string, overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    at,
+    action: 'patient-search',
+    teamsUserId: alice.teamsUserId,
+    entraObjectId: alice.entraObjectId,
+    displayName: alice.displayName,
+    nhsNumber: '9434765919',
+    site: null,
+    studies: [],
+    outcome: 'found',
+    ...overrides,
+  };
+}
+
+/** Awaits `promise` and checks that it rejected with a StoreError of `reason`. */
+export async function expectStoreError(promise: Promise<unknown>, reason: StoreErrorReason): Promise<StoreError> {
+  const error: unknown = await promise.then(
+    () => new Error('expected a StoreError, but the call succeeded'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreError);
+  expect((error as StoreError).reason).toBe(reason);
+  return error as StoreError;
+}
+
+/** Runs the contract against stores made by `open` (a new, empty store each time; not yet migrated). */
+export function storeContract(name: string, open: () => Promise<StorePort>): void {
+  describe(`StorePort contract: ${name}`, () => {
+    let store: StorePort;
+
+    beforeEach(async () => {
+      store = await open();
+      await store.migrate();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** Moves retrieval `id` along `path` (from its current state), one transition a minute from 09:01. */
+    async function walk(id: string, path: readonly RetrievalState[]): Promise<void> {
+      let minute = 1;
+      for (const to of path) {
+        const current = await store.getRetrieval(id);
+        const at = `2026-03-01T09:${String(minute++).padStart(2, '0')}:00.000Z`;
+        expect(await store.transition(id, [current!.state], to, at)).not.toBeNull();
+      }
+    }
+
+    describe('migrate', () => {
+      it('is harmless when run again, and keeps what was written', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z'));
+        await store.migrate();
+        await store.migrate();
+        expect((await store.getRetrieval('r1'))?.id).toBe('r1');
+        expect(await store.auditSince('2026-01-01T00:00:00.000Z')).toHaveLength(1);
+      });
+    });
+
+    describe('createRetrieval and getRetrieval', () => {
+      it('records a new retrieval in state requested, with its first transition', async () => {
+        const input = newRetrieval('r1');
+        const { retrieval, created } = await store.createRetrieval(input);
+        expect(created).toBe(true);
+        expect(retrieval).toEqual({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
+        expect(await store.getRetrieval('r1')).toEqual(retrieval);
+        expect(await store.transitions('r1')).toEqual([{ retrievalId: 'r1', from: null, to: 'requested', at: input.createdAt, detail: null }]);
+      });
+
+      it('answers null and no transitions for an unknown id', async () => {
+        expect(await store.getRetrieval('nope')).toBeNull();
+        expect(await store.transitions('nope')).toEqual([]);
+      });
+
+      it('round-trips every value exactly: nulls, unicode, empty lists', async () => {
+        const input = newRetrieval('r-ünï', '1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25.26.27.28.29.30', {
+          requester: { ...bob, displayName: 'Dr Siân Ó Briain-Núñez 李小龍 👩‍⚕️', conversationId: 'a:ñ' },
+          site: 'north-devon',
+          study: { studyInstanceUid: '1.2.3', date: null, description: 'Ultrasound — “abdomen” ✓', modalities: [], instanceCount: null },
+          cardActivityId: '1:activity',
+          createdAt: '2026-03-01T10:00:00+01:00',
+          keptUntil: '2026-03-31T10:00:00.123+01:00',
+        });
+        const { retrieval } = await store.createRetrieval(input);
+        expect(retrieval.requester).toEqual(input.requester);
+        expect(retrieval.study).toEqual(input.study);
+        expect(retrieval).toEqual({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
+        expect(await store.getRetrieval('r-ünï')).toEqual(retrieval);
+
+        const multi = newRetrieval('r2', '1.2.4', { study: study('1.2.4', { modalities: ['MR', 'SR', 'PR'], instanceCount: 0, description: '' }) });
+        expect((await store.createRetrieval(multi)).retrieval.study).toEqual(multi.study);
+        const moved = await store.transition('r2', ['requested'], 'retrieving', '2026-03-01T09:05:00.000Z', { pacsJobId: 'job-ø', cardActivityId: 'card-ø' });
+        expect(moved).toMatchObject({ pacsJobId: 'job-ø', cardActivityId: 'card-ø', updatedAt: '2026-03-01T09:05:00.000Z' });
+        expect(await store.getRetrieval('r2')).toEqual(moved);
+      });
+
+      it('hands out copies: changing what went in or came out changes nothing stored', async () => {
+        const input = { ...newRetrieval('r1'), study: { ...study('1.2.9'), modalities: ['CT'] } };
+        const { retrieval } = await store.createRetrieval(input);
+        input.study.modalities.push('MR');
+        (retrieval as { state: string }).state = 'stored';
+        (retrieval.study.modalities as string[]).push('XA');
+        (retrieval.requester as { displayName: string }).displayName = 'changed';
+        const again = await store.getRetrieval('r1');
+        expect(again?.state).toBe('requested');
+        expect(again?.study.modalities).toEqual(['CT']);
+        expect(again?.requester.displayName).toBe(alice.displayName);
+        const event = { ...auditEvent('2026-03-01T09:00:00.000Z'), studies: ['1.2.9'] };
+        await store.appendAudit(event);
+        event.studies.push('changed');
+        const [read] = await store.auditSince('2026-03-01T00:00:00.000Z');
+        expect(read?.studies).toEqual(['1.2.9']);
+        (read!.studies as string[]).push('changed');
+        expect((await store.auditSince('2026-03-01T00:00:00.000Z'))[0]?.studies).toEqual(['1.2.9']);
+      });
+
+      it('refuses instants without an offset or that do not exist, and an empty id', async () => {
+        await expectStoreError(store.createRetrieval(newRetrieval('r1', undefined, { createdAt: '2026-03-01T09:00:00' })), 'invalid');
+        await expectStoreError(store.createRetrieval(newRetrieval('r1', undefined, { createdAt: 'yesterday' })), 'invalid');
+        await expectStoreError(store.createRetrieval(newRetrieval('r1', undefined, { createdAt: '2026-02-30T09:00:00Z' })), 'invalid');
+        await expectStoreError(store.createRetrieval(newRetrieval('r1', undefined, { keptUntil: '' })), 'invalid');
+        await expectStoreError(store.createRetrieval(newRetrieval('')), 'invalid');
+        expect(await store.getRetrieval('r1')).toBeNull();
+      });
+
+      it('keeps patient data out of error messages', async () => {
+        const error = await expectStoreError(store.createRetrieval(newRetrieval('r1', '1.2.99', { createdAt: '9434765919' })), 'invalid');
+        expect(error.message).not.toContain('9434765919');
+        expect(error.message).not.toContain('1.2.99');
+      });
+    });
+
+    describe('dedupe of active retrievals', () => {
+      it('returns the active retrieval of the same site and study instead of a second one', async () => {
+        const first = await store.createRetrieval(newRetrieval('r1'));
+        const second = await store.createRetrieval(newRetrieval('r2', undefined, { requester: bob, createdAt: '2026-03-01T09:30:00.000Z' }));
+        expect(second).toEqual({ retrieval: first.retrieval, created: false });
+        expect(await store.getRetrieval('r2')).toBeNull();
+        expect(await store.transitions('r2')).toEqual([]);
+        expect(await store.retrievalsFor(bob.teamsUserId, 10)).toEqual([]);
+      });
+
+      it('still dedupes while the first is retrieving', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['retrieving']);
+        const second = await store.createRetrieval(newRetrieval('r2'));
+        expect(second.created).toBe(false);
+        expect(second.retrieval.id).toBe('r1');
+        expect(second.retrieval.state).toBe('retrieving');
+      });
+
+      it('is idempotent for the same id', async () => {
+        const first = await store.createRetrieval(newRetrieval('r1'));
+        expect(await store.createRetrieval(newRetrieval('r1'))).toEqual({ retrieval: first.retrieval, created: false });
+        expect(await store.transitions('r1')).toHaveLength(1);
+      });
+
+      it('treats another site or another study as a different retrieval', async () => {
+        expect((await store.createRetrieval(newRetrieval('r1', '1.2.1'))).created).toBe(true);
+        expect((await store.createRetrieval(newRetrieval('r2', '1.2.1', { site: 'plymouth' }))).created).toBe(true);
+        expect((await store.createRetrieval(newRetrieval('r3', '1.2.2'))).created).toBe(true);
+        expect((await store.activeRetrievals()).map((r) => r.id)).toEqual(['r1', 'r2', 'r3']);
+      });
+
+      it.each<[string, readonly RetrievalState[]]>([
+        ['stored', ['retrieving', 'stored']],
+        ['failed', ['failed']],
+        ['failed while retrieving', ['retrieving', 'failed']],
+      ])('allows a new retrieval once the first has %s', async (_, path) => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', path);
+        const again = await store.createRetrieval(newRetrieval('r2', undefined, { createdAt: '2026-03-02T09:00:00.000Z' }));
+        expect(again.created).toBe(true);
+        expect(again.retrieval.id).toBe('r2');
+        expect(again.retrieval.state).toBe('requested');
+      });
+
+      it('refuses an id that another retrieval already has, with conflict', async () => {
+        await store.createRetrieval(newRetrieval('r1', '1.2.1'));
+        await expectStoreError(store.createRetrieval(newRetrieval('r1', '1.2.2')), 'conflict');
+        await walk('r1', ['failed']);
+        await expectStoreError(store.createRetrieval(newRetrieval('r1', '1.2.1')), 'conflict');
+        expect((await store.getRetrieval('r1'))?.study.studyInstanceUid).toBe('1.2.1');
+      });
+
+      it('creates exactly one of 50 concurrent requests for the same study', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.createRetrieval(newRetrieval(`r${i}`, '1.2.7', { createdAt: `2026-03-01T09:00:${String(i).padStart(2, '0')}.000Z` }))),
+        );
+        const created = results.filter((r) => r.created);
+        expect(created).toHaveLength(1);
+        const winner = created[0]!.retrieval.id;
+        expect(new Set(results.map((r) => r.retrieval.id))).toEqual(new Set([winner]));
+        expect(await store.activeRetrievals()).toHaveLength(1);
+        expect(await store.transitions(winner)).toHaveLength(1);
+      });
+    });
+
+    describe('transition', () => {
+      it('moves a retrieval and records the change with its details', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        const retrieving = await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', {
+          pacsJobId: 'job-1',
+          cardActivityId: 'card-1',
+          detail: 'C-MOVE started',
+        });
+        expect(retrieving).toMatchObject({ id: 'r1', state: 'retrieving', pacsJobId: 'job-1', cardActivityId: 'card-1', failureReason: null, updatedAt: '2026-03-01T09:01:00.000Z', createdAt: '2026-03-01T09:00:00.000Z' });
+        expect(await store.getRetrieval('r1')).toEqual(retrieving);
+        const stored = await store.transition('r1', ['retrieving'], 'stored', '2026-03-01T09:07:00.000Z', { detail: '120 instances' });
+        expect(stored).toMatchObject({ state: 'stored', pacsJobId: 'job-1', cardActivityId: 'card-1', updatedAt: '2026-03-01T09:07:00.000Z' });
+        expect(await store.transitions('r1')).toEqual([
+          { retrievalId: 'r1', from: null, to: 'requested', at: '2026-03-01T09:00:00.000Z', detail: null },
+          { retrievalId: 'r1', from: 'requested', to: 'retrieving', at: '2026-03-01T09:01:00.000Z', detail: 'C-MOVE started' },
+          { retrievalId: 'r1', from: 'retrieving', to: 'stored', at: '2026-03-01T09:07:00.000Z', detail: '120 instances' },
+        ]);
+      });
+
+      it('records a failure with its reason', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['retrieving']);
+        const failed = await store.transition('r1', ['requested', 'retrieving'], 'failed', '2026-03-01T09:09:00.000Z', { failureReason: 'unreachable', detail: 'exeter did not answer' });
+        expect(failed).toMatchObject({ state: 'failed', failureReason: 'unreachable' });
+        expect((await store.transitions('r1')).at(-1)).toEqual({ retrievalId: 'r1', from: 'retrieving', to: 'failed', at: '2026-03-01T09:09:00.000Z', detail: 'exeter did not answer' });
+      });
+
+      it('is compare-and-set: a retrieval not in `from` is left alone, with no transition recorded', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['retrieving']);
+        const before = await store.getRetrieval('r1');
+        expect(await store.transition('r1', ['requested'], 'failed', '2026-03-01T09:30:00.000Z', { failureReason: 'timed-out', pacsJobId: 'other' })).toBeNull();
+        expect(await store.getRetrieval('r1')).toEqual(before);
+        expect(await store.transitions('r1')).toHaveLength(2);
+      });
+
+      it('lets exactly one of two racing moves from the same state win', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['retrieving']);
+        const [a, b] = await Promise.all([
+          store.transition('r1', ['retrieving'], 'stored', '2026-03-01T09:10:00.000Z'),
+          store.transition('r1', ['retrieving'], 'failed', '2026-03-01T09:10:00.000Z', { failureReason: 'protocol' }),
+        ]);
+        expect([a, b].filter((r) => r !== null)).toHaveLength(1);
+        expect(await store.transitions('r1')).toHaveLength(3);
+      });
+
+      it.each<[readonly RetrievalState[], RetrievalState]>([
+        [['requested'], 'stored'],
+        [['requested'], 'requested'],
+        [['retrieving'], 'requested'],
+        [['retrieving'], 'retrieving'],
+        [['stored'], 'requested'],
+        [['stored'], 'retrieving'],
+        [['stored'], 'failed'],
+        [['stored'], 'stored'],
+        [['failed'], 'retrieving'],
+        [['failed'], 'stored'],
+        [['failed'], 'failed'],
+        [['requested', 'stored'], 'retrieving'],
+        [[], 'retrieving'],
+      ])('refuses the move %j -> %s with invalid, changing nothing', async (from, to) => {
+        await store.createRetrieval(newRetrieval('r1'));
+        const before = await store.getRetrieval('r1');
+        await expectStoreError(store.transition('r1', from, to, '2026-03-01T09:10:00.000Z'), 'invalid');
+        await expectStoreError(store.transition('unknown', from, to, '2026-03-01T09:10:00.000Z'), 'invalid');
+        expect(await store.getRetrieval('r1')).toEqual(before);
+        expect(await store.transitions('r1')).toHaveLength(1);
+      });
+
+      it('refuses a bad instant with invalid', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await expectStoreError(store.transition('r1', ['requested'], 'retrieving', 'now'), 'invalid');
+        expect((await store.getRetrieval('r1'))?.state).toBe('requested');
+      });
+
+      it('answers not-found for an unknown retrieval', async () => {
+        await expectStoreError(store.transition('unknown', ['requested'], 'retrieving', '2026-03-01T09:10:00.000Z'), 'not-found');
+      });
+
+      it('retries a failed retrieval: back to requested, clearing the old job and failure', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', { pacsJobId: 'job-1', cardActivityId: 'card-1' });
+        await store.transition('r1', ['retrieving'], 'failed', '2026-03-01T09:02:00.000Z', { failureReason: 'unreachable' });
+        const retried = await store.transition('r1', ['failed'], 'requested', '2026-03-01T10:00:00.000Z', { detail: 'try again' });
+        expect(retried).toMatchObject({ state: 'requested', pacsJobId: null, failureReason: null, cardActivityId: 'card-1', updatedAt: '2026-03-01T10:00:00.000Z', createdAt: '2026-03-01T09:00:00.000Z' });
+        expect((await store.activeRetrievals()).map((r) => r.id)).toEqual(['r1']);
+        // Active again, so it dedupes again.
+        expect(await store.createRetrieval(newRetrieval('r2'))).toMatchObject({ created: false, retrieval: { id: 'r1' } });
+        const again = await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T10:01:00.000Z', { pacsJobId: 'job-2' });
+        expect(again).toMatchObject({ state: 'retrieving', pacsJobId: 'job-2' });
+        expect((await store.transitions('r1')).map((t) => [t.from, t.to, t.detail])).toEqual([
+          [null, 'requested', null],
+          ['requested', 'retrieving', null],
+          ['retrieving', 'failed', null],
+          ['failed', 'requested', 'try again'],
+          ['requested', 'retrieving', null],
+        ]);
+      });
+
+      it('refuses a retry with conflict while a newer retrieval of the same study is active', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['failed']);
+        expect((await store.createRetrieval(newRetrieval('r2', undefined, { createdAt: '2026-03-01T11:00:00.000Z' }))).created).toBe(true);
+        await expectStoreError(store.transition('r1', ['failed'], 'requested', '2026-03-01T11:30:00.000Z'), 'conflict');
+        expect((await store.getRetrieval('r1'))?.state).toBe('failed');
+        expect(await store.transitions('r1')).toHaveLength(2);
+      });
+    });
+
+    describe('listing', () => {
+      it('lists active retrievals oldest first, by instant then creation order', async () => {
+        await store.createRetrieval(newRetrieval('late', '1.1', { createdAt: '2026-03-01T12:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('early', '1.2', { createdAt: '2026-03-01T08:00:00.000Z' }));
+        // 09:30 in UTC+1 is 08:30Z: ordered by instant, not by the text.
+        await store.createRetrieval(newRetrieval('offset', '1.3', { createdAt: '2026-03-01T09:30:00.000+01:00' }));
+        await store.createRetrieval(newRetrieval('tie-a', '1.4', { createdAt: '2026-03-01T10:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('tie-b', '1.5', { createdAt: '2026-03-01T10:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('done', '1.6', { createdAt: '2026-03-01T07:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('gone', '1.7', { createdAt: '2026-03-01T07:00:00.000Z' }));
+        await walk('tie-a', ['retrieving']);
+        await walk('done', ['retrieving', 'stored']);
+        await walk('gone', ['failed']);
+        expect((await store.activeRetrievals()).map((r) => r.id)).toEqual(['early', 'offset', 'tie-a', 'tie-b', 'late']);
+      });
+
+      it('lists a user\'s retrievals newest first, up to the limit, whatever their state', async () => {
+        await store.createRetrieval(newRetrieval('a1', '1.1', { createdAt: '2026-03-01T08:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('a3', '1.3', { createdAt: '2026-03-03T08:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('a2', '1.2', { createdAt: '2026-03-02T08:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('b1', '1.4', { requester: bob, createdAt: '2026-03-04T08:00:00.000Z' }));
+        await walk('a3', ['retrieving', 'stored']);
+        expect((await store.retrievalsFor(alice.teamsUserId, 10)).map((r) => r.id)).toEqual(['a3', 'a2', 'a1']);
+        expect((await store.retrievalsFor(alice.teamsUserId, 2)).map((r) => r.id)).toEqual(['a3', 'a2']);
+        expect((await store.retrievalsFor(alice.teamsUserId, 2))[0]?.state).toBe('stored');
+        expect(await store.retrievalsFor(alice.teamsUserId, 0)).toEqual([]);
+        expect((await store.retrievalsFor(bob.teamsUserId, 10)).map((r) => r.id)).toEqual(['b1']);
+        expect(await store.retrievalsFor('29:nobody', 10)).toEqual([]);
+        await expectStoreError(store.retrievalsFor(alice.teamsUserId, -1), 'invalid');
+        await expectStoreError(store.retrievalsFor(alice.teamsUserId, 1.5), 'invalid');
+      });
+    });
+
+    describe('audit', () => {
+      it('round-trips an event exactly', async () => {
+        const event = auditEvent('2026-03-01T09:00:00.000Z', {
+          action: 'retrieval-outcome',
+          entraObjectId: null,
+          displayName: 'Dr Siân Ó Briain 李',
+          site: 'exeter',
+          studies: ['1.2.3', '1.2.4'],
+          outcome: 'failed: unreachable',
+        });
+        await store.appendAudit(event);
+        await store.appendAudit(auditEvent('2026-03-01T09:01:00.000Z', { nhsNumber: null, action: 'access-refused', outcome: 'refused: tenant' }));
+        expect(await store.auditSince('2026-03-01T09:00:00.000Z')).toEqual([
+          event,
+          auditEvent('2026-03-01T09:01:00.000Z', { nhsNumber: null, action: 'access-refused', outcome: 'refused: tenant' }),
+        ]);
+      });
+
+      it('answers events at or after `since`, by instant then by insertion', async () => {
+        await store.appendAudit(auditEvent('2026-03-01T10:00:00.000Z', { outcome: 'ten-first' }));
+        await store.appendAudit(auditEvent('2026-03-01T08:00:00.000Z', { outcome: 'eight' }));
+        await store.appendAudit(auditEvent('2026-03-01T10:00:00.000Z', { outcome: 'ten-second' }));
+        await store.appendAudit(auditEvent('2026-03-01T10:30:00.000+01:00', { outcome: 'nine-thirty' }));
+        await store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z', { outcome: 'nine' }));
+        const outcomes = async (since: string): Promise<string[]> => (await store.auditSince(since)).map((e) => e.outcome);
+        expect(await outcomes('2026-01-01T00:00:00.000Z')).toEqual(['eight', 'nine', 'nine-thirty', 'ten-first', 'ten-second']);
+        expect(await outcomes('2026-03-01T09:00:00.000Z')).toEqual(['nine', 'nine-thirty', 'ten-first', 'ten-second']);
+        expect(await outcomes('2026-03-01T09:00:00.001Z')).toEqual(['nine-thirty', 'ten-first', 'ten-second']);
+        expect(await outcomes('2026-03-01T11:00:00.000+01:00')).toEqual(['ten-first', 'ten-second']);
+        expect(await outcomes('2026-03-01T10:00:00.001Z')).toEqual([]);
+      });
+
+      it('refuses bad instants with invalid', async () => {
+        await expectStoreError(store.appendAudit(auditEvent('2026-03-01 09:00')), 'invalid');
+        await expectStoreError(store.auditSince('since yesterday'), 'invalid');
+        expect(await store.auditSince('2000-01-01T00:00:00Z')).toEqual([]);
+      });
+    });
+
+    describe('close', () => {
+      it('makes later calls fail with unavailable, and may be called twice', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await store.close();
+        await expectStoreError(store.getRetrieval('r1'), 'unavailable');
+        await expectStoreError(store.createRetrieval(newRetrieval('r2', '1.9')), 'unavailable');
+        await expectStoreError(store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z')), 'unavailable');
+        await store.close();
+      });
+    });
+  });
+}
