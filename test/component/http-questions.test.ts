@@ -6,6 +6,7 @@ import { allContacts } from '../../src/domain/guide/guide';
 import { actionsOf, BotHarness, cardsOf, textOf } from '../support/bot-harness';
 import { realGuide } from '../support/fixtures';
 import { london } from '../support/instants';
+import { loadCorpus } from '../questions/corpus';
 
 let bot: BotHarness;
 beforeAll(async () => {
@@ -85,4 +86,25 @@ describe('questions over HTTP', () => {
       for (const email of text.match(/[\w.]+@[\w.]+\.[a-z]+/g) ?? []) expect(guideValues).toContain(email);
     }
   });
+});
+
+describe('the whole question corpus over HTTP', () => {
+  const corpus = loadCorpus();
+  it(`answers all ${corpus.length} corpus questions as a Teams user would ask them`, async () => {
+    const failures: string[] = [];
+    for (const c of corpus) {
+      const result = await bot.say(c.q, london(c.asked));
+      const cards = cardsOf(result.replies);
+      const text = [result.replies.map((r) => r.text ?? '').join('\n'), ...cards.map(textOf)].join('\n');
+      const problems: string[] = [];
+      if (result.status !== 200) problems.push(`status ${result.status}`);
+      if (cards.length !== 1) problems.push(`${cards.length} cards`);
+      if (c.expect.time && !text.includes(`at ${c.expect.time}`) && !text.includes(`At ${c.expect.time}`)) problems.push(`time ${c.expect.time} not said`);
+      for (const contact of c.expect.contacts ?? []) if (!text.includes(contact)) problems.push(`missing ${contact}`);
+      if (c.expect.kind === 'declined' && !text.includes('I can only help')) problems.push('not declined');
+      if (c.expect.kind === 'unmatched' && !text.includes('could not match')) problems.push('not unmatched');
+      if (problems.length > 0) failures.push(`${c.q} @ ${c.asked}: ${problems.join(', ')}`);
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
 });

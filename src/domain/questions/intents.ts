@@ -51,7 +51,7 @@ const topicRules: readonly TopicRule[] = [
   { topic: 'export', pattern: / (export|exporting|(our|uhb|uh bristol|bri|bch) (images|imaging|scans|ct|mri|xray|x ray|study|studies|films) (sent|need to go|needs to go|to go|transferred|sending)|want (our|the uhb|uhb) (images|imaging|scans|ct|mri|xray|study|studies) |(images|imaging|scans) (need|needs) to go to|how do i send (them|it) to|send (them|it) over to|send (our|my|the|uh bristol|uhb|bri|bch)? ?(images|imaging|scans|ct|mri|xray|x ray|study|studies) to|sending (our|my|the)? ?(images|imaging|scans) to|transfer (our|my|uh bristol|uhb) (images|imaging|scans)|share (our|my) (images|imaging|scans)|push (images|imaging|scans) to|another hospital (wants|needs|is asking for) (our|the|my)) / },
   { topic: 'connect-share', pattern: / connect and share|connect share|connectandshare|c and s / },
   { topic: 'iep', pattern: / (iep|image exchange portal|request form|crishelp|data import sheet) / },
-  { topic: 'account', pattern: / (password|passwords|reset|locked out|log ?in|login|logon|log on|account|accounts|username|user name|web ?link|weblink|link|url|web address|web browser|website|portal|access form|application form|sign in|signin) / },
+  { topic: 'account', pattern: / (password|passwords|reset|helpdesk|help desk|service desk|it desk|locked out|log ?in|login|logon|log on|account|accounts|username|user name|web ?link|weblink|link|url|web address|web browser|website|portal|access form|application form|sign in|signin) / },
   { topic: 'about', pattern: / (who wrote|which version|what version|review date|guide version|how old is|is the guide|document control|author of the guide) / },
   { topic: 'p2p', pattern: / (peer to peer|p2p|pull|pulling|insignia|refresh the|image sharing) / },
 ];

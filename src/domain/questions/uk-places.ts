@@ -12,7 +12,7 @@ export const otherUkPlaces: readonly string[] = [
   'Carmarthen', 'Glangwili', 'Llanelli', 'Prince Philip Hospital', 'Aberystwyth', 'Bronglais', 'Haverfordwest', 'Withybush',
   'Wrexham', 'Wrexham Maelor', 'Bangor', 'Ysbyty Gwynedd', 'Glan Clwyd', 'Abergavenny', 'Nevill Hall', 'Wales',
   // South and South West England outside the guide's trusts
-  'Gloucester', 'Gloucestershire Royal', 'Cheltenham', 'Cheltenham General', 'Swindon', 'Great Western Hospital', 'Salisbury',
+  'Frenchay', 'Gloucester', 'Gloucestershire Royal', 'Cheltenham', 'Cheltenham General', 'Swindon', 'Great Western Hospital', 'Salisbury',
   'Salisbury District Hospital', 'Southampton', 'Southampton General', 'Portsmouth', 'Queen Alexandra Hospital', 'Winchester',
   'Basingstoke', 'Bournemouth', 'Royal Bournemouth', 'Poole Hospital', 'Chippenham', 'Trowbridge', 'Frome', 'Isle of Wight',
   'St Marys Hospital Newport', 'Brighton', 'Royal Sussex County', 'Chichester', 'Worthing Hospital', 'Guildford', 'Royal Surrey',
