@@ -1,16 +1,24 @@
 /**
  * Assembles the bot from its parts for a given configuration. `src/index.ts` (the composition
- * root) calls it with the real environment; tests call it with their own logger and clock.
+ * root) calls it with the real environment; tests call it with their own logger, clock and parts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type restify from 'restify';
 import { loadGuideFile } from './adapters/guide-file';
+import { createDemoPacs } from './adapters/pacs/demo-pacs';
+import { createOrthancPacs } from './adapters/pacs/orthanc-pacs';
+import { openSqliteStore } from './adapters/store/sqlite-store';
 import { loadCardRenderer } from './cards/card-renderer';
 import { projectRoot, type Config } from './config/config';
+import type { RetrievalConversationDeps } from './conversation/retrieval-conversation';
+import { createSigner } from './conversation/signed-data';
 import { isReviewOverdue, monthYear, type Guide } from './domain/guide/guide';
 import { buildKnowledge } from './domain/questions/answer-question';
 import type { Logger } from './logging/logger';
+import type { PacsPort } from './ports/pacs-port';
+import { StoreError, type StorePort } from './ports/store-port';
+import { pollRetrievals } from './retrieval/retrieval-service';
 import { createAdapter, createServer } from './teams/http-server';
 import { TeamsBot } from './teams/teams-bot';
 
@@ -18,21 +26,52 @@ import { TeamsBot } from './teams/teams-bot';
 export interface Application {
   readonly guide: Guide;
   readonly server: restify.Server;
-  /** Starts listening; resolves with the bound port (useful with PORT=0). */
+  readonly store: StorePort;
+  readonly pacs: PacsPort;
+  /** Starts listening (and following retrievals); resolves with the bound port (useful with PORT=0). */
   listen(): Promise<number>;
-  /** Stops accepting requests and lets in-flight ones finish. */
+  /** Resolves when slow work started by turns so far has been posted. */
+  idle(): Promise<void>;
+  /** One poll of the retrievals in flight (the timer calls it every second). */
+  pollOnce(): Promise<void>;
+  /** Stops accepting requests, lets in-flight work finish, stops polling, closes the store. */
   close(): Promise<void>;
 }
 
 /** What the application takes from outside besides its configuration. */
 export interface ApplicationDeps {
   readonly logger: Logger;
-  /** Used only when an activity carries no timestamp, and for start-up checks. */
+  /** Used only when an activity carries no timestamp, for start-up checks and for polling. */
   readonly clock: () => Date;
+  /** Overrides for tests: a PACS and a store instead of the configured ones. */
+  readonly pacs?: PacsPort;
+  readonly store?: StorePort;
+  /** Poll interval in ms; 0 = no timer (tests call pollOnce). */
+  readonly pollIntervalMs?: number;
 }
 
-/** Builds the bot; throws ConfigError, GuideError or CardError when something is wrong at start. */
-export function createApplication(config: Config, deps: ApplicationDeps): Application {
+function createPacs(config: Config): PacsPort {
+  switch (config.pacs.backend) {
+    case 'demo':
+      return createDemoPacs();
+    case 'orthanc':
+      return createOrthancPacs({
+        url: config.pacs.orthancUrl,
+        username: config.pacs.username,
+        password: config.pacs.password,
+        localAet: config.pacs.localAet,
+        sites: config.pacs.sites,
+      });
+  }
+}
+
+function createStore(config: Config): StorePort {
+  if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length));
+  throw new StoreError('unavailable', 'PostgreSQL is not supported yet: set DATABASE_URL to sqlite:PATH or leave it empty');
+}
+
+/** Builds the bot; throws ConfigError, GuideError, CardError or StoreError when something is wrong at start. */
+export async function createApplication(config: Config, deps: ApplicationDeps): Promise<Application> {
   const { logger, clock } = deps;
   const guide = loadGuideFile(config.guideFile);
   const cards = loadCardRenderer(path.join(projectRoot, 'cards'));
@@ -51,9 +90,37 @@ export function createApplication(config: Config, deps: ApplicationDeps): Applic
     });
   }
 
+  const pacs = deps.pacs ?? createPacs(config);
+  const store = deps.store ?? createStore(config);
+  await store.migrate();
+  if (config.pacs.backend === 'demo' && !deps.pacs) logger.warn('demo-pacs', { detail: 'PACS_BACKEND=demo: synthetic patients and sites only.' });
+
+  const access = { mode: config.mode, allowedTenantIds: config.access.allowedTenantIds, retrievalAllowedUsers: config.access.retrievalAllowedUsers };
+  const retrievalDeps = {
+    pacs,
+    store,
+    queryTimeoutMs: config.pacs.queryTimeoutMs,
+    jobTimeoutMs: 30 * 60 * 1000,
+  };
+  const retrieval: RetrievalConversationDeps = {
+    ...retrievalDeps,
+    guide,
+    cards,
+    signer: createSigner(config.cardSigningSecret),
+    access,
+    zone: config.timeZone,
+    demo: config.pacs.backend === 'demo' && !deps.pacs,
+  };
+
   const adapter = createAdapter(config, logger);
-  const knowledge = buildKnowledge(guide, config.timeZone);
-  const bot = new TeamsBot({ guide, knowledge, cards, zone: config.timeZone }, logger, clock);
+  const appId = config.microsoftApp.appId;
+  const bot = new TeamsBot(
+    { access, guide, knowledge: buildKnowledge(guide, config.timeZone), cards, zone: config.timeZone },
+    retrieval,
+    (reference, send) => adapter.continueConversationAsync(appId, reference, send),
+    logger,
+    clock,
+  );
   const health = () => ({
     version,
     guide: {
@@ -65,23 +132,49 @@ export function createApplication(config: Config, deps: ApplicationDeps): Applic
   });
   const server = createServer(adapter, bot, health, logger);
 
+  let polling: Promise<void> = Promise.resolve();
+  const pollOnce = (): Promise<void> => {
+    // Never two polls at once: a slow PACS stretches the cycle instead of piling up requests.
+    polling = polling.then(async () => {
+      try {
+        const settled = await pollRetrievals(retrievalDeps, clock());
+        for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
+      } catch (error) {
+        logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
+      }
+    });
+    return polling;
+  };
+  let timer: NodeJS.Timeout | undefined;
+
   return {
     guide,
     server,
+    store,
+    pacs,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
-          const port = (server.address()).port;
-          logger.info('listening', { host: config.host, port, mode: config.mode });
+          const { port } = server.address();
+          const interval = deps.pollIntervalMs ?? 1000;
+          if (interval > 0) timer = setInterval(() => void pollOnce(), interval);
+          logger.info('listening', { host: config.host, port, mode: config.mode, pacs: config.pacs.backend });
           resolve(port);
         });
       }),
-    close: () =>
-      new Promise((resolve) => {
+    idle: () => bot.idle(),
+    pollOnce,
+    close: async () => {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Idle keep-alive sockets would otherwise hold close() open.
         server.server.closeIdleConnections();
-      }),
+      });
+      await bot.idle();
+      await polling;
+      await store.close();
+    },
   };
 }

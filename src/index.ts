@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let app;
   try {
-    app = createApplication(config, { logger, clock: () => new Date() });
+    app = await createApplication(config, { logger, clock: () => new Date() });
     await app.listen();
   } catch (error) {
     process.stderr.write(`Refusing to start: ${(error as Error).message}\n`);

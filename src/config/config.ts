@@ -272,6 +272,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 function databaseUrl(value: string): string {
   if (value === '') return `sqlite:${path.join(projectRoot, 'data', 'image-sharing.sqlite')}`;
   if (value.startsWith('postgres://') || value.startsWith('postgresql://')) return value;
+  if (value === 'sqlite::memory:') return value;
   if (value.startsWith('sqlite:')) return `sqlite:${path.resolve(projectRoot, value.slice('sqlite:'.length))}`;
   throw new ConfigError('invalid-value', 'DATABASE_URL', `DATABASE_URL=${JSON.stringify(value)} is invalid: use sqlite:PATH or postgres://...`);
 }

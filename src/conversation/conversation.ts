@@ -9,6 +9,8 @@ import type { Guide } from '../domain/guide/guide';
 import { answerQuestion, type Knowledge, type QuestionResult } from '../domain/questions/answer-question';
 import { viewStep, type When } from '../domain/tree/decision-tree';
 import { parseNavigation, start, type Position } from '../domain/tree/navigation';
+import { tenantRefusal, type AccessRules } from '../retrieval/access';
+import { findImagesButton, retrievalSubmit, retrievalText, type RetrievalConversationDeps, type RetrievalTurn, type TurnCaller } from './retrieval-conversation';
 
 /** An input, already taken out of its activity. */
 export type Incoming =
@@ -24,6 +26,7 @@ export interface Reply {
 
 /** What the conversation needs: the guide, the question-answering knowledge, the card templates and the trust's zone. */
 export interface ConversationDeps {
+  readonly access: AccessRules;
   readonly guide: Guide;
   readonly knowledge: Knowledge;
   readonly cards: CardRenderer;
@@ -100,4 +103,41 @@ export function respond(input: Incoming, deps: ConversationDeps, instant: Date):
       ];
     }
   }
+}
+
+/** What one turn does: replies now, replies later (slow work), and a card to update in place. */
+export type Turn = RetrievalTurn;
+
+/**
+ * The whole conversation: the retrieval flow (when a PACS is configured) first, then the decision
+ * tree and free-text questions. `instant` is the message's own time.
+ */
+export async function converse(input: Incoming, caller: TurnCaller, deps: ConversationDeps, retrieval: RetrievalConversationDeps | null, instant: Date): Promise<Turn> {
+  if (tenantRefusal(caller, deps.access)) {
+    await retrieval?.store.appendAudit({
+      at: instant.toISOString(),
+      action: 'access-refused',
+      teamsUserId: caller.requester.teamsUserId,
+      entraObjectId: caller.requester.entraObjectId,
+      displayName: caller.requester.displayName,
+      nhsNumber: null,
+      site: null,
+      studies: [],
+      outcome: 'refused: tenant',
+    });
+    return { replies: [{ text: 'Sorry, this bot is only for UH Bristol staff.' }] };
+  }
+  if (retrieval) {
+    if (input.kind === 'text') {
+      const turn = await retrievalText(input.text, caller, retrieval, instant);
+      if (turn) return turn;
+    }
+    if (input.kind === 'submit') {
+      const parsed = parseNavigation(input.value);
+      if (parsed.ok && parsed.position.step === 'find-images') return findImagesButton(caller, retrieval, instant);
+      const turn = await retrievalSubmit(input.value, caller, retrieval, instant);
+      if (turn) return turn;
+    }
+  }
+  return { replies: respond(input, deps, instant) };
 }

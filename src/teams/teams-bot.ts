@@ -1,9 +1,11 @@
 /**
- * Thin transport: turns Teams activities into `Incoming` inputs for the conversation and its
- * replies into messages. No rules live here.
+ * Thin transport: turns Teams activities into `Incoming` inputs and callers for the conversation,
+ * and its turns into messages: replies now, a card updated in place, and slow work posted later
+ * as a proactive message. No rules live here.
  */
-import { ActivityHandler, MessageFactory, TurnContext, type Activity } from 'botbuilder';
-import { respond, type ConversationDeps, type Incoming, type Reply } from '../conversation/conversation';
+import { ActivityHandler, MessageFactory, TeamsInfo, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
+import { converse, type ConversationDeps, type Incoming, type Reply, type Turn } from '../conversation/conversation';
+import type { RetrievalConversationDeps, TurnCaller } from '../conversation/retrieval-conversation';
 import type { Logger } from '../logging/logger';
 
 /** The instant of an activity: its own timestamp, else the clock (the channel always sends one). */
@@ -26,15 +28,50 @@ export function incomingMessage(activity: Partial<Activity>): Incoming {
   return { kind: 'text', text: messageText(activity) };
 }
 
+/** The kind of conversation: Teams says; the Emulator (no type, not a group) is a 1:1 chat. */
+function conversationType(activity: Partial<Activity>): string | null {
+  const conversation = activity.conversation;
+  if (conversation?.conversationType) return conversation.conversationType;
+  if (conversation?.isGroup) return 'groupChat';
+  return activity.channelId === 'msteams' ? null : 'personal';
+}
+
+/** Who sent the activity and from where. */
+export function callerOf(activity: Partial<Activity>, upn: string | null): TurnCaller {
+  const channelData = activity.channelData as { tenant?: { id?: string } } | undefined;
+  const tenantId = activity.conversation?.tenantId ?? channelData?.tenant?.id ?? null;
+  const entraObjectId = activity.from?.aadObjectId ?? null;
+  return {
+    tenantId,
+    entraObjectId,
+    upn,
+    conversationType: conversationType(activity),
+    requester: {
+      teamsUserId: activity.from?.id ?? 'unknown',
+      entraObjectId,
+      displayName: activity.from?.name ?? '',
+      tenantId,
+      conversationId: activity.conversation?.id ?? 'unknown',
+    },
+  };
+}
+
 function toMessage(reply: Reply): Partial<Activity> {
   if (reply.card) return MessageFactory.attachment(reply.card, reply.text);
   return MessageFactory.text(reply.text ?? '');
 }
 
+/** Posts messages into a conversation outside a turn (proactive messages). */
+export type Proactive = (reference: Partial<ConversationReference>, send: (context: TurnContext) => Promise<void>) => Promise<void>;
+
 /** The Teams bot: the image-sharing conversation behind Bot Framework activity handlers. */
 export class TeamsBot extends ActivityHandler {
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(
     private readonly deps: ConversationDeps,
+    private readonly retrieval: RetrievalConversationDeps | null,
+    private readonly proactive: Proactive,
     private readonly logger: Logger,
     private readonly clock: () => Date,
   ) {
@@ -49,13 +86,65 @@ export class TeamsBot extends ActivityHandler {
     });
   }
 
+  /** Resolves when all slow work started so far has been posted (for shutdown and tests). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** The user's UPN, only when an allow-list names domains (it costs a call to Teams). */
+  private async upnOf(context: TurnContext): Promise<string | null> {
+    const wantsDomains = this.retrieval?.access.retrievalAllowedUsers.some((entry) => entry.startsWith('@')) ?? false;
+    if (!wantsDomains || context.activity.channelId !== 'msteams' || !context.activity.from?.id) return null;
+    try {
+      return (await TeamsInfo.getMember(context, context.activity.from.id)).userPrincipalName ?? null;
+    } catch {
+      this.logger.warn('upn-lookup-failed', {});
+      return null;
+    }
+  }
+
   private async reply(context: TurnContext, input: Incoming): Promise<void> {
-    const replies = respond(input, this.deps, activityInstant(context.activity, this.clock));
+    const instant = activityInstant(context.activity, this.clock);
+    const caller = callerOf(context.activity, await this.upnOf(context));
+    const turn = await converse(input, caller, this.deps, this.retrieval, instant);
     this.logger.info('turn', {
       input: input.kind,
-      conversationType: context.activity.conversation?.conversationType ?? null,
-      replies: replies.length,
+      conversationType: caller.conversationType,
+      replies: turn.replies.length,
+      later: turn.later !== undefined,
+      update: turn.updatePressedCard !== undefined,
     });
-    await context.sendActivities(replies.map(toMessage));
+    if (turn.updatePressedCard && context.activity.replyToId) {
+      try {
+        await context.updateActivity({ ...toMessage(turn.updatePressedCard), id: context.activity.replyToId });
+      } catch {
+        // The replies below still say what happened; the old card's buttons are re-checked anyway.
+        this.logger.warn('card-update-failed', {});
+      }
+    }
+    if (turn.replies.length > 0) await context.sendActivities(turn.replies.map(toMessage));
+    if (turn.later) this.runLater(TurnContext.getConversationReference(context.activity), turn);
+  }
+
+  /** Slow work runs after the turn has answered, and posts its result into the same chat. */
+  private runLater(reference: Partial<ConversationReference>, turn: Turn): void {
+    const work = (async () => {
+      let replies: Reply[];
+      try {
+        replies = await turn.later!();
+      } catch (error) {
+        this.logger.error('later-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
+        replies = [{ text: 'Sorry, something went wrong while searching. Please try again.' }];
+      }
+      try {
+        await this.proactive(reference, async (context) => {
+          await context.sendActivities(replies.map(toMessage));
+        });
+      } catch (error) {
+        this.logger.error('proactive-send-failed', { error: error instanceof Error ? error.name : 'unknown' });
+      }
+    })();
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
   }
 }

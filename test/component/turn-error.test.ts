@@ -24,7 +24,19 @@ describe('a turn that fails', () => {
   const config = parseConfig({ PORT: '0', HOST: '127.0.0.1' });
   const server = createServer(
     createAdapter(config, logger),
-    new TeamsBot({ guide: realGuide(), knowledge: buildKnowledge(realGuide(), 'Europe/London'), cards: brokenCards, zone: 'Europe/London' }, logger, () => new Date(0)),
+    new TeamsBot(
+      {
+        access: { mode: 'development', allowedTenantIds: [], retrievalAllowedUsers: [] },
+        guide: realGuide(),
+        knowledge: buildKnowledge(realGuide(), 'Europe/London'),
+        cards: brokenCards,
+        zone: 'Europe/London',
+      },
+      null,
+      () => Promise.resolve(),
+      logger,
+      () => new Date(0),
+    ),
     () => ({ version: 'test', guide: { title: 't', version: 'v', reviewDate: '2018-05', reviewOverdue: false } }),
     logger,
   );

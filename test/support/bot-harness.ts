@@ -4,7 +4,8 @@
  * activity's serviceUrl (the Bot Connector service, which cannot run here).
  */
 import nock from 'nock';
-import { createApplication, type Application } from '../../src/application';
+import { createApplication, type Application, type ApplicationDeps } from '../../src/application';
+import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import { parseConfig } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
 
@@ -35,9 +36,9 @@ export class BotHarness {
   private port = 0;
   private readonly sent: SentActivity[] = [];
 
-  async start(env: Record<string, string> = {}, clock: () => Date = () => new Date(0)): Promise<this> {
-    const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
-    this.app = createApplication(config, { logger: this.logger, clock });
+  async start(env: Record<string, string> = {}, clock: () => Date = () => new Date(0), parts: Partial<Pick<ApplicationDeps, 'pacs' | 'store'>> = {}): Promise<this> {
+    const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ...env });
+    this.app = await createApplication(config, { logger: this.logger, clock, pollIntervalMs: 0, store: parts.store ?? createMemoryStore(), ...(parts.pacs ? { pacs: parts.pacs } : {}) });
     this.port = await this.app.listen();
     nock.disableNetConnect();
     nock.enableNetConnect((host) => host === `127.0.0.1:${this.port}`);
@@ -49,6 +50,16 @@ export class BotHarness {
         return { id: `reply-${this.sent.length}` };
       });
     return this;
+  }
+
+  /** The running application (its store, PACS, idle and poll hooks). */
+  get application(): Application {
+    return this.app;
+  }
+
+  /** Every activity the bot has sent to the connector so far. */
+  get sentActivities(): readonly SentActivity[] {
+    return this.sent;
   }
 
   get url(): string {

@@ -252,7 +252,29 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
         route: 'A',
         now: null,
         sections: (['p2p-intro', 'p2p-criteria', 'p2p-search', 'p2p-retrieve', 'p2p-consider'] as const).map((id) => section(guide, id)),
-        related: [{ label: 'What do the icons mean?', target: 'icons' }],
+        related: [
+          { label: 'Find this patient\'s images now', target: 'find-images' },
+          { label: 'What do the icons mean?', target: 'icons' },
+        ],
+      };
+    case 'find-images':
+      // The conversation answers this step with the search form; this view is its fallback.
+      return {
+        kind: 'answer',
+        step,
+        title: 'Find a patient\'s images at the other Insignia sites',
+        route: 'A',
+        now: null,
+        sections: [
+          {
+            heading: 'In a 1:1 chat with me',
+            text: ['Type "find images for" and the patient\'s NHS number, for example "find images for 943 476 5919".'],
+            contacts: [],
+            facts: [],
+            appliesNow: false,
+          },
+        ],
+        related: [],
       };
     case 'route-b-north-bristol':
       return {

@@ -21,6 +21,7 @@ export const stepIds = [
   'icons',
   'about',
   'uh-bristol',
+  'find-images',
 ] as const;
 
 /** A step of the tree. */
