@@ -35,6 +35,8 @@ export class BotHarness {
   private app!: Application;
   private port = 0;
   private readonly sent: SentActivity[] = [];
+  /** Cards the bot replaced in place. */
+  readonly updates: Array<{ activityId: string; activity: SentActivity }> = [];
 
   async start(env: Record<string, string> = {}, clock: () => Date = () => new Date(0), parts: Partial<Pick<ApplicationDeps, 'pacs' | 'store'>> = {}): Promise<this> {
     const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ...env });
@@ -48,6 +50,14 @@ export class BotHarness {
       .reply(200, (_uri, body) => {
         this.sent.push(body as SentActivity);
         return { id: `reply-${this.sent.length}` };
+      });
+    // Card updates in place: PUT /v3/conversations/{id}/activities/{activityId}.
+    nock(serviceUrl.replace(/\/$/, ''))
+      .persist()
+      .put(/\/v3\/conversations\/.+\/activities\/.+$/)
+      .reply(200, (uri, body) => {
+        this.updates.push({ activityId: decodeURIComponent(uri.split('/').pop() ?? ''), activity: body as SentActivity });
+        return { id: 'updated' };
       });
     return this;
   }

@@ -38,7 +38,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class FakePacs implements PacsPort {
   private readonly jobs = new Map<string, FakeJob>();
   private readonly localStudies = new Map<string, number>();
-  private readonly local: LocalPatientRecord[];
+  private readonly local: Array<{ identity: LocalPatientRecord['identity']; studies: StudySummary[] }>;
   private nextJob = 1;
   /** How many requests each method received (tests check one request per poll cycle). */
   readonly requests = { findLocalPatients: 0, queryRemoteStudies: 0, startRetrieval: 0, retrievalStates: 0, localInstanceCount: 0 };
@@ -122,6 +122,11 @@ export class FakePacs implements PacsPort {
     if (!job || job.status.state !== 'running') return;
     job.status = { state: 'succeeded' };
     this.localStudies.set(job.study.studyInstanceUid, job.study.instanceCount ?? 1);
+    // As on a real PACS, the retrieved study is now part of the patient's local record.
+    const record = this.local.find((r) => r.identity.nhsNumber === job.nhsNumber);
+    if (record && !record.studies.some((s) => s.studyInstanceUid === job.study.studyInstanceUid)) {
+      (record.studies).push(job.study);
+    }
   }
 
   /** Test control: the job fails. */

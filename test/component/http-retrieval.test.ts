@@ -1,0 +1,193 @@
+/**
+ * Finding a patient's images and retrieving them, through the real HTTP endpoint, against the fake
+ * PACS (the real Orthanc flow is in test/integration). The bot answers at once and posts slow results
+ * proactively; confirmation cards are updated in place.
+ */
+import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
+import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import type { StorePort } from '../../src/ports/store-port';
+import { actionsOf, BotHarness, cardsOf, textOf, type TurnResult } from '../support/bot-harness';
+import { london } from '../support/instants';
+
+const nhs = '9434765919';
+const asked = london('2026-12-02T02:00');
+
+function studies() {
+  return [
+    { studyInstanceUid: '2.25.1', date: '2024-03-12', description: 'XR Chest', modalities: ['DX'], instanceCount: 2 },
+    { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 },
+  ];
+}
+
+function makePacs(): FakePacs {
+  return new FakePacs({
+    local: [
+      {
+        identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' },
+        studies: [{ studyInstanceUid: '2.25.9', date: '2026-10-01', description: 'US Abdomen', modalities: ['US'], instanceCount: 3 }],
+      },
+    ],
+    sites: {
+      exeter: { studies: { [nhs]: studies() } },
+      plymouth: { studies: {} },
+      cornwall: { behaviour: 'unreachable', studies: {} },
+      'south-devon': { behaviour: 'hung', studies: {} },
+    },
+  });
+}
+
+async function flow(bot: BotHarness, text: string, extra: Record<string, unknown> = {}): Promise<{ now: TurnResult; later: ReturnType<typeof cardsOf>; laterText: string }> {
+  const before = bot.sentActivities.length;
+  const now = await bot.say(text, asked, extra);
+  await bot.application.idle();
+  const laterActivities = bot.sentActivities.slice(before + now.replies.length);
+  return { now, later: cardsOf(laterActivities), laterText: laterActivities.map((a) => `${a.text ?? ''}\n${cardsOf([a]).map(textOf).join('\n')}`).join('\n') };
+}
+
+describe('find and retrieve a patient\'s images (fake PACS)', () => {
+  let bot: BotHarness;
+  let pacs: FakePacs;
+  let store: StorePort;
+
+  beforeEach(async () => {
+    pacs = makePacs();
+    store = createMemoryStore();
+    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store });
+  });
+  afterEach(async () => {
+    await bot.stop();
+  });
+
+  it('searches, shows identity and studies, confirms, and starts the retrieval once', async () => {
+    const { now, later, laterText } = await flow(bot, 'find images for 943 476 5919');
+    expect(now.replies[0]!.text).toMatch(/^Searching UH Bristol PACS and 4 peer-to-peer sites/);
+    expect(later).toHaveLength(1);
+    expect(laterText).toContain('TESTPATIENT, Alice');
+    expect(laterText).toContain('943 476 5919');
+    expect(laterText).toContain('12 Mar 1970');
+    expect(laterText).toContain('UHB123');
+    expect(laterText).toMatch(/Exeter\s*\n?linked/);
+    expect(laterText).toContain('unreachable'); // Cornwall
+    expect(laterText).toContain('timed out'); // South Devon, hung: it did not hold back the others
+    expect(laterText).toContain('5 Nov 2023 · CT Head · CT · 5 images · 🛰️ at Exeter');
+
+    const retrieve = actionsOf(later[0]).find((a) => a.title === 'Retrieve selected')!;
+    const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), 'pick-1': 'true', 'pick-0': 'false' }, asked)).replies)[0];
+    const confirmText = textOf(confirmCard);
+    expect(confirmText).toContain('TESTPATIENT, Alice');
+    expect(confirmText).toContain('CT Head');
+    expect(confirmText).not.toContain('XR Chest');
+    expect(confirmText).toContain('Kept locally for 30 days, until 1 Jan 2027');
+
+    const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+    const first = await bot.send({ value: confirm.data, replyToId: 'card-1' }, asked);
+    expect(first.replies[0]!.text).toContain('Started: CT Head (5 Nov 2023) from Exeter');
+    expect(bot.updates.map((u) => u.activityId)).toEqual(['card-1']);
+    expect(textOf(cardsOf([bot.updates[0]!.activity])[0])).toContain('Retrieval confirmed');
+    expect(actionsOf(cardsOf([bot.updates[0]!.activity])[0]).map((a) => a.title)).not.toContain('Confirm retrieval');
+
+    // A second press of the same confirmation starts nothing.
+    const second = await bot.send({ value: confirm.data, replyToId: 'card-1' }, asked);
+    expect(second.replies[0]!.text).toContain('Already downloading: CT Head');
+    expect(pacs.requests.startRetrieval).toBe(1);
+    expect(await store.activeRetrievals()).toHaveLength(1);
+
+    // The job finishes: the next poll settles it as stored, and the audit has the whole story.
+    pacs.completeJob(pacs.jobIds()[0]!);
+    await bot.application.pollOnce();
+    expect((await store.retrievalsFor('29:user-1', 5))[0]).toMatchObject({ state: 'stored', site: 'exeter' });
+    const audit = await store.auditSince('2026-01-01T00:00:00Z');
+    expect(audit.map((a) => `${a.action}:${a.outcome.split(':')[0]}`)).toEqual([
+      'patient-search:found',
+      'retrieval-confirmed:confirmed',
+      'retrieval-confirmed:already-downloading',
+      'retrieval-outcome:stored',
+    ]);
+    expect(audit[0]).toMatchObject({ teamsUserId: '29:user-1', entraObjectId: '00000000-0000-0000-0000-000000000001', displayName: 'Test Clinician', nhsNumber: nhs });
+
+    // Nothing identifying the patient reached the logs.
+    const logs = bot.logger.lines.join('\n');
+    for (const secret of ['9434765919', '943 476 5919', 'TESTPATIENT', 'Alice', '1970-03-12', '19700312', '12 Mar 1970', 'UHB123']) expect(logs).not.toContain(secret);
+  });
+
+  it('asking for a study that is already local starts nothing and says so', async () => {
+    const { later } = await flow(bot, 'find images for 9434765919');
+    const retrieve = actionsOf(later[0]).find((a) => a.title === 'Retrieve selected')!;
+    const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), 'pick-0': 'true' }, asked)).replies)[0];
+    const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+    await bot.press(confirm.data, asked);
+    pacs.completeJob(pacs.jobIds()[0]!);
+    await bot.application.pollOnce();
+    const again = await bot.press(confirm.data, asked);
+    expect(again.replies[0]!.text).toContain('Already on UH Bristol PACS: XR Chest');
+    expect(pacs.requests.startRetrieval).toBe(1);
+  });
+
+  it('refuses an invalid NHS number, saying why, and audits it', async () => {
+    const result = await bot.say('find images for 943 476 5918', asked);
+    expect(result.replies[0]!.text).toContain('check digit does not match');
+    expect(pacs.requests.findLocalPatients).toBe(0);
+    expect((await store.auditSince('2026-01-01T00:00:00Z')).map((a) => a.outcome)).toEqual(['invalid NHS number: bad-check-digit']);
+  });
+
+  it('says P2P needs the patient registered at UH Bristol, and points to IEP', async () => {
+    const { laterText } = await flow(bot, 'find images for 401 023 2137');
+    expect(laterText).toContain('No record of this patient on UH Bristol PACS');
+    expect(laterText).toContain('IEP');
+  });
+
+  it('shows no patient data in a group chat', async () => {
+    const { now, laterText } = await flow(bot, '<at>Image Sharing</at> find images for 943 476 5919', {
+      conversation: { id: '19:group@thread.v2', conversationType: 'groupChat', isGroup: true, tenantId: 'tenant-1' },
+      entities: [{ type: 'mention', text: '<at>Image Sharing</at>', mentioned: { id: '28:bot', name: 'Image Sharing' } }],
+    });
+    expect(now.replies[0]!.text).toContain('message me privately');
+    expect(laterText).toBe('');
+    expect(pacs.requests.findLocalPatients).toBe(0);
+    expect((await store.auditSince('2026-01-01T00:00:00Z')).map((a) => a.outcome)).toEqual(['refused: shared chat']);
+  });
+
+  it('refuses a forged or altered confirmation', async () => {
+    const result = await bot.press({ isa: 'confirm', offer: 'eyJ2IjoxfQ.forged' }, asked);
+    expect(result.replies[0]!.text).toContain('I cannot use that card');
+    expect(pacs.requests.startRetrieval).toBe(0);
+  });
+
+  it('asks for all three of surname, forename and date of birth on the form', async () => {
+    const result = await bot.press({ isa: 'patient-search', familyName: 'TESTPATIENT', givenName: '', birthDate: '' }, asked);
+    expect(result.replies[0]!.text).toContain('surname, forename and date of birth');
+  });
+
+  it('finds the patient by surname, forename and date of birth', async () => {
+    await bot.press({ isa: 'patient-search', familyName: 'testpatient', givenName: 'alice', birthDate: '1970-03-12' }, asked);
+    await bot.application.idle();
+    expect(textOf(cardsOf(bot.sentActivities.slice(-1) as never)[0])).toContain('943 476 5919');
+  });
+});
+
+describe('who may search', () => {
+  it('refuses users not on RETRIEVAL_ALLOWED_USERS, and audits the refusal', async () => {
+    const store = createMemoryStore();
+    const bot = await new BotHarness().start({ RETRIEVAL_ALLOWED_USERS: 'someone-else' }, () => asked, { pacs: makePacs(), store });
+    try {
+      const result = await bot.say('find images for 943 476 5919', asked);
+      expect(result.replies[0]!.text).toContain('not on the list of staff');
+      expect((await store.auditSince('2026-01-01T00:00:00Z')).map((a) => `${a.action}:${a.outcome}`)).toEqual(['access-refused:refused: not allowed']);
+    } finally {
+      await bot.stop();
+    }
+  });
+
+  it('refuses other tenants politely, whatever they ask', async () => {
+    const store = createMemoryStore();
+    const bot = await new BotHarness().start({ ALLOWED_TENANT_IDS: 'uhb-tenant' }, () => asked, { pacs: makePacs(), store });
+    try {
+      const result = await bot.say('how do I get Taunton access at 2am?', asked);
+      expect(result.replies).toHaveLength(1);
+      expect(result.replies[0]!.text).toContain('only for UH Bristol staff');
+      expect((await store.auditSince('2026-01-01T00:00:00Z')).map((a) => a.outcome)).toEqual(['refused: tenant']);
+    } finally {
+      await bot.stop();
+    }
+  });
+});
