@@ -12,7 +12,7 @@ import { noticeCard, sourceLine } from '../cards/step-cards';
 import type { Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
-import type { PatientIdentity, PatientSearch, SiteId, StudySummary } from '../ports/pacs-port';
+import type { PacsErrorReason, PatientIdentity, PatientSearch, SiteId, StudySummary } from '../ports/pacs-port';
 import type { Requester } from '../ports/store-port';
 import { retrievalRefusal, type AccessRules, type Caller } from '../retrieval/access';
 import { confirmRetrievals, findPatientImages, keptUntil, retentionDays, type RemoteStudy, type RetrievalDeps, type SiteLink } from '../retrieval/retrieval-service';
@@ -276,36 +276,58 @@ function pick(value: Record<string, unknown>, caller: TurnCaller, deps: Retrieva
   };
 }
 
-async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
   const offer = readOffer(value, 'confirm', caller, deps, now);
   if (typeof offer === 'string') return { replies: [{ text: offer }] };
-  const results = await confirmRetrievals(
-    offer.nhsNumber,
-    offer.studies.map((s) => ({ site: s.site, study: s.study })),
-    caller.requester,
-    deps,
-    now,
-    randomUUID,
-  );
-  const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
-  const lines = results.map(({ pick: p, outcome }) => {
-    const what = `${p.study.description || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
-    switch (outcome.kind) {
-      case 'started':
-        return `⬇️ Started: ${what}. It will be kept on UH Bristol PACS until ${until}.`;
-      case 'already-downloading':
-        return `⬇️ Already downloading: ${what}. Nothing new was started.`;
-      case 'already-local':
-        return `✅ Already on UH Bristol PACS: ${what}. Nothing new was started.`;
-      case 'failed':
-        return `❌ Could not start: ${what}: the ${siteName(deps.guide, p.site)} PACS is ${outcome.reason === 'timed-out' ? 'not answering' : outcome.reason === 'not-found' ? 'no longer holding this study' : 'unreachable or refused the request'}.`;
-    }
-  });
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
+  const count = offer.studies.length;
   return {
-    replies: [{ text: lines.join('\n\n') }],
-    updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${caller.requester.displayName} at ${at}.`, ...lines]),
+    // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
+    updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${caller.requester.displayName} at ${at}.`, ...offer.studies.map((s) => studyLine(s.study, deps.zone))]),
+    replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
+    later: async () => {
+      const results = await confirmRetrievals(
+        offer.nhsNumber,
+        offer.studies.map((s) => ({ site: s.site, study: s.study })),
+        caller.requester,
+        deps,
+        now,
+        randomUUID,
+      );
+      const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
+      const lines = results.map(({ pick: p, outcome }) => {
+        const what = `${p.study.description || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
+        switch (outcome.kind) {
+          case 'started':
+            return `⬇️ Started: ${what}. It will be kept on UH Bristol PACS until ${until}.`;
+          case 'already-downloading':
+            return `⬇️ Already downloading: ${what}. Nothing new was started.`;
+          case 'already-local':
+            return `✅ Already on UH Bristol PACS: ${what}. Nothing new was started.`;
+          case 'failed':
+            return `❌ Could not start: ${what}: the ${siteName(deps.guide, p.site)} PACS ${failureWords(outcome.reason)}.`;
+        }
+      });
+      return [{ text: lines.join('\n\n') }];
+    },
   };
+}
+
+function failureWords(reason: PacsErrorReason): string {
+  switch (reason) {
+    case 'timed-out':
+      return 'did not answer in time';
+    case 'not-found':
+      return 'no longer holds this study';
+    case 'unreachable':
+      return 'could not be reached';
+    case 'rejected':
+      return 'refused the request';
+    case 'unknown-site':
+      return 'is not configured for peer to peer';
+    case 'protocol':
+      return 'reported an error';
+  }
 }
 
 /** The retrieval conversation's answer to a text command; null when the text is not one. */

@@ -81,14 +81,17 @@ describe('find and retrieve a patient\'s images (fake PACS)', () => {
 
     const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
     const first = await bot.send({ value: confirm.data, replyToId: 'card-1' }, asked);
-    expect(first.replies[0]!.text).toContain('Started: CT Head (5 Nov 2023) from Exeter');
+    expect(first.replies[0]!.text).toBe('Starting the retrieval of 1 study...');
+    await bot.application.idle();
+    expect(bot.sentActivities.at(-1)!.text).toContain('Started: CT Head (5 Nov 2023) from Exeter. It will be kept on UH Bristol PACS until 1 Jan 2027.');
     expect(bot.updates.map((u) => u.activityId)).toEqual(['card-1']);
     expect(textOf(cardsOf([bot.updates[0]!.activity])[0])).toContain('Retrieval confirmed');
     expect(actionsOf(cardsOf([bot.updates[0]!.activity])[0]).map((a) => a.title)).not.toContain('Confirm retrieval');
 
     // A second press of the same confirmation starts nothing.
-    const second = await bot.send({ value: confirm.data, replyToId: 'card-1' }, asked);
-    expect(second.replies[0]!.text).toContain('Already downloading: CT Head');
+    await bot.send({ value: confirm.data, replyToId: 'card-1' }, asked);
+    await bot.application.idle();
+    expect(bot.sentActivities.at(-1)!.text).toContain('Already downloading: CT Head');
     expect(pacs.requests.startRetrieval).toBe(1);
     expect(await store.activeRetrievals()).toHaveLength(1);
 
@@ -116,10 +119,12 @@ describe('find and retrieve a patient\'s images (fake PACS)', () => {
     const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), 'pick-0': 'true' }, asked)).replies)[0];
     const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
     await bot.press(confirm.data, asked);
+    await bot.application.idle();
     pacs.completeJob(pacs.jobIds()[0]!);
     await bot.application.pollOnce();
-    const again = await bot.press(confirm.data, asked);
-    expect(again.replies[0]!.text).toContain('Already on UH Bristol PACS: XR Chest');
+    await bot.press(confirm.data, asked);
+    await bot.application.idle();
+    expect(bot.sentActivities.at(-1)!.text).toContain('Already on UH Bristol PACS: XR Chest');
     expect(pacs.requests.startRetrieval).toBe(1);
   });
 

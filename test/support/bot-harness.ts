@@ -43,7 +43,9 @@ export class BotHarness {
     this.app = await createApplication(config, { logger: this.logger, clock, pollIntervalMs: 0, store: parts.store ?? createMemoryStore(), ...(parts.pacs ? { pacs: parts.pacs } : {}) });
     this.port = await this.app.listen();
     nock.disableNetConnect();
-    nock.enableNetConnect((host) => host === `127.0.0.1:${this.port}`);
+    // Real loopback traffic (the bot itself, real Orthanc servers) passes; the connector is nock's.
+    const connector = new URL(serviceUrl).host;
+    nock.enableNetConnect((host) => host.startsWith('127.0.0.1:') && host !== connector);
     nock(serviceUrl.replace(/\/$/, ''))
       .persist()
       .post(/\/v3\/conversations\/.+\/activities(\/.*)?$/)
