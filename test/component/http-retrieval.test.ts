@@ -196,3 +196,22 @@ describe('who may search', () => {
     }
   });
 });
+
+describe('the demo backend (npm start with no PACS configured)', () => {
+  it('walks a synthetic patient, clearly labelled, with a slow and an unreachable site', async () => {
+    const bot = await new BotHarness().start({ PACS_BACKEND: 'demo' }, () => asked);
+    try {
+      const now = await bot.say('find images for 999 000 0018', asked);
+      expect(now.replies[0]!.text).toContain('Searching UH Bristol PACS and 7 peer-to-peer sites');
+      await bot.application.idle();
+      const text = textOf(cardsOf(bot.sentActivities.slice(-1))[0]);
+      expect(text).toContain('DEMO DATA: synthetic patients and sites');
+      expect(text).toContain('DEMO-PATIENT, Alice');
+      expect(text).toContain('CT Head (DEMO)');
+      expect(text).toMatch(/Cornwall\s*\n?unreachable/);
+      expect(text).toMatch(/Plymouth\s*\n?linked/);
+    } finally {
+      await bot.stop();
+    }
+  });
+});

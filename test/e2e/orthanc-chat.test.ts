@@ -79,6 +79,9 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
     await bot.application.idle();
     expect(bot.sentActivities.at(-1)!.text).toContain('Already on UH Bristol PACS: CT Head');
     expect((await store.retrievalsFor('29:user-1', 10)).length).toBe(1);
+
+    const logs = bot.logger.lines.join('\n');
+    for (const secret of ['9434765919', '943 476 5919', 'TESTPATIENT', 'ALICE', '19700312', '1970-03-12']) expect(logs).not.toContain(secret);
   }, 60_000);
 
   it('with Exeter stopped, answers within 12 seconds naming Exeter unreachable, recording nothing half-done', async () => {
