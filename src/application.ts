@@ -8,6 +8,7 @@ import type restify from 'restify';
 import { loadGuideFile } from './adapters/guide-file';
 import { createDemoPacs } from './adapters/pacs/demo-pacs';
 import { createOrthancPacs } from './adapters/pacs/orthanc-pacs';
+import { openPostgresStore } from './adapters/store/postgres-store';
 import { openSqliteStore } from './adapters/store/sqlite-store';
 import { loadCardRenderer } from './cards/card-renderer';
 import { projectRoot, type Config } from './config/config';
@@ -17,8 +18,13 @@ import { isReviewOverdue, monthYear, type Guide } from './domain/guide/guide';
 import { buildKnowledge } from './domain/questions/answer-question';
 import type { Logger } from './logging/logger';
 import type { PacsPort } from './ports/pacs-port';
-import { StoreError, type StorePort } from './ports/store-port';
+import type { StorePort } from './ports/store-port';
+import { deliverNotifications } from './retrieval/notification-service';
 import { pollRetrievals } from './retrieval/retrieval-service';
+import { createTeamsNotifier } from './adapters/notifier/teams-notifier';
+import { composeNotification } from './conversation/retrieval-conversation';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { createAdapter, createServer } from './teams/http-server';
 import { TeamsBot } from './teams/teams-bot';
 
@@ -67,7 +73,7 @@ function createPacs(config: Config): PacsPort {
 
 function createStore(config: Config): StorePort {
   if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length));
-  throw new StoreError('unavailable', 'PostgreSQL is not supported yet: set DATABASE_URL to sqlite:PATH or leave it empty');
+  return openPostgresStore(config.databaseUrl);
 }
 
 /** Builds the bot; throws ConfigError, GuideError, CardError or StoreError when something is wrong at start. */
@@ -117,7 +123,15 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   const bot = new TeamsBot(
     { access, guide, knowledge: buildKnowledge(guide, config.timeZone), cards, zone: config.timeZone },
     retrieval,
-    (reference, send) => adapter.continueConversationAsync(appId, reference, send),
+    (reference, send) =>
+      adapter.continueConversationAsync(appId, reference, async (context) => {
+        // A continuation turn carries a made-up activity id; without this, sends would go out as replies to it.
+        context.onSendActivities(async (_ctx, activities, next) => {
+          for (const activity of activities) delete activity.replyToId;
+          return next();
+        });
+        await send(context);
+      }),
     logger,
     clock,
   );
@@ -131,6 +145,10 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     },
   });
   const server = createServer(adapter, bot, health, logger);
+  const notifier = createTeamsNotifier({ adapter, appId, logger });
+  // Unique per process, so leases tell instances (and a restarted process) apart.
+  const owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const delivery = { store, notifier, owner, leaseMs: 5 * 60 * 1000, compose: composeNotification(retrieval) };
 
   let polling: Promise<void> = Promise.resolve();
   const pollOnce = (): Promise<void> => {
@@ -139,6 +157,8 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       try {
         const settled = await pollRetrievals(retrievalDeps, clock());
         for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
+        const report = await deliverNotifications(delivery, clock());
+        if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
       } catch (error) {
         logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
       }

@@ -4,10 +4,10 @@
  */
 import type { NavigationPayload } from '../domain/tree/navigation';
 
-/** An Action.Submit button and the data it sends back. */
+/** An Action.Submit button and the data it sends back: a navigation, or signed retrieval data. */
 export interface ButtonData {
   readonly title: string;
-  readonly data: NavigationPayload;
+  readonly data: NavigationPayload | { readonly isa: 'retry'; readonly offer: string };
 }
 
 /** cards/welcome.json: the menu shown on install and for "help". */

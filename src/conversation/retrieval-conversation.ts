@@ -13,9 +13,18 @@ import type { Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
 import type { PacsErrorReason, PatientIdentity, PatientSearch, SiteId, StudySummary } from '../ports/pacs-port';
-import type { Requester } from '../ports/store-port';
+import type { Notification, Requester, Retrieval } from '../ports/store-port';
 import { retrievalRefusal, type AccessRules, type Caller } from '../retrieval/access';
-import { confirmRetrievals, findPatientImages, keptUntil, retentionDays, type RemoteStudy, type RetrievalDeps, type SiteLink } from '../retrieval/retrieval-service';
+import {
+  confirmRetrievals,
+  findPatientImages,
+  keptUntil,
+  retentionDays,
+  retryRetrieval,
+  type RemoteStudy,
+  type RetrievalDeps,
+  type SiteLink,
+} from '../retrieval/retrieval-service';
 import type { Signer } from './signed-data';
 
 /** Everything the retrieval conversation needs. */
@@ -34,6 +43,8 @@ export interface TurnCaller extends Caller {
   readonly requester: Requester;
   /** 'personal' for a 1:1 chat; anything else is shared. */
   readonly conversationType: string | null;
+  /** The card whose button was pressed (Teams' replyToId), if any. */
+  readonly pressedActivityId?: string | null;
 }
 
 /** A message to send. */
@@ -58,6 +69,13 @@ interface OfferedStudy {
   readonly study: StudySummary;
 }
 
+interface RetryToken {
+  readonly v: 1;
+  readonly kind: 'retry';
+  readonly retrievalId: string;
+  readonly user: string;
+}
+
 interface Offer {
   readonly v: 1;
   readonly kind: 'pick' | 'confirm';
@@ -67,6 +85,8 @@ interface Offer {
   readonly expires: string;
   readonly user: string;
 }
+
+const statusCommand = /^\s*(my\s+retrievals?|my\s+downloads?|status|retrieval\s+status)\s*[.!?]*\s*$/i;
 
 const findCommand = /^\s*(please\s+)?(find|search|look\s*up|lookup|pull|retrieve|get|fetch|show)\b.*\b(images?|imaging|studies|study|scans?|patient|x-?rays?)\b/i;
 
@@ -293,6 +313,7 @@ function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: Retri
         deps,
         now,
         randomUUID,
+        caller.pressedActivityId ?? null,
       );
       const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
       const lines = results.map(({ pick: p, outcome }) => {
@@ -332,6 +353,9 @@ function failureWords(reason: PacsErrorReason): string {
 
 /** The retrieval conversation's answer to a text command; null when the text is not one. */
 export async function retrievalText(text: string, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
+  if (statusCommand.test(text)) {
+    return (await guard(caller, deps, now)) ?? { replies: [await myRetrievals(caller, deps)] };
+  }
   if (!isFindCommand(text)) return null;
   const refused = await guard(caller, deps, now);
   if (refused) return refused;
@@ -359,7 +383,7 @@ export async function retrievalText(text: string, caller: TurnCaller, deps: Retr
 export async function retrievalSubmit(value: unknown, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  if (v.isa !== 'patient-search' && v.isa !== 'pick' && v.isa !== 'confirm') return null;
+  if (v.isa !== 'patient-search' && v.isa !== 'pick' && v.isa !== 'confirm' && v.isa !== 'retry') return null;
   const refused = await guard(caller, deps, now);
   if (refused) return refused;
   switch (v.isa) {
@@ -372,7 +396,90 @@ export async function retrievalSubmit(value: unknown, caller: TurnCaller, deps: 
       return pick(v, caller, deps, now);
     case 'confirm':
       return confirm(v, caller, deps, now);
+    case 'retry':
+      return retry(v, caller, deps, now);
   }
+}
+
+const stateWords: Record<Retrieval['state'], string> = {
+  requested: '⏳ requested',
+  retrieving: '⬇️ downloading',
+  stored: '✅ stored on UH Bristol PACS',
+  failed: '❌ failed',
+};
+
+/** "my retrievals": the clinician's recent retrievals with state, site and expiry date. */
+async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps): Promise<RetrievalReply> {
+  const recent = await deps.store.retrievalsFor(caller.requester.teamsUserId, 10);
+  if (recent.length === 0) return { text: 'You have no retrievals yet. Type "find images for" and an NHS number to start one.' };
+  const lines: string[] = [];
+  for (const r of recent) {
+    const notes = await deps.store.notificationsFor(r.id);
+    const undelivered = notes.some((n) => n.state === 'undeliverable') ? ' (I could not send you the notification for this one)' : '';
+    const until = r.state === 'stored' ? `, kept until ${longDate(r.keptUntil.slice(0, 10), deps.zone)}` : '';
+    const why = r.state === 'failed' && r.failureReason ? `: the PACS ${failureWords(r.failureReason as PacsErrorReason)}` : '';
+    lines.push(`${studyLine(r.study, deps.zone)} · ${siteName(deps.guide, r.site)} · NHS ${formatNhsNumber(r.nhsNumber)} · ${stateWords[r.state]}${why}${until}${undelivered}`);
+  }
+  return notice(deps, 'Your recent retrievals', lines);
+}
+
+function retry(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
+  const token = deps.signer.verify(value.offer) as RetryToken | null;
+  if (!token || token.v !== 1 || token.kind !== 'retry' || token.user !== caller.requester.teamsUserId) {
+    return { replies: [{ text: 'I cannot use that card: it was not made for you in this chat, or it has been changed.' }] };
+  }
+  return {
+    replies: [{ text: 'Trying again...' }],
+    later: async () => {
+      const outcome = await retryRetrieval(token.retrievalId, caller.requester, deps, now);
+      switch (outcome.kind) {
+        case 'started':
+          return [{ text: `⬇️ Started again: ${outcome.retrieval.study.description} from ${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.` }];
+        case 'not-failed':
+          return [{ text: 'That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.' }];
+        case 'failed':
+          return [{ text: `❌ It could not start: the PACS ${failureWords(outcome.reason)}.` }];
+      }
+    },
+  };
+}
+
+/** The proactive messages owed by the outbox: the outcome, and the refreshed status card. */
+export function composeNotification(deps: RetrievalConversationDeps): (retrieval: Retrieval, notification: Notification) => Promise<{ message: RetrievalReply; card: RetrievalReply | null }> {
+  return async (retrieval, notification) => {
+    const what = `${retrieval.study.description || 'Study'} from ${siteName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
+    const images = retrieval.study.instanceCount === null ? '' : `, ${retrieval.study.instanceCount} image${retrieval.study.instanceCount === 1 ? '' : 's'},`;
+    const who = `NHS ${formatNhsNumber(retrieval.nhsNumber)}`;
+    let message: RetrievalReply;
+    switch (notification.kind) {
+      case 'stored':
+        message = { text: `✅ ${what}${images} is now on UH Bristol PACS (${who}), kept until ${longDate(retrieval.keptUntil.slice(0, 10), deps.zone)}.` };
+        break;
+      case 'failed': {
+        const token: RetryToken = { v: 1, kind: 'retry', retrievalId: retrieval.id, user: retrieval.requester.teamsUserId };
+        message = {
+          card: deps.cards.render('notice', {
+            title: 'Retrieval failed',
+            text: [`❌ ${what} (${who}) could not be retrieved: the PACS ${failureWords((retrieval.failureReason ?? 'protocol') as PacsErrorReason)}.`],
+            choices: [{ title: 'Try again', data: { isa: 'retry', offer: deps.signer.sign(token) } }],
+            source: sourceLine(deps.guide),
+          }),
+        };
+        break;
+      }
+    }
+    // The status card lists every study confirmed on it, each with where it is now.
+    let card: RetrievalReply | null = null;
+    if (retrieval.cardActivityId) {
+      const siblings = (await deps.store.retrievalsFor(retrieval.requester.teamsUserId, 50)).filter((r) => r.cardActivityId === retrieval.cardActivityId);
+      card = notice(
+        deps,
+        'Retrieval status',
+        siblings.map((r) => `${studyLine(r.study, deps.zone)} · ${siteName(deps.guide, r.site)} · ${stateWords[r.state]}`),
+      );
+    }
+    return { message, card };
+  };
 }
 
 /** Turns a retrieval turn for the transport into the route A "find images" button's reply, when allowed. */

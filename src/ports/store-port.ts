@@ -69,6 +69,49 @@ export interface AuditEvent {
   readonly outcome: string;
 }
 
+/** Where to post proactive messages to a user: a serialized Bot Framework conversation reference. */
+export interface StoredReference {
+  readonly teamsUserId: string;
+  readonly entraObjectId: string | null;
+  readonly conversationId: string;
+  /** JSON of the ConversationReference (ids, serviceUrl, channel: never message text). */
+  readonly reference: string;
+  readonly updatedAt: string;
+}
+
+/** What a notification announces: the retrieval ended stored, or failed. */
+export type NotificationKind = 'stored' | 'failed';
+
+/**
+ * A notification's life: pending (to send; may be leased by one sender), sent, or undeliverable
+ * (a permanent failure such as the bot removed from the chat: recorded, shown in "my retrievals").
+ */
+export type NotificationState = 'pending' | 'sent' | 'undeliverable';
+
+/** One proactive message owed to a requester: the outbox row written with the state change. */
+export interface Notification {
+  readonly id: string;
+  readonly retrievalId: string;
+  readonly kind: NotificationKind;
+  readonly state: NotificationState;
+  /** Claims so far (each claim is one delivery attempt). */
+  readonly attempts: number;
+  /** Not to be claimed before this instant (backoff after a transient failure). */
+  readonly nextAttemptAt: string;
+  /** The sender holding the lease, and until when; a lease that has run out may be claimed again. */
+  readonly leaseOwner: string | null;
+  readonly leaseUntil: string | null;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly sentAt: string | null;
+}
+
+/** How a leased notification ended. */
+export type NotificationOutcome =
+  | { readonly state: 'sent'; readonly at: string }
+  | { readonly state: 'undeliverable'; readonly at: string; readonly error: string }
+  | { readonly state: 'pending'; readonly nextAttemptAt: string; readonly error: string };
+
 /** Why a store operation failed. */
 export type StoreErrorReason = 'conflict' | 'not-found' | 'unavailable' | 'invalid';
 
@@ -94,7 +137,10 @@ export interface StorePort {
   createRetrieval(retrieval: NewRetrieval): Promise<{ retrieval: Retrieval; created: boolean }>;
   /**
    * Moves a retrieval to `to` only if it is in one of `from` (compare-and-set), recording the
-   * transition in the same transaction. Returns the updated retrieval, or null if it was not in `from`.
+   * transition in the same transaction. A move to 'stored' or 'failed' also writes, in that same
+   * transaction, one pending Notification of that kind (the outbox: the state change is persisted
+   * before any message is sent, and no message is owed without it). Returns the updated retrieval,
+   * or null if it was not in `from`.
    */
   transition(
     id: string,
@@ -111,6 +157,20 @@ export interface StorePort {
   /** The state changes of a retrieval, oldest first. */
   transitions(retrievalId: string): Promise<RetrievalTransition[]>;
   appendAudit(event: AuditEvent): Promise<void>;
+  /** Saves (or refreshes) where to reach a user in a conversation. */
+  saveReference(reference: StoredReference): Promise<void>;
+  /** The saved reference for a user's conversation, or null. */
+  referenceFor(teamsUserId: string, conversationId: string): Promise<StoredReference | null>;
+  /**
+   * Leases up to `limit` pending notifications that are due at `now` and not leased by a live
+   * lease, to `owner` until now + leaseMs, counting one attempt each; oldest first. Atomic across
+   * processes sharing the database: two owners never hold the same notification.
+   */
+  claimNotifications(owner: string, now: string, leaseMs: number, limit: number): Promise<Notification[]>;
+  /** Records how a leased notification ended; false (and no change) if `owner` no longer holds its lease. */
+  settleNotification(id: string, owner: string, outcome: NotificationOutcome): Promise<boolean>;
+  /** The notifications of a retrieval, oldest first. */
+  notificationsFor(retrievalId: string): Promise<Notification[]>;
   /** Audit events at or after `since` (ISO), oldest first. */
   auditSince(since: string): Promise<AuditEvent[]>;
   close(): Promise<void>;

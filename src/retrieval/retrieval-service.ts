@@ -153,6 +153,7 @@ export async function confirmRetrievals(
   deps: RetrievalDeps,
   now: Date,
   newId: () => string,
+  cardActivityId: string | null = null,
 ): Promise<Array<{ readonly pick: StudyPick; readonly outcome: PickOutcome }>> {
   const { pacs, store } = deps;
   const at = now.toISOString();
@@ -173,7 +174,7 @@ export async function confirmRetrievals(
       study: pick.study,
       createdAt: at,
       keptUntil: keptUntil(now).toISOString(),
-      cardActivityId: null,
+      cardActivityId,
     });
     if (!created) {
       results.push({ pick, outcome: { kind: 'already-downloading', retrieval } });
@@ -253,4 +254,27 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date): Promise<Se
     }
   }
   return settled;
+}
+
+/** What happened when the clinician pressed "Try again" on a failed retrieval. */
+export type RetryOutcome = { readonly kind: 'started'; readonly retrieval: Retrieval } | { readonly kind: 'not-failed' } | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
+
+/** Resubmits a failed retrieval (failed -> requested -> retrieving), audited like a confirmation. */
+export async function retryRetrieval(retrievalId: string, requester: Requester, deps: RetrievalDeps, now: Date): Promise<RetryOutcome> {
+  const { pacs, store } = deps;
+  const at = now.toISOString();
+  const requested = await store.transition(retrievalId, ['failed'], 'requested', at, { detail: 'try again' });
+  if (!requested) return { kind: 'not-failed' };
+  const uid = requested.study.studyInstanceUid;
+  await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber: requested.nhsNumber, site: requested.site, studies: [uid], outcome: 'try-again' }));
+  try {
+    const jobId = await pacs.startRetrieval(requested.site, requested.nhsNumber, uid);
+    const started = await store.transition(retrievalId, ['requested'], 'retrieving', at, { pacsJobId: jobId });
+    return { kind: 'started', retrieval: started ?? requested };
+  } catch (error) {
+    const reason = error instanceof PacsError ? error.reason : 'protocol';
+    await store.transition(retrievalId, ['requested'], 'failed', at, { failureReason: reason, detail: 'the PACS did not start the retrieval' });
+    await store.appendAudit(audit(requester, now, { action: 'retrieval-outcome', nhsNumber: requested.nhsNumber, site: requested.site, studies: [uid], outcome: `failed: ${reason}` }));
+    return { kind: 'failed', reason };
+  }
 }

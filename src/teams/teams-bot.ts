@@ -45,6 +45,7 @@ export function callerOf(activity: Partial<Activity>, upn: string | null): TurnC
     tenantId,
     entraObjectId,
     upn,
+    pressedActivityId: activity.replyToId ?? null,
     conversationType: conversationType(activity),
     requester: {
       teamsUserId: activity.from?.id ?? 'unknown',
@@ -91,6 +92,23 @@ export class TeamsBot extends ActivityHandler {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
+  /** Keeps where to reach this user in this chat, refreshed on every activity, for proactive messages after any restart. */
+  private async saveReference(context: TurnContext, caller: TurnCaller, instant: Date): Promise<void> {
+    if (!this.retrieval || !context.activity.serviceUrl) return;
+    try {
+      await this.retrieval.store.saveReference({
+        teamsUserId: caller.requester.teamsUserId,
+        entraObjectId: caller.requester.entraObjectId,
+        conversationId: caller.requester.conversationId,
+        reference: JSON.stringify(TurnContext.getConversationReference(context.activity)),
+        updatedAt: instant.toISOString(),
+      });
+    } catch (error) {
+      // Answering the clinician matters more than refreshing the reference; the last one saved still works.
+      this.logger.warn('reference-save-failed', { reason: (error as { reason?: string }).reason ?? null });
+    }
+  }
+
   /** The user's UPN, only when an allow-list names domains (it costs a call to Teams). */
   private async upnOf(context: TurnContext): Promise<string | null> {
     const wantsDomains = this.retrieval?.access.retrievalAllowedUsers.some((entry) => entry.startsWith('@')) ?? false;
@@ -106,6 +124,7 @@ export class TeamsBot extends ActivityHandler {
   private async reply(context: TurnContext, input: Incoming): Promise<void> {
     const instant = activityInstant(context.activity, this.clock);
     const caller = callerOf(context.activity, await this.upnOf(context));
+    await this.saveReference(context, caller, instant);
     const turn = await converse(input, caller, this.deps, this.retrieval, instant);
     this.logger.info('turn', {
       input: input.kind,

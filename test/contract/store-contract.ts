@@ -7,8 +7,11 @@ import {
   StoreError,
   type AuditEvent,
   type NewRetrieval,
+  type Notification,
+  type NotificationOutcome,
   type Requester,
   type RetrievalState,
+  type StoredReference,
   type StoreErrorReason,
   type StorePort,
 } from '../../src/ports/store-port';
@@ -65,6 +68,40 @@ export function auditEvent(at: string, overrides: Partial<AuditEvent> = {}): Aud
     outcome: 'found',
     ...overrides,
   };
+}
+
+/** Alice's conversation reference (the JSON a Bot Framework adapter would give), saved at `updatedAt`. */
+export function storedReference(updatedAt = '2026-03-01T08:55:00.000Z', overrides: Partial<StoredReference> = {}): StoredReference {
+  return {
+    teamsUserId: alice.teamsUserId,
+    entraObjectId: alice.entraObjectId,
+    conversationId: alice.conversationId,
+    reference: JSON.stringify({
+      channelId: 'msteams',
+      serviceUrl: 'https://smba.trafficmanager.net/uk/',
+      conversation: { id: alice.conversationId, conversationType: 'personal', tenantId: alice.tenantId },
+      user: { id: alice.teamsUserId, aadObjectId: alice.entraObjectId },
+      bot: { id: '28:bot' },
+    }),
+    updatedAt,
+    ...overrides,
+  };
+}
+
+/**
+ * Records retrieval `id` of study `uid` and ends it: 'failed' straight from requested at `at`, or
+ * 'stored' via retrieving (a minute before `at`). Returns the one notification the ending wrote.
+ */
+export async function endRetrieval(store: StorePort, id: string, uid: string, to: 'stored' | 'failed', at: string): Promise<Notification> {
+  await store.createRetrieval(newRetrieval(id, uid));
+  if (to === 'stored') {
+    const before = new Date(Date.parse(at) - 60_000).toISOString();
+    expect(await store.transition(id, ['requested'], 'retrieving', before)).not.toBeNull();
+  }
+  expect(await store.transition(id, [to === 'stored' ? 'retrieving' : 'requested'], to, at)).not.toBeNull();
+  const [notification, ...more] = await store.notificationsFor(id);
+  expect(more).toEqual([]);
+  return notification!;
 }
 
 /** Awaits `promise` and checks that it rejected with a StoreError of `reason`. */
@@ -434,6 +471,351 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
       });
     });
 
+    describe('conversation references', () => {
+      it('answers null for a user or conversation it has no reference for', async () => {
+        expect(await store.referenceFor(alice.teamsUserId, alice.conversationId)).toBeNull();
+        await store.saveReference(storedReference());
+        expect(await store.referenceFor(alice.teamsUserId, 'a:another-conversation')).toBeNull();
+        expect(await store.referenceFor(bob.teamsUserId, alice.conversationId)).toBeNull();
+        expect(await store.referenceFor('', '')).toBeNull();
+      });
+
+      it('saves a reference and reads it back exactly', async () => {
+        const saved = storedReference('2026-03-01T09:55:00.000+01:00');
+        await store.saveReference(saved);
+        expect(await store.referenceFor(alice.teamsUserId, alice.conversationId)).toEqual(saved);
+        const emulator = storedReference('2026-03-01T09:00:00Z', {
+          teamsUserId: bob.teamsUserId,
+          entraObjectId: null,
+          conversationId: 'a:ñ 李 👩‍⚕️',
+          reference: JSON.stringify({ channelId: 'emulator', serviceUrl: 'http://localhost:3978', conversation: { id: 'a:ñ 李 👩‍⚕️' } }),
+        });
+        await store.saveReference(emulator);
+        expect(await store.referenceFor(bob.teamsUserId, 'a:ñ 李 👩‍⚕️')).toEqual(emulator);
+      });
+
+      it('keeps one reference per user and conversation, refreshed by a later save', async () => {
+        await store.saveReference(storedReference('2026-03-01T08:00:00.000Z'));
+        const group = storedReference('2026-03-01T08:30:00.000Z', { conversationId: '19:group-chat' });
+        await store.saveReference(group);
+        const refreshed = storedReference('2026-03-02T08:00:00.000Z', {
+          entraObjectId: null,
+          reference: JSON.stringify({ channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/emea/' }),
+        });
+        await store.saveReference(refreshed);
+        expect(await store.referenceFor(alice.teamsUserId, alice.conversationId)).toEqual(refreshed);
+        expect(await store.referenceFor(alice.teamsUserId, '19:group-chat')).toEqual(group);
+      });
+
+      it('hands out copies', async () => {
+        const saved = { ...storedReference() };
+        await store.saveReference(saved);
+        (saved as { reference: string }).reference = '{}';
+        const read = await store.referenceFor(alice.teamsUserId, alice.conversationId);
+        (read as { updatedAt: string }).updatedAt = 'changed';
+        expect(await store.referenceFor(alice.teamsUserId, alice.conversationId)).toEqual(storedReference());
+      });
+
+      it.each<[string, Partial<StoredReference>]>([
+        ['an instant without an offset', { updatedAt: '2026-03-01T08:55:00' }],
+        ['a day that does not exist', { updatedAt: '2026-02-30T08:55:00Z' }],
+        ['an empty user id', { teamsUserId: '' }],
+        ['an empty conversation id', { conversationId: '' }],
+        ['a reference that is not JSON', { reference: 'serviceUrl=https://example.org 9434765919' }],
+        ['a reference that is not an object', { reference: '"9434765919"' }],
+      ])('refuses %s with invalid, saving nothing and naming no value', async (_, overrides) => {
+        const error = await expectStoreError(store.saveReference(storedReference(undefined, overrides)), 'invalid');
+        expect(error.message).not.toContain('9434765919');
+        expect(error.message).not.toContain('2026');
+        expect(await store.referenceFor(overrides.teamsUserId ?? alice.teamsUserId, overrides.conversationId ?? alice.conversationId)).toBeNull();
+      });
+    });
+
+    describe('notifications: the outbox written with the state change', () => {
+      /** What a new notification written by a move at `at` looks like. */
+      const pending = (retrievalId: string, kind: 'stored' | 'failed', at: string): Notification => ({
+        id: expect.any(String),
+        retrievalId,
+        kind,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: at,
+        leaseOwner: null,
+        leaseUntil: null,
+        lastError: null,
+        createdAt: at,
+        sentAt: null,
+      });
+
+      it('writes exactly one pending stored notification with a move to stored, and none for other moves', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        expect(await store.notificationsFor('r1')).toEqual([]);
+        await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z');
+        expect(await store.notificationsFor('r1')).toEqual([]);
+        await store.transition('r1', ['retrieving'], 'stored', '2026-03-01T09:07:00.000Z', { detail: '120 instances' });
+        const notifications = await store.notificationsFor('r1');
+        expect(notifications).toEqual([pending('r1', 'stored', '2026-03-01T09:07:00.000Z')]);
+        expect(notifications[0]!.id).not.toBe('');
+      });
+
+      it.each<[string, readonly RetrievalState[]]>([
+        ['requested', ['failed']],
+        ['retrieving', ['retrieving', 'failed']],
+      ])('writes exactly one pending failed notification with a move from %s to failed', async (_, path) => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', path);
+        const at = `2026-03-01T09:0${path.length}:00.000Z`;
+        expect(await store.notificationsFor('r1')).toEqual([pending('r1', 'failed', at)]);
+      });
+
+      it('writes a new failed notification for each failure of a retried retrieval, then one for its success', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['retrieving', 'failed', 'requested', 'retrieving', 'failed']);
+        const failures = await store.notificationsFor('r1');
+        expect(failures).toEqual([pending('r1', 'failed', '2026-03-01T09:02:00.000Z'), pending('r1', 'failed', '2026-03-01T09:05:00.000Z')]);
+        expect(failures[0]!.id).not.toBe(failures[1]!.id);
+        await store.transition('r1', ['failed'], 'requested', '2026-03-01T10:00:00.000Z');
+        await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T10:01:00.000Z');
+        await store.transition('r1', ['retrieving'], 'stored', '2026-03-01T10:02:00.000Z');
+        expect(await store.notificationsFor('r1')).toEqual([...failures, pending('r1', 'stored', '2026-03-01T10:02:00.000Z')]);
+      });
+
+      it('lists a retrieval\'s notifications oldest first by instant, and only its own', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await store.transition('r1', ['requested'], 'failed', '2026-03-01T10:00:00.000Z');
+        await store.transition('r1', ['failed'], 'requested', '2026-03-01T10:01:00.000Z');
+        // An earlier instant written with an offset: 10:30+01:00 is 09:30Z, before the first failure.
+        await store.transition('r1', ['requested'], 'failed', '2026-03-01T10:30:00.000+01:00');
+        await endRetrieval(store, 'r2', '1.2.2', 'stored', '2026-03-01T09:00:00.000Z');
+        expect((await store.notificationsFor('r1')).map((n) => n.createdAt)).toEqual(['2026-03-01T10:30:00.000+01:00', '2026-03-01T10:00:00.000Z']);
+        expect((await store.notificationsFor('r2')).map((n) => n.kind)).toEqual(['stored']);
+        expect(await store.notificationsFor('nope')).toEqual([]);
+      });
+
+      it('writes nothing for a move that is refused, invalid or in conflict', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['retrieving']);
+        expect(await store.transition('r1', ['requested'], 'failed', '2026-03-01T09:30:00.000Z')).toBeNull();
+        await expectStoreError(store.transition('r1', ['requested'], 'stored', '2026-03-01T09:30:00.000Z'), 'invalid');
+        await expectStoreError(store.transition('r1', ['retrieving'], 'stored', 'later'), 'invalid');
+        expect(await store.notificationsFor('r1')).toEqual([]);
+        await store.transition('r1', ['retrieving'], 'failed', '2026-03-01T09:31:00.000Z');
+        expect((await store.createRetrieval(newRetrieval('r2', undefined, { createdAt: '2026-03-01T11:00:00.000Z' }))).created).toBe(true);
+        await expectStoreError(store.transition('r1', ['failed'], 'requested', '2026-03-01T11:30:00.000Z'), 'conflict');
+        expect(await store.notificationsFor('r1')).toHaveLength(1);
+        expect(await store.notificationsFor('r2')).toEqual([]);
+      });
+
+      it('writes one notification, of the winner\'s kind, when a move to stored races a move to failed', async () => {
+        await store.createRetrieval(newRetrieval('r1'));
+        await walk('r1', ['retrieving']);
+        const [stored, failed] = await Promise.all([
+          store.transition('r1', ['retrieving'], 'stored', '2026-03-01T09:10:00.000Z'),
+          store.transition('r1', ['retrieving'], 'failed', '2026-03-01T09:10:00.000Z', { failureReason: 'protocol' }),
+        ]);
+        const winner = stored ?? failed;
+        expect((await store.notificationsFor('r1')).map((n) => n.kind)).toEqual([winner!.state]);
+      });
+    });
+
+    describe('notifications: claiming and settling', () => {
+      const minute = 60_000;
+
+      /** Three ended retrievals whose notifications were created at 09:10Z, 09:05Z and 09:20Z. */
+      async function threeEnded(): Promise<{ first: Notification; second: Notification; third: Notification }> {
+        const second = await endRetrieval(store, 'r-second', '1.2.2', 'failed', '2026-03-01T09:10:00.000Z');
+        // 10:05+01:00 is 09:05Z: the oldest, whatever the text says.
+        const first = await endRetrieval(store, 'r-first', '1.2.1', 'stored', '2026-03-01T10:05:00.000+01:00');
+        const third = await endRetrieval(store, 'r-third', '1.2.3', 'failed', '2026-03-01T09:20:00.000Z');
+        return { first, second, third };
+      }
+
+      /** The notification `id` as the store now holds it. */
+      async function current(retrievalId: string): Promise<Notification> {
+        const [notification] = await store.notificationsFor(retrievalId);
+        return notification!;
+      }
+
+      it('leases due notifications oldest first, up to the limit, counting an attempt each', async () => {
+        const { first, second, third } = await threeEnded();
+        const claimed = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 5 * minute, 2);
+        const leased = { state: 'pending', attempts: 1, leaseOwner: 'bot-a', leaseUntil: '2026-03-01T10:05:00.000Z' };
+        expect(claimed).toEqual([
+          { ...first, ...leased },
+          { ...second, ...leased },
+        ]);
+        expect(await current('r-first')).toEqual(claimed[0]);
+        expect(await current('r-second')).toEqual(claimed[1]);
+        expect(await store.claimNotifications('bot-b', '2026-03-01T10:00:00.000Z', 5 * minute, 2)).toEqual([
+          { ...third, attempts: 1, leaseOwner: 'bot-b', leaseUntil: '2026-03-01T10:05:00.000Z' },
+        ]);
+        expect(await store.claimNotifications('bot-c', '2026-03-01T10:00:00.000Z', 5 * minute, 2)).toEqual([]);
+      });
+
+      it('leases only notifications that are due at `now`', async () => {
+        await threeEnded();
+        expect(await store.claimNotifications('bot-a', '2026-03-01T09:04:59.999Z', minute, 10)).toEqual([]);
+        // Due at exactly their nextAttemptAt, compared as instants (09:10 in UTC+1 is 08:10Z).
+        expect((await store.claimNotifications('bot-a', '2026-03-01T10:10:00.000+01:00', minute, 10)).map((n) => n.retrievalId)).toEqual(['r-first', 'r-second']);
+        expect(await current('r-first')).toMatchObject({ leaseUntil: '2026-03-01T09:11:00.000Z' });
+        expect(await current('r-third')).toMatchObject({ attempts: 0, leaseOwner: null });
+      });
+
+      it('leases nothing for a limit of 0, and refuses bad arguments with invalid, naming no value', async () => {
+        await threeEnded();
+        const now = '2026-03-01T10:00:00.000Z';
+        expect(await store.claimNotifications('bot-a', now, minute, 0)).toEqual([]);
+        await expectStoreError(store.claimNotifications('bot-a', '2026-03-01 10:00', minute, 1), 'invalid');
+        await expectStoreError(store.claimNotifications('bot-a', now, -1, 1), 'invalid');
+        await expectStoreError(store.claimNotifications('bot-a', now, 0, 1), 'invalid');
+        await expectStoreError(store.claimNotifications('bot-a', now, 1.5, 1), 'invalid');
+        await expectStoreError(store.claimNotifications('bot-a', now, Number.POSITIVE_INFINITY, 1), 'invalid');
+        await expectStoreError(store.claimNotifications('bot-a', '9999-12-31T23:59:00Z', 5 * minute, 1), 'invalid');
+        await expectStoreError(store.claimNotifications('bot-a', now, minute, -1), 'invalid');
+        await expectStoreError(store.claimNotifications('bot-a', now, minute, 0.5), 'invalid');
+        await expectStoreError(store.claimNotifications('', now, minute, 1), 'invalid');
+        const error = await expectStoreError(store.claimNotifications('bot-a', '9434765919', minute, 1), 'invalid');
+        expect(error.message).not.toContain('9434765919');
+        for (const id of ['r-first', 'r-second', 'r-third']) expect(await current(id)).toMatchObject({ attempts: 0, leaseOwner: null, leaseUntil: null });
+      });
+
+      it('does not lease a notification under a live lease, to another owner or the same one', async () => {
+        await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        expect(await store.claimNotifications('bot-b', '2026-03-01T10:00:00.000Z', minute, 10)).toEqual([]);
+        expect(await store.claimNotifications('bot-a', '2026-03-01T10:00:30.000Z', minute, 10)).toEqual([]);
+        expect(await store.claimNotifications('bot-b', '2026-03-01T10:00:59.999Z', minute, 10)).toEqual([]);
+        expect(await current('r1')).toMatchObject({ attempts: 1, leaseOwner: 'bot-a', leaseUntil: '2026-03-01T10:01:00.000Z' });
+      });
+
+      it('leases again once a lease has run out; the old owner can then settle nothing', async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        const [again] = await store.claimNotifications('bot-b', '2026-03-01T10:01:00.000Z', 2 * minute, 10);
+        expect(again).toMatchObject({ id, attempts: 2, leaseOwner: 'bot-b', leaseUntil: '2026-03-01T10:03:00.000Z' });
+        expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:01:30.000Z' })).toBe(false);
+        expect(await current('r1')).toEqual(again);
+        expect(await store.settleNotification(id, 'bot-b', { state: 'sent', at: '2026-03-01T10:01:40.000Z' })).toBe(true);
+        expect(await current('r1')).toMatchObject({ state: 'sent', sentAt: '2026-03-01T10:01:40.000Z', attempts: 2, leaseOwner: null });
+      });
+
+      it('lets the holder settle a lease that has run out if no one else has claimed it', async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:30:00.000Z' })).toBe(true);
+        expect(await store.claimNotifications('bot-b', '2026-03-01T10:30:00.000Z', minute, 10)).toEqual([]);
+      });
+
+      it('settles sent: records when, releases the lease, and never leases it again', async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:00:02.000Z' })).toBe(true);
+        expect(await current('r1')).toEqual({ ...claimed, state: 'sent', sentAt: '2026-03-01T10:00:02.000Z', leaseOwner: null, leaseUntil: null });
+        expect(await store.claimNotifications('bot-a', '2026-03-01T10:00:02.000Z', minute, 10)).toEqual([]);
+        expect(await store.claimNotifications('bot-b', '2027-03-01T10:00:00.000Z', minute, 10)).toEqual([]);
+        expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:00:03.000Z' })).toBe(false);
+        expect(await store.settleNotification(id, 'bot-a', { state: 'pending', nextAttemptAt: '2026-03-01T10:05:00.000Z', error: 'again' })).toBe(false);
+        expect(await current('r1')).toMatchObject({ state: 'sent', sentAt: '2026-03-01T10:00:02.000Z', lastError: null });
+      });
+
+      it('settles undeliverable: records the error, releases the lease, and never leases it again', async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'failed', '2026-03-01T09:10:00.000Z');
+        const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        expect(await store.settleNotification(id, 'bot-a', { state: 'undeliverable', at: '2026-03-01T10:00:01.000Z', error: 'bot removed from the chat' })).toBe(true);
+        expect(await current('r1')).toEqual({ ...claimed, state: 'undeliverable', lastError: 'bot removed from the chat', leaseOwner: null, leaseUntil: null, sentAt: null });
+        expect(await store.claimNotifications('bot-b', '2027-03-01T10:00:00.000Z', minute, 10)).toEqual([]);
+        expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:00:03.000Z' })).toBe(false);
+        expect((await current('r1')).state).toBe('undeliverable');
+      });
+
+      it('settles pending: backs off until nextAttemptAt, then leases it again; a later success keeps the last error', async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        expect(await store.settleNotification(id, 'bot-a', { state: 'pending', nextAttemptAt: '2026-03-01T10:10:00.000Z', error: 'throttled (429)' })).toBe(true);
+        expect(await current('r1')).toEqual({ ...claimed, nextAttemptAt: '2026-03-01T10:10:00.000Z', lastError: 'throttled (429)', leaseOwner: null, leaseUntil: null });
+        // Its lease is gone, but it is not due before 10:10.
+        expect(await store.claimNotifications('bot-b', '2026-03-01T10:09:59.999Z', minute, 10)).toEqual([]);
+        expect(await store.claimNotifications('bot-b', '2026-03-01T10:10:00.000Z', minute, 10)).toEqual([
+          { ...claimed, attempts: 2, nextAttemptAt: '2026-03-01T10:10:00.000Z', lastError: 'throttled (429)', leaseOwner: 'bot-b', leaseUntil: '2026-03-01T10:11:00.000Z' },
+        ]);
+        // bot-a's lease ended with its settlement.
+        expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:10:01.000Z' })).toBe(false);
+        expect(await store.settleNotification(id, 'bot-b', { state: 'sent', at: '2026-03-01T10:10:02.000Z' })).toBe(true);
+        expect(await current('r1')).toMatchObject({ state: 'sent', attempts: 2, lastError: 'throttled (429)', sentAt: '2026-03-01T10:10:02.000Z' });
+      });
+
+      it('settles nothing for an owner without the lease, an unclaimed notification or an unknown id', async () => {
+        const { first, second } = await threeEnded();
+        const sent: NotificationOutcome = { state: 'sent', at: '2026-03-01T10:00:01.000Z' };
+        expect(await store.settleNotification(first.id, 'bot-a', sent)).toBe(false);
+        await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 1);
+        expect(await store.settleNotification(first.id, 'bot-b', sent)).toBe(false);
+        expect(await store.settleNotification(second.id, 'bot-a', sent)).toBe(false);
+        expect(await store.settleNotification('no-such-notification', 'bot-a', sent)).toBe(false);
+        expect(await current('r-first')).toMatchObject({ state: 'pending', attempts: 1, leaseOwner: 'bot-a' });
+        expect(await current('r-second')).toEqual(second);
+      });
+
+      it('refuses bad settlements with invalid, changing nothing and naming no value', async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        const bad: unknown[] = [
+          { state: 'sent', at: '9434765919' },
+          { state: 'undeliverable', at: '2026-03-01', error: 'gone' },
+          { state: 'pending', nextAttemptAt: 'soon', error: 'busy' },
+          { state: 'pending', nextAttemptAt: '2026-03-01T10:05:00.000Z' },
+          { state: 'lost', at: '2026-03-01T10:00:01.000Z' },
+          null,
+        ];
+        for (const outcome of bad) {
+          const error = await expectStoreError(store.settleNotification(id, 'bot-a', outcome as NotificationOutcome), 'invalid');
+          expect(error.message).not.toContain('9434765919');
+        }
+        await expectStoreError(store.settleNotification(id, '', { state: 'sent', at: '2026-03-01T10:00:01.000Z' }), 'invalid');
+        expect(await current('r1')).toEqual(claimed);
+      });
+
+      it('hands out copies', async () => {
+        await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        (claimed as { leaseOwner: string }).leaseOwner = 'bot-z';
+        const [listed] = await store.notificationsFor('r1');
+        (listed as { state: string }).state = 'sent';
+        expect(await current('r1')).toMatchObject({ state: 'pending', leaseOwner: 'bot-a' });
+      });
+
+      it('gives each of 200 notifications to exactly one of 4 owners claiming at once', async () => {
+        const ids = new Set<string>();
+        for (let i = 0; i < 200; i++) {
+          const at = `2026-03-01T09:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000Z`;
+          ids.add((await endRetrieval(store, `r${i}`, `1.2.${i}`, i % 2 === 0 ? 'stored' : 'failed', at)).id);
+        }
+        expect(ids.size).toBe(200);
+        const now = '2026-03-01T10:00:00.000Z';
+        const drain = async (owner: string, limit: number): Promise<Notification[]> => {
+          const mine: Notification[] = [];
+          for (;;) {
+            const batch = await store.claimNotifications(owner, now, 5 * minute, limit);
+            if (batch.length === 0) return mine;
+            mine.push(...batch);
+            // Some owners send and settle as they go; the others keep their leases.
+            if (limit % 2 === 1) {
+              for (const n of batch) expect(await store.settleNotification(n.id, owner, { state: 'sent', at: now })).toBe(true);
+            }
+          }
+        };
+        const owners = ['bot-a', 'bot-b', 'bot-c', 'bot-d'];
+        const results = await Promise.all(owners.map((owner, i) => drain(owner, i + 2)));
+        const claimed = results.flat();
+        expect(claimed).toHaveLength(200);
+        expect(new Set(claimed.map((n) => n.id))).toEqual(ids);
+        results.forEach((mine, i) => {
+          for (const n of mine) expect(n).toMatchObject({ attempts: 1, leaseOwner: owners[i], state: 'pending' });
+        });
+        expect(await store.claimNotifications('bot-e', now, 5 * minute, 500)).toEqual([]);
+      });
+    });
+
     describe('close', () => {
       it('makes later calls fail with unavailable, and may be called twice', async () => {
         await store.createRetrieval(newRetrieval('r1'));
@@ -441,6 +823,11 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.getRetrieval('r1'), 'unavailable');
         await expectStoreError(store.createRetrieval(newRetrieval('r2', '1.9')), 'unavailable');
         await expectStoreError(store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z')), 'unavailable');
+        await expectStoreError(store.saveReference(storedReference()), 'unavailable');
+        await expectStoreError(store.referenceFor(alice.teamsUserId, alice.conversationId), 'unavailable');
+        await expectStoreError(store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 1000, 1), 'unavailable');
+        await expectStoreError(store.settleNotification('n1', 'bot-a', { state: 'sent', at: '2026-03-01T10:00:00.000Z' }), 'unavailable');
+        await expectStoreError(store.notificationsFor('r1'), 'unavailable');
         await store.close();
       });
     });

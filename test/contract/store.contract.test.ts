@@ -1,7 +1,7 @@
 /**
  * The store contract against every adapter: the memory fake, SQLite in memory and SQLite in a file.
- * Then what only a file can show: a second connection, a reopen, a lock held by someone else, and
- * separate processes racing to migrate and create.
+ * Then what only a file can show: a second connection, a reopen, a lock held by someone else, an
+ * upgrade of an older schema, and separate processes racing to migrate, create and claim.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { migrations, runMigrations } from '../../src/adapters/store/migrations';
 import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
-import { StoreError } from '../../src/ports/store-port';
-import { auditEvent, expectStoreError, newRetrieval, storeContract } from './store-contract';
+import { StoreError, type Notification } from '../../src/ports/store-port';
+import { alice, auditEvent, endRetrieval, expectStoreError, newRetrieval, storeContract, storedReference } from './store-contract';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'store-contract-'));
 let files = 0;
@@ -36,9 +37,17 @@ describe('SQLite store on a file', () => {
     const raw = new Database(file);
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
       const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-      expect(indexes).toEqual(['audit_events_by_time', 'retrieval_transitions_by_retrieval', 'retrievals_active', 'retrievals_by_requester', 'retrievals_one_active']);
+      expect(indexes).toEqual([
+        'audit_events_by_time',
+        'notifications_by_retrieval',
+        'notifications_claimable',
+        'retrieval_transitions_by_retrieval',
+        'retrievals_active',
+        'retrievals_by_requester',
+        'retrievals_one_active',
+      ]);
       // Even a writer that skips the store's check cannot add a second active retrieval of the study.
       const copy = raw.prepare<[], Record<string, unknown>>("SELECT * FROM retrievals WHERE id = 'r1'").get()!;
       const columns = Object.keys(copy);
@@ -52,6 +61,83 @@ describe('SQLite store on a file', () => {
     } finally {
       raw.close();
       await store.close();
+    }
+  });
+
+  it('allows one notification per transition, of a known kind and state, with a whole lease, in the schema', async () => {
+    const file = newFile();
+    const store = openSqliteStore(file);
+    await store.migrate();
+    await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+    await store.saveReference(storedReference());
+    const raw = new Database(file);
+    try {
+      raw.pragma('foreign_keys = ON');
+      const copy = raw.prepare<[], Record<string, unknown>>('SELECT * FROM notifications').get()!;
+      const columns = Object.keys(copy);
+      const insert = raw.prepare(`INSERT INTO notifications (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+      const raw2 = (changes: Record<string, unknown>): (() => void) => () => insert.run({ ...copy, id: 'n2', ...changes });
+      // The same transition cannot owe a second message, whoever writes it.
+      expect(raw2({})).toThrow(/UNIQUE constraint failed: notifications.transition_seq/);
+      const requested = raw.prepare<[], number>("SELECT seq FROM retrieval_transitions WHERE to_state = 'requested'").pluck().get()!;
+      expect(raw2({ transition_seq: requested, kind: 'retrieving' })).toThrow(/CHECK constraint failed/);
+      expect(raw2({ transition_seq: requested, state: 'lost' })).toThrow(/CHECK constraint failed/);
+      expect(raw2({ transition_seq: requested, lease_owner: 'bot-a' })).toThrow(/CHECK constraint failed/);
+      expect(raw2({ transition_seq: requested, state: 'sent' })).toThrow(/CHECK constraint failed/);
+      expect(raw2({ transition_seq: requested, lease_owner: 'bot-a', lease_until: 'x', lease_until_ms: 1, state: 'undeliverable' })).toThrow(/CHECK constraint failed/);
+      expect(raw2({ transition_seq: 999 })).toThrow(/FOREIGN KEY/);
+      expect(raw2({ transition_seq: requested, retrieval_id: 'nope' })).toThrow(/FOREIGN KEY/);
+      expect(raw2({ transition_seq: requested })).not.toThrow();
+      // One reference per user and conversation.
+      const reference = raw.prepare<[], Record<string, unknown>>('SELECT * FROM conversation_references').get()!;
+      const keys = Object.keys(reference);
+      expect(() => raw.prepare(`INSERT INTO conversation_references (${keys.join(', ')}) VALUES (${keys.map((c) => `@${c}`).join(', ')})`).run(reference)).toThrow(
+        /UNIQUE constraint failed/,
+      );
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+
+  it('upgrades a file written at schema version 1 in place, keeping its data and owing nothing for old endings', async () => {
+    const file = newFile();
+    const old = openSqliteStore(file);
+    await old.close();
+    const v1 = new Database(file);
+    runMigrations(v1, migrations.slice(0, 1));
+    v1.close();
+    // Write through the store's statements that exist at version 1: create and end a retrieval.
+    const raw = new Database(file);
+    raw.exec(`
+      INSERT INTO retrievals (id, requester_teams_user_id, requester_display_name, requester_conversation_id, site, nhs_number,
+        study_instance_uid, study_description, study_modalities, state, created_at, created_at_ms, updated_at, kept_until)
+      VALUES ('old', '29:alice', 'Dr Alice Example', 'a:conversation-alice', 'exeter', '9434765919', '1.2.1', 'CT', '["CT"]',
+        'stored', '2026-02-01T09:00:00.000Z', 1769936400000, '2026-02-01T09:10:00.000Z', '2026-03-03T09:00:00.000Z');
+      INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at) VALUES ('old', NULL, 'requested', '2026-02-01T09:00:00.000Z');
+      INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at) VALUES ('old', 'requested', 'retrieving', '2026-02-01T09:01:00.000Z');
+      INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at) VALUES ('old', 'retrieving', 'stored', '2026-02-01T09:10:00.000Z');
+    `);
+    expect(raw.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1]);
+    raw.close();
+
+    const store = openSqliteStore(file);
+    try {
+      await store.migrate();
+      expect(await store.getRetrieval('old')).toMatchObject({ state: 'stored', updatedAt: '2026-02-01T09:10:00.000Z' });
+      expect(await store.transitions('old')).toHaveLength(3);
+      expect(await store.notificationsFor('old')).toEqual([]);
+      expect(await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 60_000, 10)).toEqual([]);
+      await endRetrieval(store, 'new', '1.2.1', 'failed', '2026-03-01T09:10:00.000Z');
+      expect((await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 60_000, 10)).map((n) => n.retrievalId)).toEqual(['new']);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    try {
+      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
+    } finally {
+      check.close();
     }
   });
 
@@ -73,6 +159,52 @@ describe('SQLite store on a file', () => {
     } finally {
       await first.close();
       await second.close();
+    }
+  });
+
+  it('shares references and leases between two stores on the same file', async () => {
+    const file = newFile();
+    const first = openSqliteStore(file);
+    const second = openSqliteStore(file);
+    try {
+      await first.migrate();
+      await second.migrate();
+      await first.saveReference(storedReference());
+      expect(await second.referenceFor(alice.teamsUserId, alice.conversationId)).toEqual(storedReference());
+      const { id } = await endRetrieval(first, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+      expect(await first.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 60_000, 10)).toHaveLength(1);
+      expect(await second.claimNotifications('bot-b', '2026-03-01T10:00:30.000Z', 60_000, 10)).toEqual([]);
+      expect(await second.claimNotifications('bot-b', '2026-03-01T10:01:00.000Z', 60_000, 10)).toHaveLength(1);
+      expect(await first.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:01:01.000Z' })).toBe(false);
+      expect(await second.settleNotification(id, 'bot-b', { state: 'sent', at: '2026-03-01T10:01:02.000Z' })).toBe(true);
+      expect(await first.notificationsFor('r1')).toEqual([expect.objectContaining({ state: 'sent', attempts: 2, sentAt: '2026-03-01T10:01:02.000Z' })]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('keeps references, notifications and live leases across close and reopen', async () => {
+    const file = newFile();
+    const before = openSqliteStore(file);
+    await before.migrate();
+    await before.saveReference(storedReference());
+    await endRetrieval(before, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+    await endRetrieval(before, 'r2', '1.2.2', 'failed', '2026-03-01T09:11:00.000Z');
+    const [leased] = await before.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 60_000, 1);
+    const notifications = [...(await before.notificationsFor('r1')), ...(await before.notificationsFor('r2'))];
+    await before.close();
+
+    const after = openSqliteStore(file);
+    try {
+      await after.migrate();
+      expect(await after.referenceFor(alice.teamsUserId, alice.conversationId)).toEqual(storedReference());
+      expect([...(await after.notificationsFor('r1')), ...(await after.notificationsFor('r2'))]).toEqual(notifications);
+      // A restart does not end a lease: the other notification only.
+      expect((await after.claimNotifications('bot-b', '2026-03-01T10:00:10.000Z', 60_000, 10)).map((n) => n.retrievalId)).toEqual(['r2']);
+      expect(await after.settleNotification(leased!.id, 'bot-a', { state: 'sent', at: '2026-03-01T10:00:20.000Z' })).toBe(true);
+    } finally {
+      await after.close();
     }
   });
 
@@ -168,11 +300,11 @@ describe('SQLite store on a file', () => {
 });
 
 /**
- * A child process that loads the store's TypeScript source (transpiled on the fly), waits for a
- * line on stdin so that all children start together, then migrates a new file and asks for the
- * same study `count` times, printing what it got as one JSON line.
+ * The start of every child process: loads the store's TypeScript source (transpiled on the fly).
+ * A child calls ready() once prepared, then waits for \`started\`: a line on stdin, sent when all
+ * children are ready, so that they start together.
  */
-const workerSource = `
+const workerPrelude = `
 const fs = require('node:fs');
 const ts = require(process.env.TS_PATH);
 require.extensions['.ts'] = (module, filename) => {
@@ -183,10 +315,15 @@ require.extensions['.ts'] = (module, filename) => {
   module._compile(outputText, filename);
 };
 const { openSqliteStore } = require(process.env.STORE_PATH);
+const ready = () => process.stdout.write('ready\\n');
+const started = new Promise((resolve) => process.stdin.once('data', () => { process.stdin.pause(); resolve(); }));
+`;
+
+/** A child that migrates a new file and asks for the same study `count` times, printing what it got as one JSON line. */
+const createWorkerSource = `${workerPrelude}
 const [file, worker, count] = process.argv.slice(2);
-process.stdout.write('ready\\n');
-process.stdin.once('data', async () => {
-  process.stdin.pause();
+ready();
+started.then(async () => {
   try {
     const store = openSqliteStore(file);
     await store.migrate();
@@ -213,6 +350,80 @@ process.stdin.once('data', async () => {
 });
 `;
 
+/**
+ * A child that opens an existing file, then (once all are ready) claims notifications as `owner`,
+ * `limit` at a time at a fixed instant, until none is left to claim; with settle = 'settle' it
+ * settles each one as sent as it goes (after a pause, as if sending). Prints every notification it
+ * was handed as one JSON line.
+ */
+const claimWorkerSource = `${workerPrelude}
+const [file, owner, limit, settle] = process.argv.slice(2);
+const opening = (async () => {
+  const store = openSqliteStore(file);
+  await store.migrate();
+  return store;
+})();
+opening.then(ready, () => ready());
+started.then(async () => {
+  try {
+    const store = await opening;
+    const now = '2026-03-01T10:00:00.000Z';
+    const claimed = [];
+    for (;;) {
+      const batch = await store.claimNotifications(owner, now, 300000, Number(limit));
+      if (batch.length === 0) break;
+      claimed.push(...batch);
+      // Sending takes a while, which lets the other processes in.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (settle === 'settle') {
+        for (const n of batch) {
+          if (!(await store.settleNotification(n.id, owner, { state: 'sent', at: now }))) throw new Error('lost a lease it held');
+        }
+      }
+    }
+    await store.close();
+    process.stdout.write(JSON.stringify(claimed) + '\\n');
+  } catch (error) {
+    process.stderr.write(String(error && error.stack) + '\\n');
+    process.exitCode = 1;
+  }
+});
+`;
+
+/** Runs `source` in one child process per argument list, starts them together, and returns what each printed. */
+async function raceProcesses<T>(name: string, source: string, argLists: readonly (readonly string[])[]): Promise<T[]> {
+  const script = path.join(tmp, `${name}.js`);
+  fs.writeFileSync(script, source);
+  const env = {
+    ...process.env,
+    TS_PATH: require.resolve('typescript'),
+    STORE_PATH: path.resolve(__dirname, '../../src/adapters/store/sqlite-store.ts'),
+  };
+  const workers = argLists.map((args, worker) => {
+    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ready = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (stdout.startsWith('ready\n')) resolve();
+      };
+      child.stdout.on('data', check);
+    });
+    const exited = new Promise<T>((resolve, reject) =>
+      child.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`worker ${worker} exited ${String(code)}: ${stderr}`));
+        else resolve(JSON.parse(stdout.slice('ready\n'.length)) as T);
+      }),
+    );
+    return { child, ready, exited };
+  });
+  await Promise.all(workers.map((w) => w.ready));
+  for (const w of workers) w.child.stdin.end('go\n');
+  return Promise.all(workers.map((w) => w.exited));
+}
+
 interface WorkerResult {
   readonly id: string;
   readonly created: boolean;
@@ -220,46 +431,62 @@ interface WorkerResult {
 
 describe('SQLite store across processes', () => {
   it('migrates once and creates exactly one retrieval when four processes start on a new file at once', async () => {
-    const script = path.join(tmp, 'race-worker.js');
-    fs.writeFileSync(script, workerSource);
     const file = newFile();
-    const env = {
-      ...process.env,
-      TS_PATH: require.resolve('typescript'),
-      STORE_PATH: path.resolve(__dirname, '../../src/adapters/store/sqlite-store.ts'),
-    };
-    const workers = Array.from({ length: 4 }, (_, worker) => {
-      const child = spawn(process.execPath, [script, file, String(worker), '25'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const ready = new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (stdout.startsWith('ready\n')) resolve();
-        };
-        child.stdout.on('data', check);
-      });
-      const exited = new Promise<WorkerResult[]>((resolve, reject) =>
-        child.on('exit', (code) => {
-          if (code !== 0) reject(new Error(`worker ${worker} exited ${String(code)}: ${stderr}`));
-          else resolve(JSON.parse(stdout.slice('ready\n'.length)) as WorkerResult[]);
-        }),
-      );
-      return { child, ready, exited };
-    });
-    await Promise.all(workers.map((w) => w.ready));
-    for (const w of workers) w.child.stdin.end('go\n');
-    const results = (await Promise.all(workers.map((w) => w.exited))).flat();
+    const argLists = Array.from({ length: 4 }, (_, worker) => [file, String(worker), '25']);
+    const results = (await raceProcesses<WorkerResult[]>('create-worker', createWorkerSource, argLists)).flat();
 
     expect(results).toHaveLength(100);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
       expect(raw.prepare('SELECT COUNT(*) FROM retrievals').pluck().get()).toBe(1);
       expect(raw.prepare('SELECT COUNT(*) FROM retrieval_transitions').pluck().get()).toBe(1);
+    } finally {
+      raw.close();
+    }
+  }, 60_000);
+
+  it('gives each of 200 notifications to exactly one of four processes claiming on one file at once', async () => {
+    const file = newFile();
+    const store = openSqliteStore(file);
+    const ids = new Set<string>();
+    try {
+      await store.migrate();
+      for (let i = 0; i < 200; i++) {
+        const at = `2026-03-01T09:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000Z`;
+        ids.add((await endRetrieval(store, `r${i}`, `1.2.${i}`, i % 2 === 0 ? 'stored' : 'failed', at)).id);
+      }
+    } finally {
+      await store.close();
+    }
+    expect(ids.size).toBe(200);
+    // Two settle as they go (their claims race settlements too), two keep their leases.
+    const owners = [
+      ['bot-a', '1', 'settle'],
+      ['bot-b', '3', 'keep'],
+      ['bot-c', '4', 'settle'],
+      ['bot-d', '7', 'keep'],
+    ] as const;
+    const results = await raceProcesses<Notification[]>('claim-worker', claimWorkerSource, owners.map(([owner, limit, settle]) => [file, owner, limit, settle]));
+    const claimed = results.flat();
+    // A race, not a relay: more than one process got some.
+    expect(results.filter((mine) => mine.length > 0).length).toBeGreaterThan(1);
+    expect(claimed).toHaveLength(200);
+    expect(new Set(claimed.map((n) => n.id))).toEqual(ids);
+    results.forEach((mine, i) => {
+      for (const n of mine) expect(n).toMatchObject({ state: 'pending', attempts: 1, leaseOwner: owners[i]![0] });
+    });
+    const raw = new Database(file, { readonly: true });
+    try {
+      const rows = raw.prepare<[], { id: string; state: string; attempts: number; lease_owner: string | null }>('SELECT id, state, attempts, lease_owner FROM notifications').all();
+      expect(rows).toHaveLength(200);
+      const ownerOf = new Map(results.flatMap((mine, i) => mine.map((n) => [n.id, owners[i]!] as const)));
+      for (const row of rows) {
+        const [owner, , settle] = ownerOf.get(row.id)!;
+        expect(row).toEqual({ id: row.id, attempts: 1, ...(settle === 'settle' ? { state: 'sent', lease_owner: null } : { state: 'pending', lease_owner: owner }) });
+      }
     } finally {
       raw.close();
     }

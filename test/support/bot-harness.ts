@@ -42,6 +42,7 @@ export class BotHarness {
     const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ...env });
     this.app = await createApplication(config, { logger: this.logger, clock, pollIntervalMs: 0, store: parts.store ?? createMemoryStore(), ...(parts.pacs ? { pacs: parts.pacs } : {}) });
     this.port = await this.app.listen();
+    if (!nock.isActive()) nock.activate();
     nock.disableNetConnect();
     // Real loopback traffic (the bot itself, real Orthanc servers) passes; the connector is nock's.
     const connector = new URL(serviceUrl).host;
@@ -113,9 +114,11 @@ export class BotHarness {
   }
 
   async stop(): Promise<void> {
+    await this.app?.close();
     nock.cleanAll();
     nock.enableNetConnect();
-    await this.app?.close();
+    // Unpatch http so later test files in the same worker start clean.
+    nock.restore();
   }
 }
 

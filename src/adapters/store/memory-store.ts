@@ -7,12 +7,30 @@
 import {
   StoreError,
   type AuditEvent,
+  type Notification,
   type Retrieval,
   type RetrievalState,
   type RetrievalTransition,
   type StorePort,
+  type StoredReference,
 } from '../../ports/store-port';
-import { activeStates, applyTransition, checkMove, checkNewRetrieval, instantMs } from './sqlite-store';
+import {
+  activeStates,
+  applySettlement,
+  applyTransition,
+  checkClaim,
+  checkMove,
+  checkNewRetrieval,
+  checkReference,
+  checkSettlement,
+  holdsLease,
+  instantMs,
+  isClaimable,
+  leaseNotification,
+  newNotification,
+  newNotificationId,
+  notificationKindFor,
+} from './sqlite-store';
 
 function copyRetrieval(r: Retrieval): Retrieval {
   return { ...r, requester: { ...r.requester }, study: { ...r.study, modalities: [...r.study.modalities] } };
@@ -29,13 +47,30 @@ interface Held {
   readonly seq: number;
 }
 
+interface HeldNotification {
+  notification: Notification;
+  /** When it was created, in epoch ms, and the transition that wrote it (ties keep that order). */
+  readonly createdMs: number;
+  readonly transitionSeq: number;
+}
+
+/** Oldest first: by creation instant, then by the transition that wrote it. */
+const byAge = (a: HeldNotification, b: HeldNotification): number => a.createdMs - b.createdMs || a.transitionSeq - b.transitionSeq;
+
 /** A fresh, empty in-memory store (migrate() has nothing to do). */
 export function createMemoryStore(): StorePort {
   const retrievals = new Map<string, Held>();
   const transitions = new Map<string, RetrievalTransition[]>();
   const audit: { readonly event: AuditEvent; readonly atMs: number }[] = [];
+  const references = new Map<string, StoredReference>();
+  const notifications = new Map<string, HeldNotification>();
   let seq = 0;
+  /** Numbers every transition, as the SQLite store's retrieval_transitions.seq does. */
+  let transitionSeq = 0;
   let open = true;
+
+  /** The key of a user's conversation (JSON, so no separator can make two keys collide). */
+  const referenceKey = (teamsUserId: string, conversationId: string): string => JSON.stringify([teamsUserId, conversationId]);
 
   /** As in the SQLite store: synchronous work as a settled promise, so calls cannot interleave. */
   function run<T>(work: () => T): Promise<T> {
@@ -68,6 +103,7 @@ export function createMemoryStore(): StorePort {
         const retrieval = copyRetrieval({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
         retrievals.set(retrieval.id, { retrieval, createdMs, seq: seq++ });
         transitions.set(retrieval.id, [{ retrievalId: retrieval.id, from: null, to: 'requested', at: input.createdAt, detail: null }]);
+        transitionSeq += 1;
         return { retrieval: copyRetrieval(retrieval), created: true };
       }),
 
@@ -86,6 +122,12 @@ export function createMemoryStore(): StorePort {
         }
         held.retrieval = applyTransition(current, to, at, changes ?? {});
         transitions.get(id)?.push({ retrievalId: id, from: current.state, to, at, detail: changes?.detail ?? null });
+        const seqOfMove = ++transitionSeq;
+        const kind = notificationKindFor(to);
+        if (kind) {
+          const notification = newNotification(newNotificationId(), id, kind, at);
+          notifications.set(notification.id, { notification, createdMs: instantMs(at, 'at'), transitionSeq: seqOfMove });
+        }
         return copyRetrieval(held.retrieval);
       }),
 
@@ -120,6 +162,46 @@ export function createMemoryStore(): StorePort {
         const atMs = instantMs(event.at, 'at');
         audit.push({ event: copyAudit(event), atMs });
       }),
+
+    saveReference: (reference) =>
+      run(() => {
+        checkReference(reference);
+        references.set(referenceKey(reference.teamsUserId, reference.conversationId), { ...reference });
+      }),
+
+    referenceFor: (teamsUserId, conversationId) =>
+      run(() => {
+        const saved = references.get(referenceKey(teamsUserId, conversationId));
+        return saved ? { ...saved } : null;
+      }),
+
+    claimNotifications: (owner, now, leaseMs, limit) =>
+      run(() => {
+        const claim = checkClaim(owner, now, leaseMs, limit);
+        const due = [...notifications.values()]
+          .filter((held) => isClaimable(held.notification, claim.nowMs))
+          .sort(byAge)
+          .slice(0, limit);
+        for (const held of due) held.notification = leaseNotification(held.notification, owner, claim);
+        return due.map((held) => ({ ...held.notification }));
+      }),
+
+    settleNotification: (id, owner, outcome) =>
+      run(() => {
+        checkSettlement(id, owner, outcome);
+        const held = notifications.get(id);
+        if (!held || !holdsLease(held.notification, owner)) return false;
+        held.notification = applySettlement(held.notification, outcome);
+        return true;
+      }),
+
+    notificationsFor: (retrievalId) =>
+      run(() =>
+        [...notifications.values()]
+          .filter((held) => held.notification.retrievalId === retrievalId)
+          .sort(byAge)
+          .map((held) => ({ ...held.notification })),
+      ),
 
     auditSince: (since) =>
       run(() => {

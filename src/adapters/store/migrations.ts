@@ -81,6 +81,50 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_events_by_time ON audit_events (at_ms, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'conversation references and the notification outbox',
+    sql: `
+      -- Where to reach a user in a conversation, for proactive messages: one row per user and
+      -- conversation, refreshed in place.
+      CREATE TABLE conversation_references (
+        teams_user_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        entra_object_id TEXT,
+        reference TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (teams_user_id, conversation_id)
+      );
+
+      -- The outbox: one row per move to 'stored' or 'failed', written in the move's transaction.
+      -- transition_seq is UNIQUE, so a transition owes at most one message, whoever writes it.
+      CREATE TABLE notifications (
+        id TEXT PRIMARY KEY NOT NULL,
+        retrieval_id TEXT NOT NULL REFERENCES retrievals (id),
+        transition_seq INTEGER NOT NULL UNIQUE REFERENCES retrieval_transitions (seq),
+        kind TEXT NOT NULL CHECK (kind IN ('stored', 'failed')),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'undeliverable')),
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at TEXT NOT NULL,
+        next_attempt_at_ms INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT,
+        lease_until_ms INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        sent_at TEXT,
+        -- A lease is all there or all absent, only a pending notification holds one, and only a
+        -- sent one has sent_at.
+        CHECK ((lease_owner IS NULL) = (lease_until IS NULL) AND (lease_until IS NULL) = (lease_until_ms IS NULL)),
+        CHECK (state = 'pending' OR lease_owner IS NULL),
+        CHECK ((state = 'sent') = (sent_at IS NOT NULL))
+      );
+      CREATE INDEX notifications_claimable ON notifications (state, next_attempt_at_ms);
+      CREATE INDEX notifications_by_retrieval ON notifications (retrieval_id, created_at_ms, transition_seq);
+    `,
+  },
 ];
 
 /**

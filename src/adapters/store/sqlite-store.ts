@@ -8,6 +8,7 @@
  * share exactly (the state machine, instants, how a transition changes a retrieval) are exported
  * from here so that the two cannot drift apart.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,10 +16,15 @@ import {
   StoreError,
   type AuditEvent,
   type NewRetrieval,
+  type Notification,
+  type NotificationKind,
+  type NotificationOutcome,
+  type NotificationState,
   type Retrieval,
   type RetrievalState,
   type RetrievalTransition,
   type StorePort,
+  type StoredReference,
 } from '../../ports/store-port';
 import { runMigrations } from './migrations';
 
@@ -106,6 +112,136 @@ export function applyTransition(current: Retrieval, to: RetrievalState, at: stri
   };
 }
 
+/** A new notification's id: random, so that processes sharing a database never pick the same one. */
+export function newNotificationId(): string {
+  return randomUUID();
+}
+
+/** The notification a move to `to` owes the requester, if any: only the two endings are announced. */
+export function notificationKindFor(to: RetrievalState): NotificationKind | null {
+  switch (to) {
+    case 'stored':
+    case 'failed':
+      return to;
+    case 'requested':
+    case 'retrieving':
+      return null;
+  }
+}
+
+/** The pending notification written with a move to `kind` at `at`: due at once, never tried. */
+export function newNotification(id: string, retrievalId: string, kind: NotificationKind, at: string): Notification {
+  return {
+    id,
+    retrievalId,
+    kind,
+    state: 'pending',
+    attempts: 0,
+    nextAttemptAt: at,
+    leaseOwner: null,
+    leaseUntil: null,
+    lastError: null,
+    createdAt: at,
+    sentAt: null,
+  };
+}
+
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/**
+ * Checks a conversation reference before it is saved; returns updatedAt in epoch ms. The reference
+ * must be the JSON of an object (a Bot Framework ConversationReference), since senders parse it.
+ */
+export function checkReference(reference: StoredReference): number {
+  if (!isNonEmptyString(reference.teamsUserId)) throw new StoreError('invalid', 'a conversation reference needs a Teams user id');
+  if (!isNonEmptyString(reference.conversationId)) throw new StoreError('invalid', 'a conversation reference needs a conversation id');
+  if (reference.entraObjectId !== null && typeof reference.entraObjectId !== 'string') {
+    throw new StoreError('invalid', 'entraObjectId must be a string or null');
+  }
+  let parsed: unknown;
+  try {
+    parsed = typeof reference.reference === 'string' ? JSON.parse(reference.reference) : null;
+  } catch {
+    parsed = null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new StoreError('invalid', 'reference must be the JSON of a conversation reference object');
+  }
+  return instantMs(reference.updatedAt, 'updatedAt');
+}
+
+/** A checked claim: `now` in epoch ms and when the leases it hands out run out. */
+export interface Claim {
+  readonly nowMs: number;
+  readonly leaseUntil: string;
+  readonly leaseUntilMs: number;
+}
+
+/**
+ * Checks the arguments of claimNotifications. A lease must last at least a millisecond (a lease
+ * that has already run out would let a second owner claim at once); leaseUntil is written in UTC.
+ */
+export function checkClaim(owner: string, now: string, leaseMs: number, limit: number): Claim {
+  if (!isNonEmptyString(owner)) throw new StoreError('invalid', 'a claim needs an owner');
+  const nowMs = instantMs(now, 'now');
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new StoreError('invalid', 'leaseMs must be a whole number of milliseconds, 1 or more');
+  if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
+  const until = new Date(nowMs + leaseMs);
+  if (Number.isNaN(until.getTime()) || until.getUTCFullYear() > 9999) throw new StoreError('invalid', 'leaseMs would end the lease after the year 9999');
+  return { nowMs, leaseUntil: until.toISOString(), leaseUntilMs: until.getTime() };
+}
+
+/**
+ * True if `notification` may be claimed at `nowMs`: pending, due (nextAttemptAt <= now), and not
+ * under a live lease (a lease is live while now < leaseUntil). The SQLite adapter says the same in SQL.
+ */
+export function isClaimable(notification: Notification, nowMs: number): boolean {
+  return (
+    notification.state === 'pending' &&
+    instantMs(notification.nextAttemptAt, 'nextAttemptAt') <= nowMs &&
+    (notification.leaseUntil === null || instantMs(notification.leaseUntil, 'leaseUntil') <= nowMs)
+  );
+}
+
+/** A notification leased to `owner` by `claim`: one more attempt. */
+export function leaseNotification(notification: Notification, owner: string, claim: Claim): Notification {
+  return { ...notification, attempts: notification.attempts + 1, leaseOwner: owner, leaseUntil: claim.leaseUntil };
+}
+
+/** Checks the arguments of settleNotification (what the caller can get wrong), before anything is read. */
+export function checkSettlement(id: string, owner: string, outcome: NotificationOutcome): void {
+  if (typeof id !== 'string') throw new StoreError('invalid', 'a notification id must be a string');
+  if (!isNonEmptyString(owner)) throw new StoreError('invalid', 'a settlement needs an owner');
+  const given = outcome as Partial<Record<'state' | 'at' | 'nextAttemptAt' | 'error', unknown>> | null;
+  const state = typeof given === 'object' && given !== null ? given.state : undefined;
+  if (state === 'sent' || state === 'undeliverable') instantMs(given?.at as string, 'at');
+  else if (state === 'pending') instantMs(given?.nextAttemptAt as string, 'nextAttemptAt');
+  else throw new StoreError('invalid', 'a settlement must be sent, undeliverable or pending');
+  if (state !== 'sent' && typeof given?.error !== 'string') throw new StoreError('invalid', 'a settlement that is not sent needs an error');
+}
+
+/** True if `owner` holds the lease of `notification`, so may settle it. */
+export function holdsLease(notification: Notification, owner: string): boolean {
+  return notification.state === 'pending' && notification.leaseOwner === owner;
+}
+
+/**
+ * A leased notification after `outcome`; the lease is released in every case. Attempts are kept
+ * (they were counted by the claim), and so is lastError when it is sent: the last failure stays
+ * on record. An undeliverable notification has no field for `at` (it was checked, not kept).
+ */
+export function applySettlement(notification: Notification, outcome: NotificationOutcome): Notification {
+  const released: Notification = { ...notification, leaseOwner: null, leaseUntil: null };
+  switch (outcome.state) {
+    case 'sent':
+      return { ...released, state: 'sent', sentAt: outcome.at };
+    case 'undeliverable':
+      return { ...released, state: 'undeliverable', lastError: outcome.error };
+    case 'pending':
+      return { ...released, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The SQLite adapter.
 
@@ -154,6 +290,44 @@ interface AuditRow {
   readonly outcome: string;
 }
 
+interface ReferenceRow {
+  readonly teams_user_id: string;
+  readonly conversation_id: string;
+  readonly entra_object_id: string | null;
+  readonly reference: string;
+  readonly updated_at: string;
+  readonly updated_at_ms: number;
+}
+
+interface NotificationRow {
+  readonly id: string;
+  readonly retrieval_id: string;
+  readonly transition_seq: number;
+  readonly kind: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly next_attempt_at: string;
+  readonly next_attempt_at_ms: number;
+  readonly lease_owner: string | null;
+  readonly lease_until: string | null;
+  readonly lease_until_ms: number | null;
+  readonly last_error: string | null;
+  readonly created_at: string;
+  readonly created_at_ms: number;
+  readonly sent_at: string | null;
+}
+
+/** The columns a settlement writes, keyed for the compare-and-set UPDATE. */
+interface SettleParams {
+  readonly id: string;
+  readonly owner: string;
+  readonly state: NotificationState;
+  readonly next_attempt_at: string;
+  readonly next_attempt_at_ms: number;
+  readonly last_error: string | null;
+  readonly sent_at: string | null;
+}
+
 interface UpdateParams {
   readonly id: string;
   readonly from: string;
@@ -198,6 +372,34 @@ function prepareStatements(db: Database.Database) {
       INSERT INTO audit_events (at, at_ms, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome)
       VALUES (@at, @at_ms, @action, @teams_user_id, @entra_object_id, @display_name, @nhs_number, @site, @studies, @outcome)`),
     auditSince: db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at_ms >= ? ORDER BY at_ms, seq'),
+    saveReference: db.prepare<ReferenceRow>(`
+      INSERT INTO conversation_references (teams_user_id, conversation_id, entra_object_id, reference, updated_at, updated_at_ms)
+      VALUES (@teams_user_id, @conversation_id, @entra_object_id, @reference, @updated_at, @updated_at_ms)
+      ON CONFLICT (teams_user_id, conversation_id) DO UPDATE SET entra_object_id = excluded.entra_object_id,
+        reference = excluded.reference, updated_at = excluded.updated_at, updated_at_ms = excluded.updated_at_ms`),
+    referenceFor: db.prepare<[string, string], ReferenceRow>('SELECT * FROM conversation_references WHERE teams_user_id = ? AND conversation_id = ?'),
+    insertNotification: db.prepare<Omit<NotificationRow, 'state' | 'attempts' | 'lease_owner' | 'lease_until' | 'lease_until_ms' | 'last_error' | 'sent_at'>>(`
+      INSERT INTO notifications (id, retrieval_id, transition_seq, kind, state, attempts, next_attempt_at, next_attempt_at_ms,
+        lease_owner, lease_until, lease_until_ms, last_error, created_at, created_at_ms, sent_at)
+      VALUES (@id, @retrieval_id, @transition_seq, @kind, 'pending', 0, @next_attempt_at, @next_attempt_at_ms,
+        NULL, NULL, NULL, NULL, @created_at, @created_at_ms, NULL)`),
+    notificationById: db.prepare<[string], NotificationRow>('SELECT * FROM notifications WHERE id = ?'),
+    notificationsFor: db.prepare<[string], NotificationRow>(
+      'SELECT * FROM notifications WHERE retrieval_id = ? ORDER BY created_at_ms, transition_seq',
+    ),
+    // Due, pending and not under a live lease (isClaimable, in SQL), oldest first.
+    claimable: db.prepare<{ now: number; limit: number }, { id: string }>(`
+      SELECT id FROM notifications
+      WHERE state = 'pending' AND next_attempt_at_ms <= @now AND (lease_until_ms IS NULL OR lease_until_ms <= @now)
+      ORDER BY created_at_ms, transition_seq LIMIT @limit`),
+    lease: db.prepare<{ id: string; now: number; owner: string; lease_until: string; lease_until_ms: number }>(`
+      UPDATE notifications SET attempts = attempts + 1, lease_owner = @owner, lease_until = @lease_until, lease_until_ms = @lease_until_ms
+      WHERE id = @id AND state = 'pending' AND next_attempt_at_ms <= @now AND (lease_until_ms IS NULL OR lease_until_ms <= @now)`),
+    // Compare-and-set on the lease: only the holder of a pending notification's lease settles it.
+    settle: db.prepare<SettleParams>(`
+      UPDATE notifications SET state = @state, next_attempt_at = @next_attempt_at, next_attempt_at_ms = @next_attempt_at_ms,
+        last_error = @last_error, sent_at = @sent_at, lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL
+      WHERE id = @id AND state = 'pending' AND lease_owner = @owner`),
   };
 }
 
@@ -221,6 +423,38 @@ function stringList(json: string, what: string): string[] {
   }
   if (!Array.isArray(parsed) || !parsed.every((item): item is string => typeof item === 'string')) throw corrupt(what);
   return parsed;
+}
+
+const notificationKinds: readonly NotificationKind[] = ['stored', 'failed'];
+const notificationStates: readonly NotificationState[] = ['pending', 'sent', 'undeliverable'];
+
+function fromNotificationRow(row: NotificationRow): Notification {
+  const kind = notificationKinds.find((k) => k === row.kind);
+  const state = notificationStates.find((k) => k === row.state);
+  if (!kind || !state) throw corrupt('notification');
+  return {
+    id: row.id,
+    retrievalId: row.retrieval_id,
+    kind,
+    state,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    sentAt: row.sent_at,
+  };
+}
+
+function fromReferenceRow(row: ReferenceRow): StoredReference {
+  return {
+    teamsUserId: row.teams_user_id,
+    entraObjectId: row.entra_object_id,
+    conversationId: row.conversation_id,
+    reference: row.reference,
+    updatedAt: row.updated_at,
+  };
 }
 
 function fromRow(row: RetrievalRow): Retrieval {
@@ -252,8 +486,18 @@ function fromRow(row: RetrievalRow): Retrieval {
   };
 }
 
+/**
+ * An error from SQLite. Not `instanceof Database.SqliteError`: the native addon keeps the class of
+ * the first copy of better-sqlite3 loaded in the process, and a test runner that reloads modules
+ * (jest, per test file) then holds a different copy, so instanceof fails at random.
+ */
+function isSqliteFailure(error: unknown): error is Error & { code: string } {
+  // Duck-typed: even `instanceof Error` can fail when the first copy was loaded in another realm.
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'SqliteError' && typeof (error as { code?: unknown }).code === 'string';
+}
+
 function isSqliteError(error: unknown, code: string): boolean {
-  return error instanceof Database.SqliteError && error.code === code;
+  return isSqliteFailure(error) && error.code === code;
 }
 
 /**
@@ -262,7 +506,7 @@ function isSqliteError(error: unknown, code: string): boolean {
  */
 function toStoreError(error: unknown): Error {
   if (error instanceof StoreError) return error;
-  if (error instanceof Database.SqliteError) {
+  if (isSqliteFailure(error)) {
     const code = error.code;
     if (code.startsWith('SQLITE_CONSTRAINT')) return new StoreError('conflict', `the database refused the write (${code}: ${error.message})`);
     // BUSY/LOCKED (another process held the lock past busy_timeout), IOERR, FULL, CANTOPEN, READONLY,
@@ -293,8 +537,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
   } catch (error) {
-    if (error instanceof Error && !(error instanceof Database.SqliteError)) {
-      throw new StoreError('unavailable', `cannot open the database: ${error.message}`);
+    if (!isSqliteFailure(error)) {
+      throw new StoreError('unavailable', `cannot open the database: ${String((error as { message?: unknown })?.message ?? error)}`);
     }
     throw toStoreError(error);
   }
@@ -361,12 +605,72 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         card_activity_id: next.cardActivityId,
       });
       if (result.changes !== 1) return null;
-      s.insertTransition.run(id, current.state, to, at, changes.detail ?? null);
+      const seq = Number(s.insertTransition.run(id, current.state, to, at, changes.detail ?? null).lastInsertRowid);
+      // The outbox: the message owed for an ending is written with the ending, or not at all.
+      const kind = notificationKindFor(to);
+      if (kind) {
+        const atMs = instantMs(at, 'at');
+        s.insertNotification.run({
+          id: newNotificationId(),
+          retrieval_id: id,
+          transition_seq: seq,
+          kind,
+          next_attempt_at: at,
+          next_attempt_at_ms: atMs,
+          created_at: at,
+          created_at_ms: atMs,
+        });
+      }
       const updated = s.byId.get(id);
       if (!updated) throw corrupt('retrieval');
       return fromRow(updated);
     },
   );
+
+  const upsertReference = database.transaction((reference: StoredReference, updatedMs: number): void => {
+    statements().saveReference.run({
+      teams_user_id: reference.teamsUserId,
+      conversation_id: reference.conversationId,
+      entra_object_id: reference.entraObjectId,
+      reference: reference.reference,
+      updated_at: reference.updatedAt,
+      updated_at_ms: updatedMs,
+    });
+  });
+
+  // Select and lease in one IMMEDIATE transaction: no other process can write in between, so no
+  // two owners ever lease the same notification (the UPDATE's guard says so again).
+  const claim = database.transaction((owner: string, checked: Claim, limit: number): Notification[] => {
+    const s = statements();
+    const leased: Notification[] = [];
+    for (const { id } of s.claimable.all({ now: checked.nowMs, limit })) {
+      const result = s.lease.run({ id, now: checked.nowMs, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs });
+      if (result.changes !== 1) continue;
+      const row = s.notificationById.get(id);
+      if (!row) throw corrupt('notification');
+      leased.push(fromNotificationRow(row));
+    }
+    return leased;
+  });
+
+  const settle = database.transaction((id: string, owner: string, outcome: NotificationOutcome): boolean => {
+    const s = statements();
+    const row = s.notificationById.get(id);
+    if (!row) return false;
+    const current = fromNotificationRow(row);
+    if (!holdsLease(current, owner)) return false;
+    const next = applySettlement(current, outcome);
+    const result = s.settle.run({
+      id,
+      owner,
+      state: next.state,
+      next_attempt_at: next.nextAttemptAt,
+      next_attempt_at_ms: instantMs(next.nextAttemptAt, 'nextAttemptAt'),
+      last_error: next.lastError,
+      sent_at: next.sentAt,
+    });
+    return result.changes === 1;
+  });
 
   return {
     migrate: () =>
@@ -452,6 +756,32 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
           outcome: event.outcome,
         });
       }),
+
+    saveReference: (reference) =>
+      run(() => {
+        const updatedMs = checkReference(reference);
+        upsertReference.immediate(reference, updatedMs);
+      }),
+
+    referenceFor: (teamsUserId, conversationId) =>
+      run(() => {
+        const row = statements().referenceFor.get(teamsUserId, conversationId);
+        return row ? fromReferenceRow(row) : null;
+      }),
+
+    claimNotifications: (owner, now, leaseMs, limit) =>
+      run(() => {
+        const checked = checkClaim(owner, now, leaseMs, limit);
+        return limit === 0 ? [] : claim.immediate(owner, checked, limit);
+      }),
+
+    settleNotification: (id, owner, outcome) =>
+      run(() => {
+        checkSettlement(id, owner, outcome);
+        return settle.immediate(id, owner, outcome);
+      }),
+
+    notificationsFor: (retrievalId) => run(() => statements().notificationsFor.all(retrievalId).map(fromNotificationRow)),
 
     auditSince: (since) =>
       run(() =>

@@ -1,0 +1,767 @@
+/**
+ * The PostgreSQL store (node-postgres Pool): for several bot instances sharing one database, behind
+ * DATABASE_URL=postgres://...
+ *
+ * It keeps the SQLite store's semantics exactly, taking the shared rules (state machine, instants,
+ * how a transition changes a retrieval) from that adapter: the same dedupe of active retrievals per
+ * site and study (a partial unique index, so it holds across processes), the same compare-and-set
+ * transitions, the same StoreError reasons. Instants are kept as given (text, so they read back
+ * exactly) and as epoch milliseconds in bigint `*_ms` columns for ordering and filtering.
+ *
+ * Every multi-statement write is one transaction at READ COMMITTED; row locks (SELECT ... FOR
+ * UPDATE, FOR UPDATE SKIP LOCKED) and unique indexes make the races safe, and a transaction that
+ * fails with a serialization failure or deadlock is run again a few times.
+ */
+import pg from 'pg';
+import {
+  StoreError,
+  type AuditEvent,
+  type NewRetrieval,
+  type Notification,
+  type NotificationKind,
+  type NotificationOutcome,
+  type NotificationState,
+  type Retrieval,
+  type RetrievalState,
+  type RetrievalTransition,
+  type StoredReference,
+  type StorePort,
+} from '../../ports/store-port';
+import type { Migration } from './migrations';
+import {
+  applySettlement,
+  applyTransition,
+  checkClaim,
+  checkMove,
+  checkNewRetrieval,
+  checkReference,
+  checkSettlement,
+  holdsLease,
+  instantMs,
+  isRetrievalState,
+  newNotificationId,
+  notificationKindFor,
+  type TransitionChanges,
+} from './sqlite-store';
+
+// ---------------------------------------------------------------------------------------------
+// The schema.
+
+/**
+ * The PostgreSQL schema, as numbered migrations, oldest first. As for SQLite, a released migration
+ * is never edited: a change is a new migration at the end. Tables are created unqualified, in the
+ * first schema of the connection's search_path.
+ */
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'retrievals, retrieval transitions and the audit trail',
+    sql: `
+      CREATE TABLE retrievals (
+        id TEXT PRIMARY KEY,
+        -- Insertion order, to break ties between retrievals created at the same instant.
+        seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+        requester_teams_user_id TEXT NOT NULL,
+        requester_entra_object_id TEXT,
+        requester_display_name TEXT NOT NULL,
+        requester_tenant_id TEXT,
+        requester_conversation_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        nhs_number TEXT NOT NULL,
+        study_instance_uid TEXT NOT NULL,
+        study_date TEXT,
+        study_description TEXT NOT NULL,
+        study_modalities TEXT[] NOT NULL,
+        study_instance_count INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('requested', 'retrieving', 'stored', 'failed')),
+        pacs_job_id TEXT,
+        failure_reason TEXT,
+        created_at TEXT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        updated_at TEXT NOT NULL,
+        kept_until TEXT NOT NULL,
+        card_activity_id TEXT
+      );
+
+      -- At most one active retrieval per site and study, whichever instance inserts it.
+      CREATE UNIQUE INDEX retrievals_one_active ON retrievals (site, study_instance_uid)
+        WHERE state IN ('requested', 'retrieving');
+      CREATE INDEX retrievals_active ON retrievals (created_at_ms, seq)
+        WHERE state IN ('requested', 'retrieving');
+      CREATE INDEX retrievals_by_requester ON retrievals (requester_teams_user_id, created_at_ms, seq);
+
+      CREATE TABLE retrieval_transitions (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        retrieval_id TEXT NOT NULL REFERENCES retrievals (id),
+        from_state TEXT CHECK (from_state IN ('requested', 'retrieving', 'stored', 'failed')),
+        to_state TEXT NOT NULL CHECK (to_state IN ('requested', 'retrieving', 'stored', 'failed')),
+        at TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX retrieval_transitions_by_retrieval ON retrieval_transitions (retrieval_id, seq);
+
+      CREATE TABLE audit_events (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at TEXT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        action TEXT NOT NULL,
+        teams_user_id TEXT NOT NULL,
+        entra_object_id TEXT,
+        display_name TEXT NOT NULL,
+        nhs_number TEXT,
+        site TEXT,
+        studies TEXT[] NOT NULL,
+        outcome TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_by_time ON audit_events (at_ms, seq);
+    `,
+  },
+  {
+    version: 2,
+    name: 'conversation references and the notification outbox',
+    sql: `
+      CREATE TABLE conversation_references (
+        teams_user_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        entra_object_id TEXT,
+        reference TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_at_ms BIGINT NOT NULL,
+        PRIMARY KEY (teams_user_id, conversation_id)
+      );
+
+      -- The outbox: one row per move to 'stored' or 'failed', written in the move's transaction.
+      -- transition_seq is UNIQUE, so a transition owes at most one message, whoever writes it.
+      CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        retrieval_id TEXT NOT NULL REFERENCES retrievals (id),
+        transition_seq BIGINT NOT NULL UNIQUE REFERENCES retrieval_transitions (seq),
+        kind TEXT NOT NULL CHECK (kind IN ('stored', 'failed')),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'undeliverable')),
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at TEXT NOT NULL,
+        next_attempt_at_ms BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT,
+        lease_until_ms BIGINT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        sent_at TEXT,
+        -- A lease is all there or all absent, only a pending notification holds one, and only a
+        -- sent one has sent_at.
+        CHECK ((lease_owner IS NULL) = (lease_until IS NULL) AND (lease_until IS NULL) = (lease_until_ms IS NULL)),
+        CHECK (state = 'pending' OR lease_owner IS NULL),
+        CHECK ((state = 'sent') = (sent_at IS NOT NULL))
+      );
+      CREATE INDEX notifications_by_retrieval ON notifications (retrieval_id, created_at_ms, transition_seq);
+      -- What claimNotifications scans: pending ones, oldest first.
+      CREATE INDEX notifications_claimable ON notifications (created_at_ms, transition_seq) WHERE state = 'pending';
+    `,
+  },
+];
+
+/**
+ * The key of the advisory lock that migrations hold (an arbitrary constant, the same in every
+ * instance): the second instance to start waits on it, then finds the work done.
+ */
+const migrationLockKey = 72_616_263_001;
+
+// ---------------------------------------------------------------------------------------------
+// Rows as node-postgres hands them back (text as string, INTEGER as number, TEXT[] as string[];
+// BIGINT columns are never read back, so their string form never matters).
+
+type RetrievalRow = {
+  readonly id: string;
+  readonly requester_teams_user_id: string;
+  readonly requester_entra_object_id: string | null;
+  readonly requester_display_name: string;
+  readonly requester_tenant_id: string | null;
+  readonly requester_conversation_id: string;
+  readonly site: string;
+  readonly nhs_number: string;
+  readonly study_instance_uid: string;
+  readonly study_date: string | null;
+  readonly study_description: string;
+  readonly study_modalities: unknown;
+  readonly study_instance_count: number | null;
+  readonly state: string;
+  readonly pacs_job_id: string | null;
+  readonly failure_reason: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly kept_until: string;
+  readonly card_activity_id: string | null;
+};
+
+type TransitionRow = {
+  readonly retrieval_id: string;
+  readonly from_state: string | null;
+  readonly to_state: string;
+  readonly at: string;
+  readonly detail: string | null;
+};
+
+type AuditRow = {
+  readonly at: string;
+  readonly action: string;
+  readonly teams_user_id: string;
+  readonly entra_object_id: string | null;
+  readonly display_name: string;
+  readonly nhs_number: string | null;
+  readonly site: string | null;
+  readonly studies: unknown;
+  readonly outcome: string;
+};
+
+type ReferenceRow = {
+  readonly teams_user_id: string;
+  readonly entra_object_id: string | null;
+  readonly conversation_id: string;
+  readonly reference: string;
+  readonly updated_at: string;
+};
+
+type NotificationRow = {
+  readonly id: string;
+  readonly retrieval_id: string;
+  readonly kind: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly next_attempt_at: string;
+  readonly lease_owner: string | null;
+  readonly lease_until: string | null;
+  readonly last_error: string | null;
+  readonly created_at: string;
+  readonly sent_at: string | null;
+};
+
+const retrievalColumns = `id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
+  requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
+  study_description, study_modalities, study_instance_count, state, pacs_job_id, failure_reason,
+  created_at, updated_at, kept_until, card_activity_id`;
+
+const notificationColumns = `id, retrieval_id, kind, state, attempts, next_attempt_at, lease_owner, lease_until,
+  last_error, created_at, sent_at`;
+
+const active = `state IN ('requested', 'retrieving')`;
+
+function corrupt(what: string): StoreError {
+  return new StoreError('unavailable', `the database holds an unreadable ${what}`);
+}
+
+function stateOf(value: unknown, what: string): RetrievalState {
+  if (!isRetrievalState(value)) throw corrupt(what);
+  return value;
+}
+
+function stringList(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) throw corrupt(what);
+  return value;
+}
+
+function kindOf(value: string): NotificationKind {
+  if (value === 'stored' || value === 'failed') return value;
+  throw corrupt('notification');
+}
+
+function notificationStateOf(value: string): NotificationState {
+  if (value === 'pending' || value === 'sent' || value === 'undeliverable') return value;
+  throw corrupt('notification');
+}
+
+function fromRow(row: RetrievalRow): Retrieval {
+  return {
+    id: row.id,
+    requester: {
+      teamsUserId: row.requester_teams_user_id,
+      entraObjectId: row.requester_entra_object_id,
+      displayName: row.requester_display_name,
+      tenantId: row.requester_tenant_id,
+      conversationId: row.requester_conversation_id,
+    },
+    site: row.site,
+    nhsNumber: row.nhs_number,
+    study: {
+      studyInstanceUid: row.study_instance_uid,
+      date: row.study_date,
+      description: row.study_description,
+      modalities: stringList(row.study_modalities, 'study'),
+      instanceCount: row.study_instance_count,
+    },
+    state: stateOf(row.state, 'retrieval'),
+    pacsJobId: row.pacs_job_id,
+    failureReason: row.failure_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    keptUntil: row.kept_until,
+    cardActivityId: row.card_activity_id,
+  };
+}
+
+function fromTransitionRow(row: TransitionRow): RetrievalTransition {
+  return {
+    retrievalId: row.retrieval_id,
+    from: row.from_state === null ? null : stateOf(row.from_state, 'transition'),
+    to: stateOf(row.to_state, 'transition'),
+    at: row.at,
+    detail: row.detail,
+  };
+}
+
+function fromAuditRow(row: AuditRow): AuditEvent {
+  return {
+    at: row.at,
+    // The column holds only what appendAudit wrote, which the type already checked.
+    action: row.action as AuditEvent['action'],
+    teamsUserId: row.teams_user_id,
+    entraObjectId: row.entra_object_id,
+    displayName: row.display_name,
+    nhsNumber: row.nhs_number,
+    site: row.site,
+    studies: stringList(row.studies, 'audit event'),
+    outcome: row.outcome,
+  };
+}
+
+function fromReferenceRow(row: ReferenceRow): StoredReference {
+  return {
+    teamsUserId: row.teams_user_id,
+    entraObjectId: row.entra_object_id,
+    conversationId: row.conversation_id,
+    reference: row.reference,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromNotificationRow(row: NotificationRow): Notification {
+  return {
+    id: row.id,
+    retrievalId: row.retrieval_id,
+    kind: kindOf(row.kind),
+    state: notificationStateOf(row.state),
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    sentAt: row.sent_at,
+  };
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+/** SQLSTATEs after which the whole transaction is worth running again. */
+const retryableCodes: ReadonlySet<string> = new Set(['40001', '40P01']);
+const maxAttempts = 5;
+
+function sqlState(error: unknown): string | null {
+  return error instanceof pg.DatabaseError && typeof error.code === 'string' ? error.code : null;
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  return error instanceof pg.DatabaseError && error.code === '23505' && error.constraint === constraint;
+}
+
+/**
+ * Turns whatever node-postgres threw into a StoreError. PostgreSQL's messages name tables,
+ * columns and constraints, never bound values, except for data exceptions (class 22, e.g.
+ * "invalid input syntax ... "<value>""), whose message is left out; `detail` (which quotes key
+ * values) is never used.
+ */
+function toStoreError(error: unknown): Error {
+  if (error instanceof StoreError) return error;
+  if (error instanceof pg.DatabaseError) {
+    const code = error.code ?? 'unknown';
+    if (code.startsWith('23')) return new StoreError('conflict', `the database refused the write (${code}: ${error.message})`);
+    if (code.startsWith('22')) return new StoreError('invalid', `the database refused a value (${code})`);
+    // Connection exceptions (08), shutdown (57P0x), resources (53), a missing table before
+    // migrate (42P01) and anything else: the store cannot do its job right now.
+    return new StoreError('unavailable', `the database failed (${code}: ${error.message})`);
+  }
+  // Not an answer from the server: refused or dropped connections, timeouts, a pool being closed.
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return new StoreError('unavailable', `the database is unreachable (${typeof code === 'string' ? code : error.message})`);
+  }
+  return new StoreError('unavailable', `the database is unreachable (${String(error)})`);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The adapter.
+
+/** How to open the PostgreSQL store. */
+export interface PostgresStoreOptions {
+  /** Connections in this instance's pool; default 10. */
+  readonly poolSize?: number;
+}
+
+/**
+ * A store on the PostgreSQL database at `url` (postgres://user:password@host:port/database, with
+ * node-postgres's query parameters such as sslmode or options=-c search_path=...). Connects
+ * lazily: call migrate() before anything else. Unreachable servers answer StoreError('unavailable').
+ */
+export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): StorePort {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    // Fail (as unavailable) rather than hang when the server does not answer.
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle connection that the server drops is reported here; without a listener it would crash
+  // the process. The pool discards it, and the next query opens a new one.
+  pool.on('error', () => undefined);
+  let closed = false;
+
+  function checkOpen(): void {
+    if (closed) throw new StoreError('unavailable', 'the store is closed');
+  }
+
+  /** One statement on any pooled connection, with errors as StoreErrors. */
+  async function query<R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []): Promise<R[]> {
+    checkOpen();
+    try {
+      return (await pool.query<R>(text, [...values])).rows;
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection, committing if it returns and rolling back
+   * if it throws; runs it again (up to maxAttempts in all) after a serialization failure or deadlock.
+   */
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      checkOpen();
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw toStoreError(error);
+      }
+      // A connection lost between two statements is reported as an event; the next statement fails anyway.
+      const ignore = (): void => undefined;
+      client.on('error', ignore);
+      let broken: Error | undefined;
+      try {
+        // Named, not left to default_transaction_isolation: the dedupe loop in createRetrieval needs
+        // each statement to see what others committed before it (READ COMMITTED).
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection is unusable: the pool must not hand it out again.
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        const code = sqlState(error);
+        if (code !== null && retryableCodes.has(code) && attempt < maxAttempts) {
+          await sleep(5 * attempt + Math.random() * 20 * attempt);
+          continue;
+        }
+        throw error instanceof StoreError || error instanceof pg.DatabaseError ? error : toStoreError(error);
+      } finally {
+        client.off('error', ignore);
+        client.release(broken);
+      }
+    }
+  }
+
+  /** As transaction(), with every error turned into a StoreError. */
+  async function write<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    try {
+      return await transaction(work);
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async function migrate(): Promise<void> {
+    const latestKnown = postgresMigrations.reduce((max, m) => Math.max(max, m.version), 0);
+    await write(async (client) => {
+      // Held until this transaction ends: instances starting together migrate one after another,
+      // and CREATE TABLE IF NOT EXISTS cannot race itself.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey]);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+      )`);
+      const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const newest = Math.max(0, ...applied);
+      // A database written by a newer build may hold tables this build would misuse: stop rather than guess.
+      if (newest > latestKnown) {
+        throw new StoreError('unavailable', `the database is at schema version ${newest}, newer than this build knows (${latestKnown})`);
+      }
+      // All in this one transaction: DDL is transactional, so a failed migration leaves nothing behind.
+      for (const migration of postgresMigrations) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.version,
+          migration.name,
+          new Date().toISOString(),
+        ]);
+      }
+    });
+  }
+
+  async function createRetrieval(retrieval: NewRetrieval): Promise<{ retrieval: Retrieval; created: boolean }> {
+    checkOpen();
+    const createdMs = checkNewRetrieval(retrieval);
+    try {
+      return await transaction(async (client) => {
+        // Each round either inserts, or finds the active retrieval that stopped the insert; it goes
+        // round again only if that one stopped being active in between (a rare race).
+        for (let round = 0; round < 10; round += 1) {
+          // ON CONFLICT on the partial unique index waits for a racing insert to commit or roll
+          // back, then does nothing if it committed; any other conflict (the id) still raises.
+          const inserted = await client.query<RetrievalRow>(
+            `INSERT INTO retrievals (id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
+               requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
+               study_description, study_modalities, study_instance_count, state, pacs_job_id, failure_reason,
+               created_at, created_at_ms, updated_at, kept_until, card_activity_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'requested', NULL, NULL, $14, $15, $14, $16, $17)
+             ON CONFLICT (site, study_instance_uid) WHERE ${active} DO NOTHING
+             RETURNING ${retrievalColumns}`,
+            [
+              retrieval.id,
+              retrieval.requester.teamsUserId,
+              retrieval.requester.entraObjectId,
+              retrieval.requester.displayName,
+              retrieval.requester.tenantId,
+              retrieval.requester.conversationId,
+              retrieval.site,
+              retrieval.nhsNumber,
+              retrieval.study.studyInstanceUid,
+              retrieval.study.date,
+              retrieval.study.description,
+              [...retrieval.study.modalities],
+              retrieval.study.instanceCount,
+              retrieval.createdAt,
+              createdMs,
+              retrieval.keptUntil,
+              retrieval.cardActivityId,
+            ],
+          );
+          const row = inserted.rows[0];
+          if (row) {
+            await client.query('INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at, detail) VALUES ($1, NULL, $2, $3, NULL)', [
+              retrieval.id,
+              'requested',
+              retrieval.createdAt,
+            ]);
+            return { retrieval: fromRow(row), created: true };
+          }
+          const existing = await client.query<RetrievalRow>(
+            `SELECT ${retrievalColumns} FROM retrievals WHERE site = $1 AND study_instance_uid = $2 AND ${active}`,
+            [retrieval.site, retrieval.study.studyInstanceUid],
+          );
+          if (existing.rows[0]) return { retrieval: fromRow(existing.rows[0]), created: false };
+        }
+        throw new StoreError('unavailable', 'the active retrieval of this study kept changing; try again');
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'retrievals_pkey')) throw new StoreError('conflict', `another retrieval already has the id ${retrieval.id}`);
+      throw toStoreError(error);
+    }
+  }
+
+  async function transition(
+    id: string,
+    from: readonly RetrievalState[],
+    to: RetrievalState,
+    at: string,
+    changes: TransitionChanges = {},
+  ): Promise<Retrieval | null> {
+    checkOpen();
+    checkMove(from, to);
+    const atMs = instantMs(at, 'at');
+    try {
+      return await transaction(async (client) => {
+        // The row lock makes this a compare-and-set: a racing move waits here, then sees our state.
+        const found = await client.query<RetrievalRow>(`SELECT ${retrievalColumns} FROM retrievals WHERE id = $1 FOR UPDATE`, [id]);
+        const row = found.rows[0];
+        if (!row) throw new StoreError('not-found', `no retrieval ${id}`);
+        const current = fromRow(row);
+        if (!from.includes(current.state)) return null;
+        const next = applyTransition(current, to, at, changes);
+        const updated = await client.query<RetrievalRow>(
+          `UPDATE retrievals SET state = $2, updated_at = $3, pacs_job_id = $4, failure_reason = $5, card_activity_id = $6
+           WHERE id = $1 RETURNING ${retrievalColumns}`,
+          [id, next.state, next.updatedAt, next.pacsJobId, next.failureReason, next.cardActivityId],
+        );
+        const moved = updated.rows[0];
+        if (!moved) throw corrupt('retrieval');
+        const recorded = await client.query<{ seq: string }>(
+          'INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at, detail) VALUES ($1, $2, $3, $4, $5) RETURNING seq',
+          [id, current.state, to, at, changes.detail ?? null],
+        );
+        const kind = notificationKindFor(to);
+        if (kind !== null) {
+          // The outbox: the message is owed in the same transaction as the state change.
+          await client.query(
+            `INSERT INTO notifications (id, retrieval_id, transition_seq, kind, state, attempts, next_attempt_at, next_attempt_at_ms,
+               created_at, created_at_ms)
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5, $6)`,
+            [newNotificationId(), id, recorded.rows[0]?.seq, kind, at, atMs],
+          );
+        }
+        return fromRow(moved);
+      });
+    } catch (error) {
+      // A retry while a newer retrieval of the same study from the same site is active.
+      if (isUniqueViolation(error, 'retrievals_one_active')) {
+        throw new StoreError('conflict', 'another retrieval of this study from this site is already active');
+      }
+      throw toStoreError(error);
+    }
+  }
+
+  async function claimNotifications(owner: string, now: string, leaseMs: number, limit: number): Promise<Notification[]> {
+    checkOpen();
+    const claim = checkClaim(owner, now, leaseMs, limit);
+    if (limit === 0) return [];
+    // One statement, so atomic without an explicit transaction: SKIP LOCKED passes over rows that
+    // another claim is taking right now, and FOR UPDATE re-checks (on the newest row version) that a
+    // row is still claimable, so a row claimed and committed since this statement began is left out.
+    const rows = await query<NotificationRow>(
+      `WITH claimed AS (
+         UPDATE notifications SET attempts = attempts + 1, lease_owner = $1, lease_until = $2, lease_until_ms = $3
+         WHERE id IN (
+           SELECT id FROM notifications
+           WHERE state = 'pending' AND next_attempt_at_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms <= $4)
+           ORDER BY created_at_ms, transition_seq
+           LIMIT $5
+           FOR UPDATE SKIP LOCKED
+         )
+         RETURNING ${notificationColumns}, created_at_ms, transition_seq
+       )
+       SELECT ${notificationColumns} FROM claimed ORDER BY created_at_ms, transition_seq`,
+      [owner, claim.leaseUntil, claim.leaseUntilMs, claim.nowMs, limit],
+    );
+    return rows.map(fromNotificationRow);
+  }
+
+  async function settleNotification(id: string, owner: string, outcome: NotificationOutcome): Promise<boolean> {
+    checkOpen();
+    checkSettlement(id, owner, outcome);
+    return write(async (client) => {
+      // The row lock keeps a claim by another owner out until this settlement is written.
+      const found = await client.query<NotificationRow>(`SELECT ${notificationColumns} FROM notifications WHERE id = $1 FOR UPDATE`, [id]);
+      const row = found.rows[0];
+      if (!row) return false;
+      const current = fromNotificationRow(row);
+      if (!holdsLease(current, owner)) return false;
+      const next = applySettlement(current, outcome);
+      const settled = await client.query(
+        `UPDATE notifications SET state = $3, next_attempt_at = $4, next_attempt_at_ms = $5, last_error = $6, sent_at = $7,
+           lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL
+         WHERE id = $1 AND state = 'pending' AND lease_owner = $2`,
+        [id, owner, next.state, next.nextAttemptAt, instantMs(next.nextAttemptAt, 'nextAttemptAt'), next.lastError, next.sentAt],
+      );
+      return settled.rowCount === 1;
+    });
+  }
+
+  return {
+    migrate,
+    createRetrieval,
+    transition,
+
+    getRetrieval: async (id) => {
+      const rows = await query<RetrievalRow>(`SELECT ${retrievalColumns} FROM retrievals WHERE id = $1`, [id]);
+      return rows[0] ? fromRow(rows[0]) : null;
+    },
+
+    activeRetrievals: async () =>
+      (await query<RetrievalRow>(`SELECT ${retrievalColumns} FROM retrievals WHERE ${active} ORDER BY created_at_ms, seq`)).map(fromRow),
+
+    retrievalsFor: async (teamsUserId, limit) => {
+      checkOpen();
+      checkLimit(limit);
+      const rows = await query<RetrievalRow>(
+        `SELECT ${retrievalColumns} FROM retrievals WHERE requester_teams_user_id = $1 ORDER BY created_at_ms DESC, seq DESC LIMIT $2`,
+        [teamsUserId, limit],
+      );
+      return rows.map(fromRow);
+    },
+
+    transitions: async (retrievalId) =>
+      (
+        await query<TransitionRow>('SELECT retrieval_id, from_state, to_state, at, detail FROM retrieval_transitions WHERE retrieval_id = $1 ORDER BY seq', [
+          retrievalId,
+        ])
+      ).map(fromTransitionRow),
+
+    appendAudit: async (event) => {
+      checkOpen();
+      const atMs = instantMs(event.at, 'at');
+      await query(
+        `INSERT INTO audit_events (at, at_ms, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [event.at, atMs, event.action, event.teamsUserId, event.entraObjectId, event.displayName, event.nhsNumber, event.site, [...event.studies], event.outcome],
+      );
+    },
+
+    auditSince: async (since) => {
+      checkOpen();
+      const sinceMs = instantMs(since, 'since');
+      const rows = await query<AuditRow>(
+        `SELECT at, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome
+         FROM audit_events WHERE at_ms >= $1 ORDER BY at_ms, seq`,
+        [sinceMs],
+      );
+      return rows.map(fromAuditRow);
+    },
+
+    saveReference: async (reference) => {
+      checkOpen();
+      const updatedMs = checkReference(reference);
+      // One statement: a refresh replaces the saved reference whole, and two saves cannot race into a duplicate.
+      await query(
+        `INSERT INTO conversation_references (teams_user_id, conversation_id, entra_object_id, reference, updated_at, updated_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (teams_user_id, conversation_id) DO UPDATE SET entra_object_id = EXCLUDED.entra_object_id,
+           reference = EXCLUDED.reference, updated_at = EXCLUDED.updated_at, updated_at_ms = EXCLUDED.updated_at_ms`,
+        [reference.teamsUserId, reference.conversationId, reference.entraObjectId, reference.reference, reference.updatedAt, updatedMs],
+      );
+    },
+
+    referenceFor: async (teamsUserId, conversationId) => {
+      const rows = await query<ReferenceRow>(
+        `SELECT teams_user_id, entra_object_id, conversation_id, reference, updated_at
+         FROM conversation_references WHERE teams_user_id = $1 AND conversation_id = $2`,
+        [teamsUserId, conversationId],
+      );
+      return rows[0] ? fromReferenceRow(rows[0]) : null;
+    },
+
+    claimNotifications,
+    settleNotification,
+
+    notificationsFor: async (retrievalId) =>
+      (await query<NotificationRow>(`SELECT ${notificationColumns} FROM notifications WHERE retrieval_id = $1 ORDER BY created_at_ms, transition_seq`, [retrievalId])).map(
+        fromNotificationRow,
+      ),
+
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * The notifier port: posting messages into a Teams conversation outside any turn (proactive
+ * messages), e.g. "your studies are on UH Bristol PACS". Adapters: Teams (botbuilder's CloudAdapter
+ * and the Bot Connector service) and an in-memory fake for tests; one contract suite checks both.
+ *
+ * A call never throws for a channel failure: it says what happened, so the caller can record a
+ * sent message, persist a retry, or give up, in the same place.
+ */
+import type { Attachment, ConversationReference } from 'botbuilder';
+
+/** What became of one send or update, after any in-process retries. */
+export type SendOutcome =
+  /** Delivered; `activityId` identifies the message for a later update (null if the channel gave none). */
+  | { readonly kind: 'sent'; readonly activityId: string | null }
+  /** Transient (throttled, channel down, network): already retried in-process as configured and still failing. Try again after `afterMs`. */
+  | { readonly kind: 'retry'; readonly afterMs: number; readonly reason: string }
+  /** Will not succeed by retrying (403 / 404 / 400 / 401: not in roster, blocked, conversation gone, bad request). */
+  | { readonly kind: 'permanent'; readonly reason: string };
+
+/** A message to post: text, a card, or a card with fallback text. At least one must be present. */
+export interface OutgoingMessage {
+  readonly text?: string;
+  readonly card?: Attachment;
+}
+
+/** Posts and updates messages in Teams conversations outside a turn. */
+export interface NotifierPort {
+  /** Posts a new message into the conversation of `reference` (a serialized ConversationReference). */
+  send(reference: Partial<ConversationReference>, message: OutgoingMessage): Promise<SendOutcome>;
+  /** Replaces an earlier message (e.g. the status card) in place. */
+  update(reference: Partial<ConversationReference>, activityId: string, message: OutgoingMessage): Promise<SendOutcome>;
+}

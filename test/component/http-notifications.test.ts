@@ -1,0 +1,180 @@
+/**
+ * Proactive notifications when retrievals end, through the real bot, the real Teams notifier and
+ * botbuilder's CloudAdapter, with the Bot Connector caught by nock: exactly one message per outcome,
+ * the status card updated in place, "Try again" on failure, and "my retrievals".
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nock from 'nock';
+import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
+import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
+import type { StorePort } from '../../src/ports/store-port';
+import { actionsOf, BotHarness, cardsOf, serviceUrl, textOf } from '../support/bot-harness';
+import { london } from '../support/instants';
+
+const nhs = '9434765919';
+
+function makePacs(): FakePacs {
+  return new FakePacs({
+    local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+    sites: {
+      exeter: {
+        studies: {
+          [nhs]: [
+            { studyInstanceUid: '2.25.1', date: '2024-03-12', description: 'XR Chest', modalities: ['DX'], instanceCount: 2 },
+            { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 },
+          ],
+        },
+      },
+    },
+  });
+}
+
+describe('notifications when retrievals end', () => {
+  let dir: string;
+  let file: string;
+  let bot: BotHarness;
+  let pacs: FakePacs;
+  let store: StorePort;
+  let now: Date;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'notify-'));
+    file = path.join(dir, 'bot.sqlite');
+    pacs = makePacs();
+    store = openSqliteStore(file);
+    now = london('2026-12-02T02:00');
+    bot = await new BotHarness().start({}, () => now, { pacs, store });
+  });
+  afterEach(async () => {
+    await bot.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Search, tick the CT Head, confirm on card "status-card": the retrieval starts. */
+  async function confirmCtHead(): Promise<void> {
+    await bot.say('find images for 943 476 5919', now);
+    await bot.application.idle();
+    const studiesCard = cardsOf(bot.sentActivities.slice(-1))[0];
+    const retrieve = actionsOf(studiesCard).find((a) => a.title === 'Retrieve selected')!;
+    const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), 'pick-1': 'true' }, now)).replies)[0];
+    const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+    await bot.send({ value: confirm.data, replyToId: 'status-card' }, now);
+    await bot.application.idle();
+    expect(pacs.jobIds()).toHaveLength(1);
+  }
+
+  const completionMessages = () => bot.sentActivities.filter((a) => (a.text ?? '').includes('is now on UH Bristol PACS'));
+
+  it('sends exactly one completion message and updates the status card to stored', async () => {
+    await confirmCtHead();
+    await bot.application.pollOnce();
+    expect(completionMessages()).toHaveLength(0); // still downloading
+
+    pacs.completeJob(pacs.jobIds()[0]!);
+    await bot.application.pollOnce();
+    expect(completionMessages()).toHaveLength(1);
+    expect(completionMessages()[0]!.text).toBe(
+      '✅ CT Head from Exeter (5 Nov 2023), 5 images, is now on UH Bristol PACS (NHS 943 476 5919), kept until 1 Jan 2027.',
+    );
+    const update = bot.updates.at(-1)!;
+    expect(update.activityId).toBe('status-card');
+    expect(textOf(cardsOf([update.activity])[0])).toContain('✅ stored on UH Bristol PACS');
+
+    for (let i = 0; i < 3; i += 1) await bot.application.pollOnce();
+    expect(completionMessages()).toHaveLength(1);
+  });
+
+  it('a failure says why and offers "Try again", which resubmits and ends in one completion message', async () => {
+    await confirmCtHead();
+    pacs.failJob(pacs.jobIds()[0]!, 'unreachable');
+    await bot.application.pollOnce();
+    const failure = cardsOf(bot.sentActivities.slice(-2) as never).find((c) => textOf(c).includes('Retrieval failed'))!;
+    expect(textOf(failure)).toContain('could not be retrieved: the PACS could not be reached');
+    const tryAgain = actionsOf(failure).find((a) => a.title === 'Try again')!;
+
+    await bot.press(tryAgain.data, now);
+    await bot.application.idle();
+    expect(bot.sentActivities.at(-1)!.text).toContain('Started again: CT Head from Exeter');
+    expect(pacs.jobIds()).toHaveLength(2);
+    pacs.completeJob(pacs.jobIds()[1]!);
+    await bot.application.pollOnce();
+    await bot.application.pollOnce();
+    expect(completionMessages()).toHaveLength(1);
+  });
+
+  it('settles a job the PACS forgot by finding the study on the local PACS', async () => {
+    await confirmCtHead();
+    pacs.completeJob(pacs.jobIds()[0]!);
+    pacs.forgetJobs();
+    await bot.application.pollOnce();
+    expect(completionMessages()).toHaveLength(1);
+  });
+
+  it('fails a job that never finishes after 30 minutes, and tells the clinician', async () => {
+    await confirmCtHead();
+    now = new Date(now.getTime() + 29 * 60 * 1000);
+    await bot.application.pollOnce();
+    expect(bot.sentActivities.some((a) => textOf(cardsOf([a])[0] ?? {}).includes('Retrieval failed'))).toBe(false);
+    now = new Date(now.getTime() + 2 * 60 * 1000);
+    await bot.application.pollOnce();
+    const failure = bot.sentActivities.map((a) => cardsOf([a])[0]).find((c) => c && textOf(c).includes('Retrieval failed'));
+    expect(textOf(failure)).toContain('did not answer in time');
+  });
+
+  it('records a 403 (bot removed from the chat) as undeliverable, without retrying, and shows it in "my retrievals"', async () => {
+    await confirmCtHead();
+    pacs.completeJob(pacs.jobIds()[0]!);
+    // From now on the connector refuses: the user blocked the bot. Any second attempt would be unmatched.
+    nock.cleanAll();
+    const unmatched: string[] = [];
+    const onNoMatch = (req: { path?: string }) => unmatched.push(req.path ?? '');
+    nock.emitter.on('no match', onNoMatch);
+    const scope = nock(serviceUrl.replace(/\/$/, '')).post(/\/v3\/conversations\/.+\/activities$/).reply(403, { error: { code: 'BotNotInConversationRoster' } });
+    await bot.application.pollOnce();
+    nock.emitter.removeListener('no match', onNoMatch);
+    expect(scope.isDone()).toBe(true);
+    expect(unmatched).toEqual([]);
+    const [retrieval] = await store.retrievalsFor('29:user-1', 1);
+    expect((await store.notificationsFor(retrieval!.id)).map((n) => n.state)).toEqual(['undeliverable']);
+
+    // Nothing fails silently: the clinician sees it when they next look.
+    const replies: Array<{ attachments?: Array<{ content: unknown }> }> = [];
+    nock(serviceUrl.replace(/\/$/, ''))
+      .post(/\/v3\/conversations\/.+\/activities(\/.*)?$/)
+      .reply(200, (_uri, body) => {
+        replies.push(body as never);
+        return { id: 'x' };
+      });
+    await bot.say('my retrievals', now);
+    expect(textOf(replies[0]?.attachments?.[0]?.content)).toContain('I could not send you the notification for this one');
+  });
+
+  it('"my retrievals" lists state, site and expiry', async () => {
+    await confirmCtHead();
+    pacs.completeJob(pacs.jobIds()[0]!);
+    await bot.application.pollOnce();
+    const result = await bot.say('my retrievals', now);
+    const text = textOf(cardsOf(result.replies)[0]);
+    expect(text).toContain('CT Head');
+    expect(text).toContain('Exeter');
+    expect(text).toContain('✅ stored on UH Bristol PACS, kept until 1 Jan 2027');
+  });
+
+  it('after a restart on the same database, an owed notification is sent once', async () => {
+    await confirmCtHead();
+    pacs.completeJob(pacs.jobIds()[0]!);
+    // Stop before the poll that would settle it, then start a new bot on the same file.
+    await bot.stop();
+    const restarted = await new BotHarness().start({}, () => now, { pacs, store: openSqliteStore(file) });
+    try {
+      await restarted.application.pollOnce();
+      await restarted.application.pollOnce();
+      expect(restarted.sentActivities.filter((a) => (a.text ?? '').includes('is now on UH Bristol PACS'))).toHaveLength(1);
+    } finally {
+      await restarted.stop();
+      bot = await new BotHarness().start({}, () => now, { pacs: makePacs(), store: openSqliteStore(path.join(dir, 'other.sqlite')) });
+    }
+  });
+});
