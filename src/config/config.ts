@@ -96,7 +96,7 @@ export const settings = {
   ),
   PACS_QUERY_TIMEOUT_S: setting('Seconds to wait for each site\'s C-FIND before calling it timed out.', '10', z.coerce.number().min(1).max(120).default(10)),
   DATABASE_URL: setting(
-    'Where retrievals and the audit trail are kept: empty = SQLite file data/image-sharing.sqlite; sqlite:PATH; or postgres://... (later).',
+    'Where retrievals, notifications and the audit trail are kept: empty = SQLite file data/image-sharing.sqlite; sqlite:PATH; or postgres://... (for several instances).',
     '',
     z.string().default(''),
   ),

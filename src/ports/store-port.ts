@@ -1,6 +1,6 @@
 /**
  * The store port: retrieval jobs (with every state change) and the audit trail. Adapters: SQLite
- * (embedded default, better-sqlite3), PostgreSQL (later), and an in-memory fake for tests; one
+ * (embedded default, better-sqlite3), PostgreSQL (several instances), and an in-memory fake for tests; one
  * contract suite checks them all.
  */
 import type { SiteId, StudySummary } from './pacs-port';
