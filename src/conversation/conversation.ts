@@ -10,7 +10,7 @@ import { answerQuestion, type Knowledge, type QuestionResult } from '../domain/q
 import { viewStep, type When } from '../domain/tree/decision-tree';
 import { parseNavigation, start, type Position } from '../domain/tree/navigation';
 import { tenantRefusal, type AccessRules } from '../retrieval/access';
-import { findImagesButton, retrievalSubmit, retrievalText, type RetrievalConversationDeps, type RetrievalTurn, type TurnCaller } from './retrieval-conversation';
+import { findImagesButton, refusalAudit, retrievalSubmit, retrievalText, type RetrievalConversationDeps, type RetrievalTurn, type TurnCaller } from './retrieval-conversation';
 
 /** An input, already taken out of its activity. */
 export type Incoming =
@@ -114,17 +114,7 @@ export type Turn = RetrievalTurn;
  */
 export async function converse(input: Incoming, caller: TurnCaller, deps: ConversationDeps, retrieval: RetrievalConversationDeps | null, instant: Date): Promise<Turn> {
   if (tenantRefusal(caller, deps.access)) {
-    await retrieval?.store.appendAudit({
-      at: instant.toISOString(),
-      action: 'access-refused',
-      teamsUserId: caller.requester.teamsUserId,
-      entraObjectId: caller.requester.entraObjectId,
-      displayName: caller.requester.displayName,
-      nhsNumber: null,
-      site: null,
-      studies: [],
-      outcome: 'refused: tenant',
-    });
+    await retrieval?.store.appendAudit(refusalAudit(caller, instant, 'refused: tenant'));
     return { replies: [{ text: 'Sorry, this bot is only for UH Bristol staff.' }] };
   }
   if (retrieval) {

@@ -13,7 +13,7 @@ import type { Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
 import type { PacsErrorReason, PatientIdentity, PatientSearch, SiteId, StudySummary } from '../ports/pacs-port';
-import type { Notification, Requester, Retrieval } from '../ports/store-port';
+import type { AuditEvent, Notification, Requester, Retrieval } from '../ports/store-port';
 import { retrievalRefusal, type AccessRules, type Caller } from '../retrieval/access';
 import {
   confirmRetrievals,
@@ -152,20 +152,25 @@ export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
   };
 }
 
+/** The audit line for a refused caller (no patient data: the refusal comes before any is read). */
+export function refusalAudit(caller: TurnCaller, now: Date, outcome: string): AuditEvent {
+  return {
+    at: now.toISOString(),
+    action: 'access-refused',
+    teamsUserId: caller.requester.teamsUserId,
+    entraObjectId: caller.requester.entraObjectId,
+    displayName: caller.requester.displayName,
+    nhsNumber: null,
+    site: null,
+    studies: [],
+    outcome,
+  };
+}
+
 /** Refuses patient data outside 1:1 chats and to callers not allowed; null when the caller may go on. */
 async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
   const refuse = async (outcome: string, text: string): Promise<RetrievalTurn> => {
-    await deps.store.appendAudit({
-      at: now.toISOString(),
-      action: 'access-refused',
-      teamsUserId: caller.requester.teamsUserId,
-      entraObjectId: caller.requester.entraObjectId,
-      displayName: caller.requester.displayName,
-      nhsNumber: null,
-      site: null,
-      studies: [],
-      outcome,
-    });
+    await deps.store.appendAudit(refusalAudit(caller, now, outcome));
     return { replies: [{ text }] };
   };
   if (caller.conversationType !== 'personal') {

@@ -36,11 +36,13 @@ import {
   checkNewRetrieval,
   checkReference,
   checkSettlement,
+  corrupt,
   holdsLease,
   instantMs,
-  isRetrievalState,
   newNotificationId,
   notificationKindFor,
+  retrievalFromColumns,
+  stateOf,
   type TransitionChanges,
 } from './sqlite-store';
 
@@ -246,15 +248,6 @@ const notificationColumns = `id, retrieval_id, kind, state, attempts, next_attem
 
 const active = `state IN ('requested', 'retrieving')`;
 
-function corrupt(what: string): StoreError {
-  return new StoreError('unavailable', `the database holds an unreadable ${what}`);
-}
-
-function stateOf(value: unknown, what: string): RetrievalState {
-  if (!isRetrievalState(value)) throw corrupt(what);
-  return value;
-}
-
 function stringList(value: unknown, what: string): string[] {
   if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) throw corrupt(what);
   return value;
@@ -271,32 +264,7 @@ function notificationStateOf(value: string): NotificationState {
 }
 
 function fromRow(row: RetrievalRow): Retrieval {
-  return {
-    id: row.id,
-    requester: {
-      teamsUserId: row.requester_teams_user_id,
-      entraObjectId: row.requester_entra_object_id,
-      displayName: row.requester_display_name,
-      tenantId: row.requester_tenant_id,
-      conversationId: row.requester_conversation_id,
-    },
-    site: row.site,
-    nhsNumber: row.nhs_number,
-    study: {
-      studyInstanceUid: row.study_instance_uid,
-      date: row.study_date,
-      description: row.study_description,
-      modalities: stringList(row.study_modalities, 'study'),
-      instanceCount: row.study_instance_count,
-    },
-    state: stateOf(row.state, 'retrieval'),
-    pacsJobId: row.pacs_job_id,
-    failureReason: row.failure_reason,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    keptUntil: row.kept_until,
-    cardActivityId: row.card_activity_id,
-  };
+  return retrievalFromColumns(row, stringList(row.study_modalities, 'study'));
 }
 
 function fromTransitionRow(row: TransitionRow): RetrievalTransition {

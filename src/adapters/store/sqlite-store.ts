@@ -405,11 +405,13 @@ function prepareStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-function corrupt(what: string): StoreError {
+/** The store holds something unreadable. */
+export function corrupt(what: string): StoreError {
   return new StoreError('unavailable', `the database holds an unreadable ${what}`);
 }
 
-function stateOf(value: unknown, what: string): RetrievalState {
+/** A stored state, checked (a row no build wrote is reported, not trusted). */
+export function stateOf(value: unknown, what: string): RetrievalState {
   if (!isRetrievalState(value)) throw corrupt(what);
   return value;
 }
@@ -457,7 +459,11 @@ function fromReferenceRow(row: ReferenceRow): StoredReference {
   };
 }
 
-function fromRow(row: RetrievalRow): Retrieval {
+/** The retrieval columns both SQL stores share (modalities are decoded by each store). */
+export type RetrievalColumns = Omit<RetrievalRow, 'study_modalities' | 'created_at_ms'>;
+
+/** A Retrieval from its columns; shared with the PostgreSQL store so the two read rows alike. */
+export function retrievalFromColumns(row: RetrievalColumns, modalities: string[]): Retrieval {
   return {
     id: row.id,
     requester: {
@@ -473,7 +479,7 @@ function fromRow(row: RetrievalRow): Retrieval {
       studyInstanceUid: row.study_instance_uid,
       date: row.study_date,
       description: row.study_description,
-      modalities: stringList(row.study_modalities, 'study'),
+      modalities,
       instanceCount: row.study_instance_count,
     },
     state: stateOf(row.state, 'retrieval'),
@@ -484,6 +490,10 @@ function fromRow(row: RetrievalRow): Retrieval {
     keptUntil: row.kept_until,
     cardActivityId: row.card_activity_id,
   };
+}
+
+function fromRow(row: RetrievalRow): Retrieval {
+  return retrievalFromColumns(row, stringList(row.study_modalities, 'study'));
 }
 
 /**
