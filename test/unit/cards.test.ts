@@ -110,8 +110,13 @@ describe('card templates', () => {
       },
     };
     for (const name of cardNames) {
-      const json = JSON.stringify(cards.render(name, fixtures[name]).content);
+      const content = cards.render(name, fixtures[name]).content as { version: string };
+      const json = JSON.stringify(content);
       expect(json).not.toContain('${');
+      expect(Buffer.byteLength(json)).toBeLessThan(maxCardBytes);
+      expect(Number(content.version)).toBeLessThanOrEqual(1.5);
+      for (const type of typesIn(content)) expect(v12Types).toContain(type);
+      expect(maxColumns(content)).toBeLessThanOrEqual(3);
     }
   });
 
