@@ -61,6 +61,9 @@ export interface RetrievalTurn {
   readonly updatePressedCard?: RetrievalReply;
 }
 
+/** The most studies offered on one card (Teams cards must stay under 28 KB). */
+const maxPickable = 20;
+
 /** How long offered studies may be picked and confirmed. */
 const offerLifetimeMinutes = 30;
 
@@ -239,7 +242,8 @@ function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConver
 function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImages>>, { kind: 'found' }>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalReply {
   const { patient, sites, studies } = outcome;
   const { zone, guide } = deps;
-  const pickable = studies.filter((s) => s.location === 'remote').slice(0, 20);
+  const remoteCount = studies.filter((s) => s.location === 'remote').length;
+  const pickable = studies.filter((s) => s.location === 'remote').slice(0, maxPickable);
   const offer: Offer = {
     v: 1,
     kind: 'pick',
@@ -256,7 +260,12 @@ function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImage
       identity: identityFacts(patient.identity, zone),
       localStudies: patient.studies.length > 0 ? patient.studies.map((s) => studyLine(s, zone)) : ['No studies.'],
       sites: sites.map((s) => ({ title: siteName(guide, s.site), value: linkWords[s.link] })),
-      remoteLines: studies.length === 0 ? ['No studies found at the other sites.'] : studies.filter((s) => s.location !== 'remote').map((s) => `${studyLine(s, zone)} · ${siteName(guide, s.site)} · ${locationWords(s, guide)}`),
+      remoteLines: [
+        ...(studies.length === 0 ? ['No studies found at the other sites.'] : []),
+        ...studies.filter((s) => s.location !== 'remote').map((s) => `${studyLine(s, zone)} · ${siteName(guide, s.site)} · ${locationWords(s, guide)}`),
+        // Cards have a size limit; say so rather than silently drop the older studies.
+        ...(remoteCount > pickable.length ? [`Showing the ${pickable.length} most recent of ${remoteCount} studies at other sites.`] : []),
+      ],
       choices: pickable.map((s, i) => ({ id: `pick-${i}`, title: `${studyLine(s, zone)} · ${locationWords(s, guide)}` })),
       pick: { isa: 'pick', offer: deps.signer.sign(offer) },
       source: sourceLine(guide),

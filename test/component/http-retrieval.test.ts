@@ -215,3 +215,30 @@ describe('the demo backend (npm start with no PACS configured)', () => {
     }
   });
 });
+
+describe('a patient with many studies elsewhere', () => {
+  it('offers the 20 most recent on a card Teams accepts, and says how many there are', async () => {
+    const many = Array.from({ length: 45 }, (_, i) => ({
+      studyInstanceUid: `2.25.5${String(i).padStart(3, '0')}`,
+      date: `20${String(10 + (i % 14)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 10}`,
+      description: `CT Study with a fairly long description number ${i}`,
+      modalities: ['CT', 'SR'],
+      instanceCount: 100 + i,
+    }));
+    const pacs = new FakePacs({
+      local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+      sites: { exeter: { studies: { [nhs]: many } } },
+    });
+    const bot = await new BotHarness().start({}, () => asked, { pacs, store: createMemoryStore() });
+    try {
+      await bot.say('find images for 943 476 5919', asked);
+      await bot.application.idle();
+      const card = cardsOf(bot.sentActivities.slice(-1) as never)[0];
+      expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(28 * 1024);
+      expect(JSON.stringify(card).match(/"type":"Input.Toggle"/g)).toHaveLength(20);
+      expect(textOf(card)).toContain('Showing the 20 most recent of 45 studies at other sites.');
+    } finally {
+      await bot.stop();
+    }
+  });
+});
