@@ -233,7 +233,7 @@ describe('a patient with many studies elsewhere', () => {
     try {
       await bot.say('find images for 943 476 5919', asked);
       await bot.application.idle();
-      const card = cardsOf(bot.sentActivities.slice(-1) as never)[0];
+      const card = cardsOf(bot.sentActivities.slice(-1))[0];
       expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(28 * 1024);
       expect(JSON.stringify(card).match(/"type":"Input.Toggle"/g)).toHaveLength(20);
       expect(textOf(card)).toContain('Showing the 20 most recent of 45 studies at other sites.');
