@@ -6,7 +6,8 @@
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
-import { actionsOf, BotHarness, cardsOf, textOf, type TurnResult } from '../support/bot-harness';
+import nock from 'nock';
+import { actionsOf, BotHarness, cardsOf, serviceUrl, textOf, type TurnResult } from '../support/bot-harness';
 import { london } from '../support/instants';
 
 const nhs = '9434765919';
@@ -237,6 +238,31 @@ describe('a patient with many studies elsewhere', () => {
       expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(28 * 1024);
       expect(JSON.stringify(card).match(/"type":"Input.Toggle"/g)).toHaveLength(20);
       expect(textOf(card)).toContain('Showing the 20 most recent of 45 studies at other sites.');
+    } finally {
+      await bot.stop();
+    }
+  });
+});
+
+describe('allow-listing by UPN domain', () => {
+  it('asks Teams for the user\'s UPN and lets in a listed domain, refusing another', async () => {
+    const store = createMemoryStore();
+    const bot = await new BotHarness().start({ RETRIEVAL_ALLOWED_USERS: '@uhbristol.nhs.uk', PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs: makePacs(), store });
+    try {
+      const member = (upn: string) =>
+        nock(serviceUrl.replace(/\/$/, ''))
+          .get(/\/v3\/conversations\/.+\/members\/.+$/)
+          .reply(200, { id: '29:user-1', name: 'Test Clinician', aadObjectId: 'oid', userPrincipalName: upn });
+      const allowed = member('a.clinician@UHBristol.nhs.uk');
+      const ok = await bot.say('find images for 943 476 5919', asked);
+      expect(allowed.isDone()).toBe(true);
+      expect(ok.replies[0]!.text).toContain('Searching');
+      await bot.application.idle();
+
+      const other = member('someone@elsewhere.nhs.uk');
+      const refused = await bot.say('find images for 943 476 5919', asked);
+      expect(other.isDone()).toBe(true);
+      expect(refused.replies[0]!.text).toContain('not on the list of staff');
     } finally {
       await bot.stop();
     }
