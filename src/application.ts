@@ -26,6 +26,7 @@ import { composeNotification } from './conversation/retrieval-conversation';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { createAdapter, createServer } from './teams/http-server';
+import { loopbackUrl, registerDevChat } from './teams/dev-chat';
 import { TeamsBot } from './teams/teams-bot';
 
 /** A built bot, ready to listen. */
@@ -145,6 +146,10 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     },
   });
   const server = createServer(adapter, bot, health, logger);
+  // Development only: a browser chat at / that plays the Teams channel (never registered in production).
+  if (config.mode === 'development') {
+    registerDevChat(server, { botUrl: () => loopbackUrl(server, config.host), logger, clock, publicDir: path.join(projectRoot, 'public'), timeZone: config.timeZone });
+  }
   const notifier = createTeamsNotifier({ adapter, appId, logger });
   // Unique per process, so leases tell instances (and a restarted process) apart.
   const owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
