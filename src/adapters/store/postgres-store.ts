@@ -43,6 +43,7 @@ import {
   notificationKindFor,
   retrievalFromColumns,
   stateOf,
+  type RetrievalColumns,
   type TransitionChanges,
 } from './sqlite-store';
 
@@ -173,28 +174,7 @@ const migrationLockKey = 72_616_263_001;
 // Rows as node-postgres hands them back (text as string, INTEGER as number, TEXT[] as string[];
 // BIGINT columns are never read back, so their string form never matters).
 
-type RetrievalRow = {
-  readonly id: string;
-  readonly requester_teams_user_id: string;
-  readonly requester_entra_object_id: string | null;
-  readonly requester_display_name: string;
-  readonly requester_tenant_id: string | null;
-  readonly requester_conversation_id: string;
-  readonly site: string;
-  readonly nhs_number: string;
-  readonly study_instance_uid: string;
-  readonly study_date: string | null;
-  readonly study_description: string;
-  readonly study_modalities: unknown;
-  readonly study_instance_count: number | null;
-  readonly state: string;
-  readonly pacs_job_id: string | null;
-  readonly failure_reason: string | null;
-  readonly created_at: string;
-  readonly updated_at: string;
-  readonly kept_until: string;
-  readonly card_activity_id: string | null;
-};
+type RetrievalRow = RetrievalColumns & { readonly study_modalities: unknown };
 
 type TransitionRow = {
   readonly retrieval_id: string;
