@@ -26,7 +26,8 @@ export interface NotificationResult {
   readonly p50Ms: number | null;
   readonly p95Ms: number | null;
   readonly maxMs: number | null;
-  /** The p95 over all jobs, counting undelivered ones as later than anything delivered: null when more than 5% were not delivered. */
+  /** p50 and p95 over all jobs, counting those not posted as later than any posted: null when too few were posted to know. */
+  readonly p50AllMs: number | null;
   readonly p95AllMs: number | null;
   readonly cycles: number;
   /** PACS requests per poll cycle (cycles with jobs in flight): status queries and per-job verifications. */
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
     maxMs: latencies.at(-1) ?? null,
+    p50AllMs: delivered >= Math.ceil(0.5 * jobs) ? percentile(latencies, (50 * jobs) / delivered) : null,
     p95AllMs: delivered >= Math.ceil(0.95 * jobs) ? percentile(latencies, (95 * jobs) / delivered) : null,
     cycles: active.length,
     statusPerCycleMax: Math.max(0, ...active.map((c) => c.status)),

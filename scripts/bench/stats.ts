@@ -24,9 +24,10 @@ export function count(value: number): string {
   return Math.round(value).toLocaleString('en-GB');
 }
 
-/** Milliseconds, with one decimal under 10 ms. */
+/** Milliseconds, with one decimal under 10 ms; seconds from 10 s. */
 export function ms(value: number | null): string {
   if (value === null) return 'n/a';
+  if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
   return value < 10 ? `${value.toFixed(1)} ms` : `${count(value)} ms`;
 }
 
