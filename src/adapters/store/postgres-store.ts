@@ -18,13 +18,10 @@ import {
   type AuditEvent,
   type NewRetrieval,
   type Notification,
-  type NotificationKind,
   type NotificationOutcome,
-  type NotificationState,
   type Retrieval,
   type RetrievalState,
   type RetrievalTransition,
-  type StoredReference,
   type StorePort,
 } from '../../ports/store-port';
 import type { Migration } from './migrations';
@@ -43,6 +40,8 @@ import {
   notificationKindFor,
   retrievalFromColumns,
   stateOf,
+  fromNotificationRow,
+  fromReferenceRow,
   type RetrievalColumns,
   type TransitionChanges,
 } from './sqlite-store';
@@ -233,15 +232,7 @@ function stringList(value: unknown, what: string): string[] {
   return value;
 }
 
-function kindOf(value: string): NotificationKind {
-  if (value === 'stored' || value === 'failed') return value;
-  throw corrupt('notification');
-}
 
-function notificationStateOf(value: string): NotificationState {
-  if (value === 'pending' || value === 'sent' || value === 'undeliverable') return value;
-  throw corrupt('notification');
-}
 
 function fromRow(row: RetrievalRow): Retrieval {
   return retrievalFromColumns(row, stringList(row.study_modalities, 'study'));
@@ -272,31 +263,7 @@ function fromAuditRow(row: AuditRow): AuditEvent {
   };
 }
 
-function fromReferenceRow(row: ReferenceRow): StoredReference {
-  return {
-    teamsUserId: row.teams_user_id,
-    entraObjectId: row.entra_object_id,
-    conversationId: row.conversation_id,
-    reference: row.reference,
-    updatedAt: row.updated_at,
-  };
-}
 
-function fromNotificationRow(row: NotificationRow): Notification {
-  return {
-    id: row.id,
-    retrievalId: row.retrieval_id,
-    kind: kindOf(row.kind),
-    state: notificationStateOf(row.state),
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    leaseOwner: row.lease_owner,
-    leaseUntil: row.lease_until,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    sentAt: row.sent_at,
-  };
-}
 
 function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');

@@ -430,7 +430,14 @@ function stringList(json: string, what: string): string[] {
 const notificationKinds: readonly NotificationKind[] = ['stored', 'failed'];
 const notificationStates: readonly NotificationState[] = ['pending', 'sent', 'undeliverable'];
 
-function fromNotificationRow(row: NotificationRow): Notification {
+/** The notification columns both SQL stores share. */
+export type NotificationColumns = Pick<
+  NotificationRow,
+  'id' | 'retrieval_id' | 'kind' | 'state' | 'attempts' | 'next_attempt_at' | 'lease_owner' | 'lease_until' | 'last_error' | 'created_at' | 'sent_at'
+>;
+
+/** A Notification from its columns, checked; shared with the PostgreSQL store. */
+export function fromNotificationRow(row: NotificationColumns): Notification {
   const kind = notificationKinds.find((k) => k === row.kind);
   const state = notificationStates.find((k) => k === row.state);
   if (!kind || !state) throw corrupt('notification');
@@ -449,7 +456,8 @@ function fromNotificationRow(row: NotificationRow): Notification {
   };
 }
 
-function fromReferenceRow(row: ReferenceRow): StoredReference {
+/** A StoredReference from its columns; shared with the PostgreSQL store. */
+export function fromReferenceRow(row: Omit<ReferenceRow, 'updated_at_ms'>): StoredReference {
   return {
     teamsUserId: row.teams_user_id,
     entraObjectId: row.entra_object_id,
