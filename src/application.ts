@@ -39,7 +39,7 @@ export interface Application {
   listen(): Promise<number>;
   /** Resolves when slow work started by turns so far has been posted. */
   idle(): Promise<void>;
-  /** One poll of the retrievals in flight (the timer calls it every second). */
+  /** One poll of the retrievals in flight (the timer calls it every PACS_POLL_INTERVAL_S). */
   pollOnce(): Promise<void>;
   /** Stops accepting requests, lets in-flight work finish, stops polling, closes the store. */
   close(): Promise<void>;
@@ -53,7 +53,7 @@ export interface ApplicationDeps {
   /** Overrides for tests: a PACS and a store instead of the configured ones. */
   readonly pacs?: PacsPort;
   readonly store?: StorePort;
-  /** Poll interval in ms; 0 = no timer (tests call pollOnce). */
+  /** Poll interval in ms (default: the configured PACS_POLL_INTERVAL_S); 0 = no timer (tests call pollOnce). */
   readonly pollIntervalMs?: number;
 }
 
@@ -182,7 +182,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           const { port } = server.address();
-          const interval = deps.pollIntervalMs ?? 1000;
+          const interval = deps.pollIntervalMs ?? config.pacs.pollIntervalMs;
           if (interval > 0) timer = setInterval(() => void pollOnce(), interval);
           logger.info('listening', { host: config.host, port, mode: config.mode, pacs: config.pacs.backend });
           resolve(port);

@@ -55,9 +55,9 @@ export class CountingPacs implements PacsPort {
     return this.fake.retrievalStates(jobIds);
   }
 
-  localInstanceCount(studyInstanceUid: string): Promise<number> {
+  localInstanceCounts(studyInstanceUids: readonly string[]): Promise<ReadonlyMap<string, number>> {
     this.counts.verify += 1;
-    return this.fake.localInstanceCount(studyInstanceUid);
+    return this.fake.localInstanceCounts(studyInstanceUids);
   }
 }
 

@@ -95,6 +95,11 @@ export const settings = {
       .transform((value, ctx) => parseSites(value, ctx)),
   ),
   PACS_QUERY_TIMEOUT_S: setting('Seconds to wait for each site\'s C-FIND before calling it timed out.', '10', z.coerce.number().min(1).max(120).default(10)),
+  PACS_POLL_INTERVAL_S: setting(
+    'Seconds between polls of the PACS for retrievals in flight (one status request per poll, however many are in flight).',
+    '0.5',
+    z.coerce.number().min(0.1).max(60).default(0.5),
+  ),
   DATABASE_URL: setting(
     'Where retrievals, notifications and the audit trail are kept: empty = SQLite file data/image-sharing.sqlite; sqlite:PATH; or postgres://... (for several instances).',
     '',
@@ -177,6 +182,8 @@ export interface Config {
     readonly localAet: string;
     readonly sites: readonly PacsSite[];
     readonly queryTimeoutMs: number;
+    /** How often retrievals in flight are polled, in ms. */
+    readonly pollIntervalMs: number;
   };
   /** 'sqlite:<absolute path>' or a postgres:// URL. */
   readonly databaseUrl: string;
@@ -259,6 +266,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       localAet: read(env, 'PACS_LOCAL_AET'),
       sites: read(env, 'PACS_SITES'),
       queryTimeoutMs: read(env, 'PACS_QUERY_TIMEOUT_S') * 1000,
+      pollIntervalMs: Math.round(read(env, 'PACS_POLL_INTERVAL_S') * 1000),
     },
     databaseUrl: databaseUrl(read(env, 'DATABASE_URL')),
     access: {

@@ -83,6 +83,9 @@ export interface PacsPort {
   startRetrieval(site: SiteId, nhsNumber: string, studyInstanceUid: string): Promise<string>;
   /** The states of many retrieval jobs in one request; a job the PACS no longer knows is 'unknown'. */
   retrievalStates(jobIds: readonly string[]): Promise<ReadonlyMap<string, PacsJobStatus>>;
-  /** How many instances of the study the local PACS holds (0 when it has none). */
-  localInstanceCount(studyInstanceUid: string): Promise<number>;
+  /**
+   * How many instances of each study the local PACS holds, for many studies in a fixed, small number
+   * of requests (a poll cycle checks every study that finished in it); a study it lacks counts 0.
+   */
+  localInstanceCounts(studyInstanceUids: readonly string[]): Promise<ReadonlyMap<string, number>>;
 }

@@ -26,49 +26,97 @@ export interface DeliveryReport {
   readonly undeliverable: number;
 }
 
+/** How much one delivery round does; every field has a default. */
+export interface DeliveryLimits {
+  /** Notifications claimed (leased) at a time (default 50). */
+  readonly batchSize?: number;
+  /** Conversations sent to at once (default 8): one slow or throttled chat must not hold up the others. */
+  readonly concurrency?: number;
+  /** Most notifications handled in one round (default 1,000), so a backlog cannot starve the PACS poll. */
+  readonly maxPerRound?: number;
+}
+
 /** A notification that cannot be sent because the store no longer knows where to. */
 const noReference = 'no conversation reference for the requester';
 
-/** Claims due notifications and sends them; returns what happened. */
-export async function deliverNotifications(deps: DeliveryDeps, now: Date, limit = 50): Promise<DeliveryReport> {
-  const { store, notifier, owner } = deps;
-  const at = now.toISOString();
-  const claimed = await store.claimNotifications(owner, at, deps.leaseMs, limit);
-  let sent = 0;
-  let retrying = 0;
-  let undeliverable = 0;
-  for (const notification of claimed) {
-    const retrieval = await store.getRetrieval(notification.retrievalId);
-    const saved = retrieval ? await store.referenceFor(retrieval.requester.teamsUserId, retrieval.requester.conversationId) : null;
-    if (!retrieval || !saved) {
-      await store.settleNotification(notification.id, owner, { state: 'undeliverable', at, error: noReference });
-      undeliverable += 1;
-      continue;
-    }
-    const reference = JSON.parse(saved.reference) as Parameters<NotifierPort['send']>[0];
-    const { message, card } = await deps.compose(retrieval, notification);
-    const outcome = await notifier.send(reference, message);
-    switch (outcome.kind) {
-      case 'sent':
-        await store.settleNotification(notification.id, owner, { state: 'sent', at });
-        sent += 1;
-        // The status card is refreshed after the message is recorded as sent; an update is idempotent.
-        if (card && retrieval.cardActivityId) await notifier.update(reference, retrieval.cardActivityId, card);
-        break;
-      case 'retry':
-        await store.settleNotification(notification.id, owner, {
-          state: 'pending',
-          nextAttemptAt: new Date(now.getTime() + outcome.afterMs).toISOString(),
-          error: outcome.reason,
-        });
-        retrying += 1;
-        break;
-      case 'permanent':
-        await store.settleNotification(notification.id, owner, { state: 'undeliverable', at, error: outcome.reason });
-        undeliverable += 1;
-        break;
-    }
+type Outcome = keyof DeliveryReport;
+
+/**
+ * Claims due notifications batch by batch until none is left (or the round's limit is reached) and
+ * sends them; returns what happened. Messages to one conversation go out one after another, in the
+ * order they were claimed; different conversations are served concurrently.
+ */
+export async function deliverNotifications(deps: DeliveryDeps, now: Date, limits: DeliveryLimits = {}): Promise<DeliveryReport> {
+  const batchSize = limits.batchSize ?? 50;
+  const concurrency = Math.max(1, limits.concurrency ?? 8);
+  const maxPerRound = limits.maxPerRound ?? 1000;
+  const report = { sent: 0, retrying: 0, undeliverable: 0 };
+  let handled = 0;
+  while (handled < maxPerRound) {
+    const claimed = await deps.store.claimNotifications(deps.owner, now.toISOString(), deps.leaseMs, Math.min(batchSize, maxPerRound - handled));
+    if (claimed.length === 0) break;
+    handled += claimed.length;
+    const queues = await conversationQueues(deps.store, claimed);
+    // A fixed pool of workers, each taking whole conversations, keeps per-chat order and bounds concurrency.
+    const worker = async (): Promise<void> => {
+      for (let queue = queues.shift(); queue; queue = queues.shift()) {
+        for (const item of queue) report[await deliverOne(deps, item, now)] += 1;
+      }
+    };
+    // Every worker finishes before a failure (a store error) is passed on: no send is left running unawaited.
+    const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, queues.length) }, worker));
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    if (claimed.length < batchSize) break;
   }
-  return { sent, retrying, undeliverable };
+  return report;
 }
 
+interface Claimed {
+  readonly notification: Notification;
+  readonly retrieval: Retrieval | null;
+}
+
+/** The claimed notifications with their retrievals, grouped by conversation (claim order kept). */
+async function conversationQueues(store: StorePort, claimed: readonly Notification[]): Promise<Claimed[][]> {
+  const groups = new Map<string, Claimed[]>();
+  for (const notification of claimed) {
+    const retrieval = await store.getRetrieval(notification.retrievalId);
+    const key = retrieval ? `${retrieval.requester.teamsUserId}\n${retrieval.requester.conversationId}` : `missing:${notification.id}`;
+    const group = groups.get(key) ?? [];
+    group.push({ notification, retrieval });
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/** Sends one claimed notification and records the outcome. */
+async function deliverOne(deps: DeliveryDeps, { notification, retrieval }: Claimed, now: Date): Promise<Outcome> {
+  const { store, notifier, owner } = deps;
+  const at = now.toISOString();
+  const saved = retrieval ? await store.referenceFor(retrieval.requester.teamsUserId, retrieval.requester.conversationId) : null;
+  if (!retrieval || !saved) {
+    await store.settleNotification(notification.id, owner, { state: 'undeliverable', at, error: noReference });
+    return 'undeliverable';
+  }
+  const reference = JSON.parse(saved.reference) as Parameters<NotifierPort['send']>[0];
+  const { message, card } = await deps.compose(retrieval, notification);
+  const outcome = await notifier.send(reference, message);
+  switch (outcome.kind) {
+    case 'sent':
+      await store.settleNotification(notification.id, owner, { state: 'sent', at });
+      // The status card is refreshed after the message is recorded as sent; an update is idempotent.
+      if (card && retrieval.cardActivityId) await notifier.update(reference, retrieval.cardActivityId, card);
+      return 'sent';
+    case 'retry':
+      await store.settleNotification(notification.id, owner, {
+        state: 'pending',
+        nextAttemptAt: new Date(now.getTime() + outcome.afterMs).toISOString(),
+        error: outcome.reason,
+      });
+      return 'retrying';
+    case 'permanent':
+      await store.settleNotification(notification.id, owner, { state: 'undeliverable', at, error: outcome.reason });
+      return 'undeliverable';
+  }
+}

@@ -4,7 +4,7 @@
  * every search, confirmation and outcome is audited.
  */
 import { DateTime } from 'luxon';
-import { PacsError, type LocalPatientRecord, type PacsErrorReason, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
+import { PacsError, type LocalPatientRecord, type PacsErrorReason, type PacsJobStatus, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
 import type { AuditEvent, Requester, Retrieval, StorePort } from '../ports/store-port';
 
 /** Days a pulled study stays on UH Bristol's PACS (the guide: "Imaging will remain available locally for 30 days"). */
@@ -160,7 +160,7 @@ export async function confirmRetrievals(
   const results: Array<{ pick: StudyPick; outcome: PickOutcome }> = [];
   for (const pick of picks) {
     const uid = pick.study.studyInstanceUid;
-    const local = await pacs.localInstanceCount(uid);
+    const local = (await pacs.localInstanceCounts([uid])).get(uid) ?? 0;
     if (local > 0 && local >= (pick.study.instanceCount ?? 1)) {
       results.push({ pick, outcome: { kind: 'already-local' } });
       await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: 'already-local' }));
@@ -210,10 +210,14 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date): Promise<Se
   const active = (await store.activeRetrievals()).filter((r) => r.state === 'retrieving' && r.pacsJobId);
   if (active.length === 0) return [];
   const states = await pacs.retrievalStates(active.map((r) => r.pacsJobId!));
+  const statusOf = (retrieval: Retrieval): PacsJobStatus => states.get(retrieval.pacsJobId!) ?? { state: 'unknown' };
+  // Every study whose job ended (or vanished) is checked locally in one batched request, not one each.
+  const ended = active.filter((r) => ['succeeded', 'unknown'].includes(statusOf(r).state)).map((r) => r.study.studyInstanceUid);
+  const local = ended.length > 0 ? await pacs.localInstanceCounts(ended) : new Map<string, number>();
   const at = now.toISOString();
   const settled: Settled[] = [];
   for (const retrieval of active) {
-    const status = states.get(retrieval.pacsJobId!) ?? { state: 'unknown' as const };
+    const status = statusOf(retrieval);
     const expected = retrieval.study.instanceCount ?? 1;
     let next: Retrieval | null = null;
     switch (status.state) {
@@ -226,7 +230,7 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date): Promise<Se
       case 'succeeded':
       case 'unknown': {
         // A job the PACS forgot is settled by looking for the study itself.
-        const count = await pacs.localInstanceCount(retrieval.study.studyInstanceUid);
+        const count = local.get(retrieval.study.studyInstanceUid) ?? 0;
         if (count >= expected) {
           next = await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances on the local PACS` });
         } else if (status.state === 'succeeded') {

@@ -62,12 +62,19 @@ function toMessage(reply: Reply): Partial<Activity> {
   return MessageFactory.text(reply.text ?? '');
 }
 
+/** An unchanged conversation reference is written again after this long (its updatedAt stays recent). */
+const referenceRefreshMs = 60 * 60 * 1000;
+/** Users whose last saved reference is remembered (the oldest is forgotten first; forgetting costs one write). */
+const rememberedReferences = 10_000;
+
 /** Posts messages into a conversation outside a turn (proactive messages). */
 export type Proactive = (reference: Partial<ConversationReference>, send: (context: TurnContext) => Promise<void>) => Promise<void>;
 
 /** The Teams bot: the image-sharing conversation behind Bot Framework activity handlers. */
 export class TeamsBot extends ActivityHandler {
   private readonly pending = new Set<Promise<void>>();
+  /** The reference last saved per user and chat, so an unchanged one is not written on every message. */
+  private readonly saved = new Map<string, { readonly json: string; readonly atMs: number }>();
 
   constructor(
     private readonly deps: ConversationDeps,
@@ -92,17 +99,30 @@ export class TeamsBot extends ActivityHandler {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** Keeps where to reach this user in this chat, refreshed on every activity, for proactive messages after any restart. */
+  /**
+   * Keeps where to reach this user in this chat, for proactive messages after any restart. Written
+   * when it changes (or hourly, to keep its date fresh), not on every message: it rarely changes.
+   */
   private async saveReference(context: TurnContext, caller: TurnCaller, instant: Date): Promise<void> {
     if (!this.retrieval || !context.activity.serviceUrl) return;
+    const reference = TurnContext.getConversationReference(context.activity);
+    // The triggering message's id differs every time and a notification is a new message, not a reply.
+    delete reference.activityId;
+    const json = JSON.stringify(reference);
+    const key = `${caller.requester.teamsUserId}\n${caller.requester.conversationId}`;
+    const last = this.saved.get(key);
+    if (last && last.json === json && instant.getTime() - last.atMs < referenceRefreshMs && instant.getTime() >= last.atMs) return;
     try {
       await this.retrieval.store.saveReference({
         teamsUserId: caller.requester.teamsUserId,
         entraObjectId: caller.requester.entraObjectId,
         conversationId: caller.requester.conversationId,
-        reference: JSON.stringify(TurnContext.getConversationReference(context.activity)),
+        reference: json,
         updatedAt: instant.toISOString(),
       });
+      this.saved.delete(key);
+      if (this.saved.size >= rememberedReferences) this.saved.delete(this.saved.keys().next().value as string);
+      this.saved.set(key, { json, atMs: instant.getTime() });
     } catch (error) {
       // Answering the clinician matters more than refreshing the reference; the last one saved still works.
       this.logger.warn('reference-save-failed', { reason: (error as { reason?: string }).reason ?? null });

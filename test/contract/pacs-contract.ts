@@ -63,6 +63,11 @@ export async function waitForRetrieval(
   );
 }
 
+/** How many instances of one study the local PACS holds, through the batched call. */
+export async function localCount(pacs: PacsPort, studyInstanceUid: string): Promise<number | undefined> {
+  return (await pacs.localInstanceCounts([studyInstanceUid])).get(studyInstanceUid);
+}
+
 /** The PacsError a call rejected with; fails the test if it resolved or threw something else. */
 export async function pacsFailure(call: Promise<unknown>): Promise<PacsError> {
   try {
@@ -168,7 +173,7 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
       const studies = await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.patient.nhsNumber, 10_000);
       // The smallest study keeps the contract quick on a real PACS.
       const study: StudySummary = [...studies].sort((a, b) => (a.instanceCount ?? 0) - (b.instanceCount ?? 0))[0]!;
-      expect(await fixture.pacs.localInstanceCount(study.studyInstanceUid)).toBe(0);
+      expect(await localCount(fixture.pacs, study.studyInstanceUid)).toBe(0);
 
       const jobId = await fixture.pacs.startRetrieval(fixture.siteWithStudies, fixture.patient.nhsNumber, study.studyInstanceUid);
       expect(jobId.length).toBeGreaterThan(0);
@@ -177,7 +182,11 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
 
       const final = await waitForRetrieval(fixture.pacs, jobId, { waitForJob: fixture.waitForJob });
       expect(final).toEqual({ state: 'succeeded' });
-      expect(await fixture.pacs.localInstanceCount(study.studyInstanceUid)).toBe(study.instanceCount);
+      expect(await localCount(fixture.pacs, study.studyInstanceUid)).toBe(study.instanceCount);
+      // Many studies in one call: the retrieved one, one never retrieved, an unknown one, and a non-UID.
+      const other = studies.find((s) => s.studyInstanceUid !== study.studyInstanceUid)!;
+      const counts = await fixture.pacs.localInstanceCounts([study.studyInstanceUid, other.studyInstanceUid, unknownStudyUid, '*']);
+      expect(Object.fromEntries(counts)).toEqual({ [study.studyInstanceUid]: study.instanceCount, [other.studyInstanceUid]: 0, [unknownStudyUid]: 0, '*': 0 });
 
       const local = await fixture.pacs.findLocalPatients({ kind: 'nhs-number', nhsNumber: fixture.patient.nhsNumber });
       expect(local.flatMap((r) => r.studies.map((s) => s.studyInstanceUid))).toContain(study.studyInstanceUid);
@@ -194,8 +203,9 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
       expectReason(error, 'not-found', identifiers);
     });
 
-    it('counts no local instances of a study it does not hold', async () => {
-      expect(await fixture.pacs.localInstanceCount(unknownStudyUid)).toBe(0);
+    it('counts no local instances of a study it does not hold, and answers an empty list with an empty map', async () => {
+      expect(await localCount(fixture.pacs, unknownStudyUid)).toBe(0);
+      expect((await fixture.pacs.localInstanceCounts([])).size).toBe(0);
     });
   });
 }

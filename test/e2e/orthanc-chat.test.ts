@@ -2,6 +2,7 @@
  * The retrieval issue's "done when", end to end: the real bot over HTTP, configured with
  * PACS_BACKEND=orthanc, against two real Orthanc servers on loopback (UH Bristol and Exeter).
  */
+import { localCount } from '../contract/pacs-contract';
 import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf, textOf } from '../support/bot-harness';
@@ -73,7 +74,7 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
     }
     const [retrieval] = await store.retrievalsFor('29:user-1', 1);
     expect(retrieval).toMatchObject({ state: 'stored', site: 'exeter' });
-    expect(await bot.application.pacs.localInstanceCount('2.25.94347659192')).toBe(5);
+    expect(await localCount(bot.application.pacs, '2.25.94347659192')).toBe(5);
 
     await bot.send({ value: confirm.data, replyToId: 'confirm-card' }, asked);
     await bot.application.idle();

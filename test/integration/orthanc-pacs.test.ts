@@ -5,7 +5,7 @@
  */
 import { createOrthancPacs } from '../../src/adapters/pacs/orthanc-pacs';
 import type { PacsPort } from '../../src/ports/pacs-port';
-import { expectReason, pacsFailure, pollUntil, unknownJobId, unknownStudyUid, waitForRetrieval } from '../contract/pacs-contract';
+import { expectReason, localCount, pacsFailure, pollUntil, unknownJobId, unknownStudyUid, waitForRetrieval } from '../contract/pacs-contract';
 import { botUser, describeWithOrthanc, freePorts, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import {
   alice,
@@ -136,8 +136,8 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
       return jobs.every((id) => now.get(id)?.state === 'succeeded') ? now : undefined;
     });
     expect(states.get(unknownJobId)).toEqual({ state: 'unknown' });
-    expect(await pacs.localInstanceCount(ct.uid)).toBe(5);
-    expect(await pacs.localInstanceCount(mr.uid)).toBe(3);
+    expect(await localCount(pacs, ct.uid)).toBe(5);
+    expect(await localCount(pacs, mr.uid)).toBe(3);
     const [record] = await pacs.findLocalPatients({ kind: 'nhs-number', nhsNumber: testPatient.nhsNumber });
     expect(record?.studies).toEqual([ct, mr, localStudies[0]!].map(summary));
   }, 30_000);
@@ -165,7 +165,7 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
   it('ends a retrieval whose C-STOREs the local PACS refuses as failed, with nothing stored', async () => {
     const jobId = await pacs.startRetrieval('cornwall', testPatient.nhsNumber, cornwallStudy.uid);
     expect(await waitForRetrieval(pacs, jobId)).toEqual({ state: 'failed', reason: 'protocol' });
-    expect(await pacs.localInstanceCount(cornwallStudy.uid)).toBe(0);
+    expect(await localCount(pacs, cornwallStudy.uid)).toBe(0);
   }, 30_000);
 
   it('reports a hung site as timed out within the timeout plus a second or so, and works again once it resumes', async () => {

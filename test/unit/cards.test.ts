@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cardNames, type CardModels } from '../../src/cards/card-models';
+import { Template } from 'adaptivecards-templating';
 import { CardError, loadCardRenderer, maxCardBytes } from '../../src/cards/card-renderer';
 import { contactText, noticeCard, sourceLine, stepCard } from '../../src/cards/step-cards';
 import { projectRoot } from '../../src/config/config';
@@ -122,6 +123,37 @@ describe('card templates', () => {
 
   it('refuses to send a card with a binding its data did not fill', () => {
     expect(() => cards.render('welcome', { title: 'T', intro: [], choices: [] } as never)).toThrow(CardError);
+  });
+
+  it('renders the same card from remembered JSON, a fresh object each time, and never remembers patient cards', () => {
+    const renderer = loadCardRenderer(path.join(projectRoot, 'cards'));
+    const expand = jest.spyOn(Template.prototype, 'expand');
+    try {
+      const data: CardModels['welcome'] = { title: 'T', intro: ['a'], choices: [{ title: 'Go', data: payloadFor(start) }], source: 'S' };
+      const first = renderer.render('welcome', data);
+      (first.content as { body: unknown[] }).body.length = 0; // a caller changing what it was given
+      const second = renderer.render('welcome', { ...data });
+      expect(expand).toHaveBeenCalledTimes(1);
+      expect((second.content as { body: unknown[] }).body.length).toBeGreaterThan(0);
+      // Different data is a different card.
+      expect(JSON.stringify(renderer.render('welcome', { ...data, title: 'Other' }).content)).toContain('Other');
+      expect(expand).toHaveBeenCalledTimes(2);
+
+      const confirm: CardModels['retrieval-confirm'] = {
+        title: 'T',
+        identity: [{ title: 'Name', value: 'TESTPATIENT, Alice' }],
+        studies: ['s'],
+        retention: 'kept',
+        confirm: { isa: 'confirm', offer: 'token' },
+        cancel: payloadFor(start),
+        source: 'S',
+      };
+      renderer.render('retrieval-confirm', confirm);
+      renderer.render('retrieval-confirm', confirm);
+      expect(expand).toHaveBeenCalledTimes(4);
+    } finally {
+      expand.mockRestore();
+    }
   });
 
   it('refuses to start with a missing template', () => {

@@ -20,6 +20,11 @@ describe('configuration', () => {
     expect(config.guideFile).toBe(path.join(projectRoot, 'content', 'guide.json'));
   });
 
+  it('polls the PACS every 0.5 s unless told otherwise', () => {
+    expect(parseConfig({}).pacs.pollIntervalMs).toBe(500);
+    expect(parseConfig({ PACS_POLL_INTERVAL_S: '2' }).pacs.pollIntervalMs).toBe(2000);
+  });
+
   it('treats empty values as unset, as a copied .env.example has them', () => {
     expect(parseConfig({ PORT: '', MicrosoftAppId: '  ' }).port).toBe(3978);
   });
@@ -31,6 +36,8 @@ describe('configuration', () => {
     ['MicrosoftAppType', 'Personal'],
     ['TRUST_TIME_ZONE', 'Europe/Londres'],
     ['LOG_LEVEL', 'verbose'],
+    ['PACS_POLL_INTERVAL_S', '0'],
+    ['PACS_POLL_INTERVAL_S', 'often'],
   ])('refuses %s=%s with a message naming the key', (key, value) => {
     const error = refusal({ [key]: value });
     expect(error.reason).toBe('invalid-value');

@@ -99,7 +99,7 @@ describe('Orthanc adapter requests', () => {
     expect(await pacs.findLocalPatients({ kind: 'demographics', familyName: 'X', givenName: 'A', birthDate: '12/03/1970' })).toEqual([]);
     expectReason(await pacsFailure(pacs.startRetrieval('exeter', '*', '2.25.1')), 'not-found', identifiers);
     expectReason(await pacsFailure(pacs.startRetrieval('exeter', nhs, '*')), 'not-found', identifiers);
-    expect(await pacs.localInstanceCount('*')).toBe(0);
+    expect(Object.fromEntries(await pacs.localInstanceCounts(['*', '2.25.1*']))).toEqual({ '*': 0, '2.25.1*': 0 });
   });
 
   it('retrieves through a fresh C-FIND by StudyInstanceUID and an asynchronous retrieve to the local AET', async () => {
@@ -129,13 +129,29 @@ describe('Orthanc adapter requests', () => {
     expectReason(await pacsFailure(adapter().startRetrieval('exeter', nhs, '2.25.1')), 'not-found', identifiers);
   });
 
-  it('counts local instances through /tools/find and the study statistics', async () => {
-    nock(url).post('/tools/find', { Level: 'Study', Query: { StudyInstanceUID: '2.25.1' } }).reply(200, ['s1']);
-    nock(url).get('/studies/s1/statistics').reply(200, { CountInstances: 5, CountSeries: 2 });
-    nock(url).post('/tools/find', { Level: 'Study', Query: { StudyInstanceUID: '2.25.2' } }).reply(200, []);
-    const pacs = adapter();
-    expect(await pacs.localInstanceCount('2.25.1')).toBe(5);
-    expect(await pacs.localInstanceCount('2.25.2')).toBe(0);
+  it('counts local instances of many studies with two list-matching /tools/find requests', async () => {
+    const query = { StudyInstanceUID: '2.25.1\\2.25.2\\2.25.3' };
+    nock(url)
+      .post('/tools/find', { Level: 'Study', Query: query, Expand: true })
+      .reply(200, [
+        { ID: 's1', ParentPatient: 'p1', MainDicomTags: { StudyInstanceUID: '2.25.1' } },
+        { ID: 's3', ParentPatient: 'p1', MainDicomTags: { StudyInstanceUID: '2.25.3' } },
+      ]);
+    nock(url)
+      .post('/tools/find', { Level: 'Series', Query: query, Expand: true })
+      .reply(200, [
+        { ID: 'a', ParentStudy: 's1', Instances: ['i1', 'i2'] },
+        { ID: 'b', ParentStudy: 's1', Instances: ['i3', 'i4', 'i5'] },
+        { ID: 'c', ParentStudy: 's3', Instances: ['i6'] },
+      ]);
+    const counts = await adapter().localInstanceCounts(['2.25.1', '2.25.2', '2.25.3']);
+    expect(Object.fromEntries(counts)).toEqual({ '2.25.1': 5, '2.25.2': 0, '2.25.3': 1 });
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('asks no more when none of the studies is on the local PACS', async () => {
+    nock(url).post('/tools/find', { Level: 'Study', Query: { StudyInstanceUID: '2.25.9' }, Expand: true }).reply(200, []);
+    expect(Object.fromEntries(await adapter().localInstanceCounts(['2.25.9']))).toEqual({ '2.25.9': 0 });
   });
 });
 

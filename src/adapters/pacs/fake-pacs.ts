@@ -41,7 +41,7 @@ export class FakePacs implements PacsPort {
   private readonly local: Array<{ identity: LocalPatientRecord['identity']; studies: StudySummary[] }>;
   private nextJob = 1;
   /** How many requests each method received (tests check one request per poll cycle). */
-  readonly requests = { findLocalPatients: 0, queryRemoteStudies: 0, startRetrieval: 0, retrievalStates: 0, localInstanceCount: 0 };
+  readonly requests = { findLocalPatients: 0, queryRemoteStudies: 0, startRetrieval: 0, retrievalStates: 0, localInstanceCounts: 0 };
 
   constructor(private readonly options: FakePacsOptions) {
     this.local = options.local.map((r) => ({ identity: { ...r.identity }, studies: [...r.studies] }));
@@ -111,9 +111,9 @@ export class FakePacs implements PacsPort {
     return Promise.resolve(new Map(jobIds.map((id) => [id, this.jobs.get(id)?.status ?? { state: 'unknown' }])));
   }
 
-  localInstanceCount(studyInstanceUid: string): Promise<number> {
-    this.requests.localInstanceCount += 1;
-    return Promise.resolve(this.localStudies.get(studyInstanceUid) ?? 0);
+  localInstanceCounts(studyInstanceUids: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    this.requests.localInstanceCounts += 1;
+    return Promise.resolve(new Map(studyInstanceUids.map((uid) => [uid, this.localStudies.get(uid) ?? 0])));
   }
 
   /** Test control: the job finishes and the study is stored locally. */

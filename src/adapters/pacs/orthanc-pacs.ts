@@ -41,6 +41,8 @@ export interface OrthancPacsOptions {
 
 const defaultRequestTimeoutMs = 15_000;
 const defaultRetrievalTimeoutMs = 30_000;
+/** Studies per local-count query (about 65 bytes of UID each; keeps requests and replies modest). */
+const countBatchSize = 200;
 /** How much longer than Orthanc's own DICOM timeout we wait, so Orthanc usually reports the timeout itself. */
 const abortGraceMs = 1_000;
 
@@ -58,7 +60,6 @@ const seriesResource = z.object({
   MainDicomTags: tags.default({}),
   Instances: z.array(z.string()).default([]),
 });
-const statistics = z.object({ CountInstances: z.coerce.number().int().min(0) });
 const job = z.object({
   ID: z.string(),
   State: z.string(),
@@ -403,14 +404,24 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       return states;
     },
 
-    async localInstanceCount(studyInstanceUid: string): Promise<number> {
-      if (!uidPattern.test(studyInstanceUid) || studyInstanceUid.length > 64) return 0;
-      const ids = await call('POST', '/tools/find', z.array(z.string()), null, { Level: 'Study', Query: { StudyInstanceUID: studyInstanceUid } });
-      let total = 0;
-      for (const id of ids) {
-        total += (await call('GET', `/studies/${encodeURIComponent(id)}/statistics`, statistics, null)).CountInstances;
+    async localInstanceCounts(studyInstanceUids: readonly string[]): Promise<ReadonlyMap<string, number>> {
+      const counts = new Map(studyInstanceUids.map((uid) => [uid, 0]));
+      // Only real UIDs go into the query: a wildcard or separator would widen the match.
+      const wanted = [...counts.keys()].filter((uid) => uidPattern.test(uid) && uid.length <= 64);
+      for (let start = 0; start < wanted.length; start += countBatchSize) {
+        // DICOM list matching (UIDs joined by backslashes): two requests per batch however many studies it holds.
+        const query = { StudyInstanceUID: wanted.slice(start, start + countBatchSize).join('\\') };
+        const studies = await call('POST', '/tools/find', z.array(studyResource), null, { Level: 'Study', Query: query, Expand: true });
+        if (studies.length === 0) continue;
+        const uidOf = new Map(studies.map((study) => [study.ID, text(study.MainDicomTags, 'StudyInstanceUID')]));
+        const series = await call('POST', '/tools/find', z.array(seriesResource), null, { Level: 'Series', Query: query, Expand: true });
+        for (const one of series) {
+          const uid = uidOf.get(one.ParentStudy);
+          const sofar = uid === undefined ? undefined : counts.get(uid);
+          if (uid !== undefined && sofar !== undefined) counts.set(uid, sofar + one.Instances.length);
+        }
       }
-      return total;
+      return counts;
     },
   };
 }
