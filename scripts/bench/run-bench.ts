@@ -19,6 +19,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { MessageFactory, type Activity } from 'botbuilder';
+import { loadGuideFile } from '../../src/adapters/guide-file';
+import { loadCardRenderer } from '../../src/cards/card-renderer';
+import { respond } from '../../src/conversation/conversation';
+import { buildKnowledge } from '../../src/domain/questions/answer-question';
 import { parseConfig, projectRoot, settings } from '../../src/config/config';
 import { allowedCpus, cpuSeconds, finishChild, freePort, killAllNow, pin, startChild, stopAll, stopChild, waitForMessage, type Child } from './children';
 import type { CoreResult } from './core';
@@ -98,11 +103,31 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** A Teams-like message activity whose replies go to the connector stand-in. */
+/** The instant every benchmark activity carries (a weekday afternoon). */
+const activityInstant = new Date('2026-12-03T14:00:00.000Z');
+
+/** The message the real bot sends for `text` at `instant`: made by its own code, for the echo bot to replay. */
+function botReply(text: string, instant: Date): Partial<Activity> {
+  const config = parseConfig({});
+  const guide = loadGuideFile(config.guideFile);
+  const deps = {
+    access: { mode: config.mode, allowedTenantIds: [], retrievalAllowedUsers: [] },
+    guide,
+    knowledge: buildKnowledge(guide, config.timeZone),
+    cards: loadCardRenderer(path.join(projectRoot, 'cards')),
+    zone: config.timeZone,
+  };
+  const [reply] = respond({ kind: 'text', text }, deps, instant);
+  if (!reply?.card) throw new Error('the bot gives no card for the benchmark question');
+  return MessageFactory.attachment(reply.card, reply.text);
+}
+
 function activity(connectorUrl: string, fields: Record<string, unknown>): string {
   return JSON.stringify({
     type: 'message',
-    id: 'bench-activity-1',
-    timestamp: '2026-12-03T14:00:00.000Z',
+    // autocannon puts a fresh id in every request (idReplacement): the bot handles an activity id once.
+    id: '[<id>]',
+    timestamp: activityInstant.toISOString(),
     localTimestamp: '2026-12-03T14:00:00.000+00:00',
     channelId: 'msteams',
     serviceUrl: `${connectorUrl}/`,
@@ -123,7 +148,8 @@ async function getJson<T>(url: string): Promise<T> {
 /** Posts one activity and returns the body the server sent to the connector for it. */
 async function replyTo(serverUrl: string, connectorUrl: string, body: string): Promise<string> {
   await getJson(`${connectorUrl}/__bench/capture`);
-  const res = await fetch(`${serverUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
+  const unique = body.replace('[<id>]', `bench-${Math.random().toString(36).slice(2)}`);
+  const res = await fetch(`${serverUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: unique, signal: AbortSignal.timeout(10_000) });
   if (res.status >= 300) throw new Error(`${serverUrl}/api/messages answered ${res.status}`);
   await res.arrayBuffer();
   const { body: reply } = await getJson<{ body: string | null }>(`${connectorUrl}/__bench/last`);
@@ -150,7 +176,7 @@ interface LoadResult {
 function cannon(url: string, body: string, seconds: number): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: `${url}/api/messages`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: load.connections, duration: seconds, timeout: 10 },
+      { url: `${url}/api/messages`, method: 'POST', headers: { 'content-type': 'application/json' }, body, idReplacement: true, connections: load.connections, duration: seconds, timeout: 10 },
       (error: unknown, result: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error('autocannon failed')) : resolve(result)),
     );
   });
@@ -253,15 +279,21 @@ async function main(): Promise<void> {
   if (only.has('load')) {
     const questionBody = activity(connectorUrl, { text: question });
     const buttonBody = activity(connectorUrl, { value: button });
-    const rounds = { echo: [] as LoadResult[], question: [] as LoadResult[], button: [] as LoadResult[] };
+    const replayBody = activity(connectorUrl, { text: `replay: ${question}` });
+    const replayFile = path.join(tmp, 'bot-reply.json');
+    fs.writeFileSync(replayFile, JSON.stringify(botReply(question, activityInstant)));
+    const rounds = { echo: [] as LoadResult[], replay: [] as LoadResult[], question: [] as LoadResult[], button: [] as LoadResult[] };
     log(`load: ${load.rounds} rounds of echo bot then bot, ${load.connections} connections, ${load.seconds} s measured after ${load.warmupSeconds} s warm-up (${load.secondWarmupSeconds} s for the button on the warm bot)`);
     for (let round = 1; round <= load.rounds; round += 1) {
       // The echo bot: same stack, same connector stand-in.
-      const echo = startChild('echo bot', path.join(distDir, 'echo-bot.js'), [], { env: childEnv(), nodeArgs: profileArgs(`echo-bot-${round}`), ...serverPin });
+      const echo = startChild('echo bot', path.join(distDir, 'echo-bot.js'), [replayFile], { env: childEnv(), nodeArgs: profileArgs(`echo-bot-${round}`), ...serverPin });
       const echoUrl = `http://127.0.0.1:${Number((await waitForMessage(echo, (m) => m.event === 'listening', 30_000)).port)}`;
       const echoed = await replyTo(echoUrl, connectorUrl, questionBody);
       if (!echoed.includes(`echo: ${question}`)) throw new Error('the echo bot did not echo');
       rounds.echo.push(await drive(`round ${round}, echo bot`, echo, connector, echoUrl, questionBody, load.warmupSeconds));
+      const replayed = await replyTo(echoUrl, connectorUrl, replayBody);
+      if (!replayed.includes('01823 343317')) throw new Error('the echo bot did not replay the bot\'s answer');
+      rounds.replay.push(await drive(`round ${round}, echo bot replaying the bot's answer`, echo, connector, echoUrl, replayBody, load.secondWarmupSeconds));
       await stopChild(echo);
 
       // The real bot: its production entry point, development mode, SQLite on a temporary file.
@@ -288,6 +320,7 @@ async function main(): Promise<void> {
       await stopChild(bot);
     }
     measured.echoLoad = medianOf(rounds.echo);
+    measured.replayLoad = medianOf(rounds.replay);
     measured.questionLoad = medianOf(rounds.question);
     measured.buttonLoad = medianOf(rounds.button);
     measured.loadRounds = rounds;
@@ -325,12 +358,12 @@ async function main(): Promise<void> {
   await stopChild(connector);
 
   const runSeconds = (wallMs() - startedAt) / 1000;
-  const { core, echoLoad, questionLoad, buttonLoad, notifications, memory, whatIf: shorterPoll, loadRounds } = measured;
-  if (!core || !echoLoad || !questionLoad || !buttonLoad || !notifications || !memory) {
+  const { core, echoLoad, replayLoad, questionLoad, buttonLoad, notifications, memory, whatIf: shorterPoll, loadRounds } = measured;
+  if (!core || !echoLoad || !replayLoad || !questionLoad || !buttonLoad || !notifications || !memory) {
     process.stdout.write(`${JSON.stringify(measured, null, 2)}\nPartial run (BENCH_ONLY): no table, nothing written; ${runSeconds.toFixed(0)} s.\n`);
     return;
   }
-  const report = buildReport({ core, echoLoad, questionLoad, buttonLoad, notifications, memory, runSeconds, pinned, ...(shorterPoll ? { whatIf: shorterPoll } : {}), ...(loadRounds ? { loadRounds } : {}) });
+  const report = buildReport({ core, echoLoad, replayLoad, questionLoad, buttonLoad, notifications, memory, runSeconds, pinned, ...(shorterPoll ? { whatIf: shorterPoll } : {}), ...(loadRounds ? { loadRounds } : {}) });
   process.stdout.write(`\n${report.table}\n\n${report.machineLine}\n`);
   const outDir = path.join(projectRoot, 'dist', 'bench');
   fs.mkdirSync(outDir, { recursive: true });
@@ -341,12 +374,14 @@ async function main(): Promise<void> {
 interface Measured {
   readonly core: CoreResult;
   readonly echoLoad: LoadResult;
+  /** The echo bot sending the bot's own answer (same bytes, none of the bot's work). */
+  readonly replayLoad: LoadResult;
   readonly questionLoad: LoadResult;
   readonly buttonLoad: LoadResult;
   readonly notifications: readonly NotificationResult[];
   /** The what-if run (shorter poll interval), when it ran. */
   readonly whatIf?: NotificationResult;
-  readonly loadRounds?: { readonly echo: readonly LoadResult[]; readonly question: readonly LoadResult[]; readonly button: readonly LoadResult[] };
+  readonly loadRounds?: { readonly echo: readonly LoadResult[]; readonly replay: readonly LoadResult[]; readonly question: readonly LoadResult[]; readonly button: readonly LoadResult[] };
   readonly memory: MemoryResult;
   readonly runSeconds: number;
   readonly pinned: boolean;
@@ -371,6 +406,8 @@ function buildReport(m: Measured): { table: string; machineLine: string; json: u
   };
   const qThroughput = m.questionLoad.turnsPerSecond / m.echoLoad.turnsPerSecond;
   const qP99 = m.questionLoad.p99Ms / m.echoLoad.p99Ms;
+  const rThroughput = m.questionLoad.turnsPerSecond / m.replayLoad.turnsPerSecond;
+  const rP99 = m.questionLoad.p99Ms / m.replayLoad.p99Ms;
   const bThroughput = m.buttonLoad.turnsPerSecond / m.echoLoad.turnsPerSecond;
   const bP99 = m.buttonLoad.p99Ms / m.echoLoad.p99Ms;
   const at1000 = m.notifications.find((r) => r.jobs === 1000 && r.pollIntervalMs === notify.pollIntervalMs);
@@ -386,6 +423,8 @@ function buildReport(m: Measured): { table: string; machineLine: string; json: u
     ['echo bot (same stack, same connector stand-in)', turns(m.echoLoad), 'baseline', ''],
     [`bot, knowledge question "${question}"`, turns(m.questionLoad), '', ''],
     ['... bot/echo: throughput; p99', `${ratio(qThroughput)}; ${ratio(qP99)}`, '>= 0.90x; <= 1.5x', `${yes(qThroughput >= 0.9)}; ${yes(qP99 <= 1.5)}`],
+    ["echo bot replaying the bot's answer (the same 4 KB card, none of the bot's work)", turns(m.replayLoad), '', ''],
+    ['... bot/replay: throughput; p99 (the bot\'s own cost)', `${ratio(rThroughput)}; ${ratio(rP99)}`, '', ''],
     ['bot, decision-tree button (Taunton & Yeovil)', turns(m.buttonLoad), '', ''],
     ['... bot/echo: throughput; p99', `${ratio(bThroughput)}; ${ratio(bP99)}`, '', ''],
     [`answering core alone, one core (${m.core.corpusSize} corpus questions)`, `${count(m.core.questionsPerSecond)} questions/s`, '>= 20,000', yes(m.core.questionsPerSecond >= 20_000)],
@@ -428,8 +467,8 @@ function buildReport(m: Measured): { table: string; machineLine: string; json: u
       runSeconds: Math.round(m.runSeconds),
       pinned: m.pinned,
       core: m.core,
-      load: { echo: m.echoLoad, question: m.questionLoad, button: m.buttonLoad, rounds: m.loadRounds ?? null },
-      ratios: { questionThroughput: qThroughput, questionP99: qP99, buttonThroughput: bThroughput, buttonP99: bP99 },
+      load: { echo: m.echoLoad, replay: m.replayLoad, question: m.questionLoad, button: m.buttonLoad, rounds: m.loadRounds ?? null },
+      ratios: { questionThroughput: qThroughput, questionP99: qP99, questionVsReplayThroughput: rThroughput, questionVsReplayP99: rP99, buttonThroughput: bThroughput, buttonP99: bP99 },
       notifications: m.notifications,
       whatIf: m.whatIf ?? null,
       memory: m.memory,

@@ -50,7 +50,11 @@ export const settings = {
     z.enum(['development', 'production', 'test']).default('development'),
   ),
   PORT: setting('TCP port for /api/messages and /healthz.', '3978', port.default(3978)),
-  HOST: setting('Address to listen on.', '0.0.0.0', z.string().min(1).default('0.0.0.0')),
+  HOST: setting(
+    'Address to listen on; empty = 0.0.0.0 in production, 127.0.0.1 (this machine only) in development, which refuses any other.',
+    '',
+    z.string().default(''),
+  ),
   MicrosoftAppId: setting(
     'The Azure Bot registration\'s app (client) id. Empty = development mode: no authentication (Bot Framework Emulator).',
     '',
@@ -196,7 +200,12 @@ export interface Config {
 }
 
 /** Why the configuration was refused. */
-export type ConfigErrorReason = 'invalid-value' | 'missing-credentials';
+export type ConfigErrorReason = 'invalid-value' | 'missing-credentials' | 'unsafe-development';
+
+/** Whether `host` is this machine only (IPv4 127.0.0.0/8, ::1 or localhost). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 /** A configuration that must stop the start; `message` names the key. */
 export class ConfigError extends Error {
@@ -236,6 +245,20 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     tenantId: read(env, 'MicrosoftAppTenantId'),
   };
   const mode = nodeEnv === 'production' ? 'production' : 'development';
+  const host = read(env, 'HOST') || (mode === 'production' ? '0.0.0.0' : '127.0.0.1');
+  if (mode === 'development') {
+    // Development mode has unauthenticated extras (the browser chat): never let a real deployment fall into it.
+    if (microsoftApp.password) {
+      throw new ConfigError(
+        'unsafe-development',
+        'NODE_ENV',
+        'MicrosoftAppPassword is set but NODE_ENV is not "production": a bot with real credentials must run in production mode; refusing to start.',
+      );
+    }
+    if (!isLoopback(host)) {
+      throw new ConfigError('unsafe-development', 'HOST', `HOST=${host} in development mode would let other machines reach the unauthenticated bot; use 127.0.0.1, or NODE_ENV=production; refusing to start.`);
+    }
+  }
   if (mode === 'production') {
     const missing = (key: SettingKey, why: string): never => {
       throw new ConfigError('missing-credentials', key, `NODE_ENV=production needs ${key} (${why}); refusing to start.`);
@@ -253,7 +276,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   return {
     mode,
     port: read(env, 'PORT'),
-    host: read(env, 'HOST'),
+    host,
     microsoftApp,
     timeZone: read(env, 'TRUST_TIME_ZONE'),
     guideFile: path.resolve(projectRoot, guideFile),

@@ -173,5 +173,17 @@ export interface StorePort {
   notificationsFor(retrievalId: string): Promise<Notification[]>;
   /** Audit events at or after `since` (ISO), oldest first. */
   auditSince(since: string): Promise<AuditEvent[]>;
+  /** How many audit events of `action` a user has at or after `since` (ISO): the patient-search rate limit counts these. */
+  countAudit(teamsUserId: string, action: AuditAction, since: string): Promise<number>;
+  /**
+   * Records that an inbound activity (by a key made of its channel, conversation and id) is being
+   * handled; true the first time, false for a re-delivery. Atomic across processes sharing the
+   * database. Keys are kept for at least `keepMs` after `at`, then may be forgotten.
+   */
+  recordActivity(key: string, at: string, keepMs: number): Promise<boolean>;
+  /** Forgets an activity key, so a re-delivery of a turn that failed is handled again. */
+  forgetActivity(key: string): Promise<void>;
+  /** Resolves when the database answers a trivial query; rejects with StoreError('unavailable') otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -62,6 +62,9 @@ function toMessage(reply: Reply): Partial<Activity> {
   return MessageFactory.text(reply.text ?? '');
 }
 
+/** How long an inbound activity id is remembered (Teams re-delivers within seconds to minutes). */
+const activityMemoryMs = 24 * 60 * 60 * 1000;
+
 /** An unchanged conversation reference is written again after this long (its updatedAt stays recent). */
 const referenceRefreshMs = 60 * 60 * 1000;
 /** Users whose last saved reference is remembered (the oldest is forgotten first; forgetting costs one write). */
@@ -141,8 +144,40 @@ export class TeamsBot extends ActivityHandler {
     }
   }
 
+  /**
+   * Whether this activity is new. Teams re-delivers a turn it thinks timed out, with the same id; a
+   * re-delivery gets no second effect and no second reply. Null: handle it (no store, or no id).
+   */
+  private async firstDelivery(context: TurnContext, instant: Date): Promise<string | null | false> {
+    const { id, channelId, conversation } = context.activity;
+    if (!this.retrieval || !id) return null;
+    const key = JSON.stringify([channelId ?? '', conversation?.id ?? '', id]);
+    try {
+      return (await this.retrieval.store.recordActivity(key, instant.toISOString(), activityMemoryMs)) ? key : false;
+    } catch (error) {
+      // Without the database a re-delivery cannot be told apart; answering twice beats not answering.
+      this.logger.warn('activity-record-failed', { reason: (error as { reason?: string }).reason ?? null });
+      return null;
+    }
+  }
+
   private async reply(context: TurnContext, input: Incoming): Promise<void> {
     const instant = activityInstant(context.activity, this.clock);
+    const key = await this.firstDelivery(context, instant);
+    if (key === false) {
+      this.logger.info('duplicate-activity', { input: input.kind });
+      return;
+    }
+    try {
+      await this.answer(context, input, instant);
+    } catch (error) {
+      // The turn failed: let Teams' re-delivery of it be handled afresh.
+      if (key) await this.retrieval?.store.forgetActivity(key).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async answer(context: TurnContext, input: Incoming, instant: Date): Promise<void> {
     const caller = callerOf(context.activity, await this.upnOf(context));
     await this.saveReference(context, caller, instant);
     const turn = await converse(input, caller, this.deps, this.retrieval, instant);

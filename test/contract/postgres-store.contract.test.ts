@@ -52,7 +52,7 @@ describeWithPostgres('PostgreSQL store', () => {
         await store.migrate();
         await store.createRetrieval(newRetrieval('r1'));
         const versions = await server.query<{ version: number }>(database, `SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-        expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+        expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
         const copy = (columns: string, values: string): Promise<unknown> =>
           server.query(database, `INSERT INTO ${schema}.retrievals (${columns}) SELECT ${values} FROM ${schema}.retrievals WHERE id = 'r1'`);
         const others = `requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
@@ -81,6 +81,7 @@ describeWithPostgres('PostgreSQL store', () => {
         expect(rows).toEqual([
           { version: 1, n: '1' },
           { version: 2, n: '1' },
+          { version: 3, n: '1' },
         ]);
         // And every instance can use the schema at once.
         await Promise.all(stores.map((s, i) => s.appendAudit(auditEvent(`2026-03-01T09:00:0${i}.000Z`))));

@@ -471,6 +471,54 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
       });
     });
 
+    describe('audit counts (the patient-search rate limit)', () => {
+      it("counts one user's events of one action at or after `since`", async () => {
+        await store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z', { action: 'patient-search' }));
+        await store.appendAudit(auditEvent('2026-03-01T09:00:30.000Z', { action: 'patient-search' }));
+        await store.appendAudit(auditEvent('2026-03-01T09:00:40.000Z', { action: 'retrieval-confirmed' }));
+        await store.appendAudit(auditEvent('2026-03-01T09:00:50.000Z', { action: 'patient-search', teamsUserId: bob.teamsUserId }));
+        expect(await store.countAudit(alice.teamsUserId, 'patient-search', '2026-03-01T09:00:00.000Z')).toBe(2);
+        expect(await store.countAudit(alice.teamsUserId, 'patient-search', '2026-03-01T09:00:00.001Z')).toBe(1);
+        expect(await store.countAudit(alice.teamsUserId, 'retrieval-confirmed', '2026-03-01T08:00:00.000Z')).toBe(1);
+        expect(await store.countAudit(bob.teamsUserId, 'patient-search', '2026-03-01T08:00:00.000Z')).toBe(1);
+        expect(await store.countAudit('29:nobody', 'patient-search', '2026-03-01T08:00:00.000Z')).toBe(0);
+        await expectStoreError(store.countAudit(alice.teamsUserId, 'patient-search', 'a minute ago'), 'invalid');
+      });
+    });
+
+    describe('inbound activities (re-delivery)', () => {
+      const day = 24 * 60 * 60 * 1000;
+
+      it('says true the first time a key is recorded and false after, until it is forgotten', async () => {
+        expect(await store.recordActivity('msteams|a:chat|1', '2026-03-01T09:00:00.000Z', day)).toBe(true);
+        expect(await store.recordActivity('msteams|a:chat|1', '2026-03-01T09:00:15.000Z', day)).toBe(false);
+        expect(await store.recordActivity('msteams|a:chat|2', '2026-03-01T09:00:15.000Z', day)).toBe(true);
+        await store.forgetActivity('msteams|a:chat|1');
+        expect(await store.recordActivity('msteams|a:chat|1', '2026-03-01T09:01:00.000Z', day)).toBe(true);
+        await store.forgetActivity('never-recorded');
+      });
+
+      it('records a key once when many turns race for it', async () => {
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.recordActivity('msteams|a:chat|race', '2026-03-01T09:00:00.000Z', day)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('refuses a bad key, instant or keep time with invalid', async () => {
+        await expectStoreError(store.recordActivity('', '2026-03-01T09:00:00.000Z', day), 'invalid');
+        await expectStoreError(store.recordActivity('k'.repeat(1025), '2026-03-01T09:00:00.000Z', day), 'invalid');
+        await expectStoreError(store.recordActivity('k', 'now', day), 'invalid');
+        await expectStoreError(store.recordActivity('k', '2026-03-01T09:00:00.000Z', 0), 'invalid');
+      });
+    });
+
+    describe('ping', () => {
+      it('resolves while open and fails with unavailable once closed', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+        await store.close();
+        await expectStoreError(store.ping(), 'unavailable');
+      });
+    });
+
     describe('conversation references', () => {
       it('answers null for a user or conversation it has no reference for', async () => {
         expect(await store.referenceFor(alice.teamsUserId, alice.conversationId)).toBeNull();
@@ -828,6 +876,8 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 1000, 1), 'unavailable');
         await expectStoreError(store.settleNotification('n1', 'bot-a', { state: 'sent', at: '2026-03-01T10:00:00.000Z' }), 'unavailable');
         await expectStoreError(store.notificationsFor('r1'), 'unavailable');
+        await expectStoreError(store.recordActivity('k', '2026-03-01T09:00:00.000Z', 1000), 'unavailable');
+        await expectStoreError(store.countAudit(alice.teamsUserId, 'patient-search', '2026-03-01T09:00:00.000Z'), 'unavailable');
         await store.close();
       });
     });

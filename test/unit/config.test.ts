@@ -12,12 +12,34 @@ function refusal(env: NodeJS.ProcessEnv): ConfigError {
   throw new Error('expected the configuration to be refused');
 }
 
+const production = {
+  NODE_ENV: 'production',
+  MicrosoftAppId: '11111111-1111-1111-1111-111111111111',
+  MicrosoftAppPassword: 'secret',
+  MicrosoftAppType: 'SingleTenant',
+  MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
+};
+
 describe('configuration', () => {
   it('starts in development mode on embedded defaults with an empty environment', () => {
     const config = parseConfig({});
-    expect(config).toMatchObject({ mode: 'development', port: 3978, host: '0.0.0.0', timeZone: 'Europe/London', logLevel: 'info' });
+    expect(config).toMatchObject({ mode: 'development', port: 3978, host: '127.0.0.1', timeZone: 'Europe/London', logLevel: 'info' });
     expect(config.microsoftApp.appId).toBe('');
     expect(config.guideFile).toBe(path.join(projectRoot, 'content', 'guide.json'));
+  });
+
+  it('cannot fall into development mode by accident: real credentials or a public address refuse the start', () => {
+    const credentials = refusal({ MicrosoftAppId: '11111111-1111-1111-1111-111111111111', MicrosoftAppPassword: 'secret' });
+    expect(credentials.reason).toBe('unsafe-development');
+    expect(credentials.message).toContain('NODE_ENV');
+    for (const host of ['0.0.0.0', '10.1.2.3', '::', 'bot.example.org']) {
+      const error = refusal({ HOST: host });
+      expect(error.reason).toBe('unsafe-development');
+      expect(error.key).toBe('HOST');
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(parseConfig({ HOST: host }).host).toBe(host);
+    // Production listens on every interface unless told otherwise.
+    expect(parseConfig(production).host).toBe('0.0.0.0');
   });
 
   it('polls the PACS every 0.5 s unless told otherwise', () => {
@@ -46,13 +68,7 @@ describe('configuration', () => {
   });
 
   describe('production', () => {
-    const complete = {
-      NODE_ENV: 'production',
-      MicrosoftAppId: '11111111-1111-1111-1111-111111111111',
-      MicrosoftAppPassword: 'secret',
-      MicrosoftAppType: 'SingleTenant',
-      MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
-    };
+    const complete = production;
 
     it('accepts a complete single-tenant registration', () => {
       expect(parseConfig(complete).mode).toBe('production');

@@ -18,6 +18,7 @@ import {
   activeStates,
   applySettlement,
   applyTransition,
+  checkActivity,
   checkClaim,
   checkMove,
   checkNewRetrieval,
@@ -64,6 +65,8 @@ export function createMemoryStore(): StorePort {
   const audit: { readonly event: AuditEvent; readonly atMs: number }[] = [];
   const references = new Map<string, StoredReference>();
   const notifications = new Map<string, HeldNotification>();
+  /** Activity keys handled, with when they were first seen (epoch ms). */
+  const activities = new Map<string, number>();
   let seq = 0;
   /** Numbers every transition, as the SQLite store's retrieval_transitions.seq does. */
   let transitionSeq = 0;
@@ -212,6 +215,28 @@ export function createMemoryStore(): StorePort {
           .sort((a, b) => a.atMs - b.atMs)
           .map((entry) => copyAudit(entry.event));
       }),
+
+    countAudit: (teamsUserId, action, since) =>
+      run(() => {
+        const sinceMs = instantMs(since, 'since');
+        return audit.filter((entry) => entry.atMs >= sinceMs && entry.event.teamsUserId === teamsUserId && entry.event.action === action).length;
+      }),
+
+    recordActivity: (key, at, keepMs) =>
+      run(() => {
+        const atMs = checkActivity(key, at, keepMs);
+        for (const [old, seenMs] of activities) if (seenMs < atMs - keepMs) activities.delete(old);
+        if (activities.has(key)) return false;
+        activities.set(key, atMs);
+        return true;
+      }),
+
+    forgetActivity: (key) =>
+      run(() => {
+        activities.delete(key);
+      }),
+
+    ping: () => run(() => undefined),
 
     close: () => {
       open = false;

@@ -125,6 +125,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX notifications_by_retrieval ON notifications (retrieval_id, created_at_ms, transition_seq);
     `,
   },
+  {
+    version: 3,
+    name: 'inbound activities already handled, and audit counts per user',
+    sql: `
+      -- Teams re-delivers a turn it thinks timed out: a key seen before is not handled twice.
+      CREATE TABLE processed_activities (
+        activity_key TEXT PRIMARY KEY NOT NULL,
+        seen_at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX processed_activities_by_age ON processed_activities (seen_at_ms);
+      -- The patient-search rate limit counts a user's recent searches.
+      CREATE INDEX audit_events_by_user ON audit_events (teams_user_id, action, at_ms);
+    `,
+  },
 ];
 
 /**

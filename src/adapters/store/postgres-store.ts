@@ -28,6 +28,7 @@ import type { Migration } from './migrations';
 import {
   applySettlement,
   applyTransition,
+  checkActivity,
   checkClaim,
   checkMove,
   checkNewRetrieval,
@@ -42,6 +43,7 @@ import {
   stateOf,
   fromNotificationRow,
   fromReferenceRow,
+  pruneEvery,
   type RetrievalColumns,
   type TransitionChanges,
 } from './sqlite-store';
@@ -159,6 +161,20 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX notifications_by_retrieval ON notifications (retrieval_id, created_at_ms, transition_seq);
       -- What claimNotifications scans: pending ones, oldest first.
       CREATE INDEX notifications_claimable ON notifications (created_at_ms, transition_seq) WHERE state = 'pending';
+    `,
+  },
+  {
+    version: 3,
+    name: 'inbound activities already handled, and audit counts per user',
+    sql: `
+      -- Teams re-delivers a turn it thinks timed out: a key seen before is not handled twice.
+      CREATE TABLE processed_activities (
+        activity_key TEXT PRIMARY KEY,
+        seen_at_ms BIGINT NOT NULL
+      );
+      CREATE INDEX processed_activities_by_age ON processed_activities (seen_at_ms);
+      -- The patient-search rate limit counts a user's recent searches.
+      CREATE INDEX audit_events_by_user ON audit_events (teams_user_id, action, at_ms);
     `,
   },
 ];
@@ -342,6 +358,7 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
   }
 
   /** One statement on any pooled connection, with errors as StoreErrors. */
+  let recorded = 0;
   async function query<R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []): Promise<R[]> {
     checkOpen();
     try {
@@ -672,6 +689,30 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       (await query<NotificationRow>(`SELECT ${notificationColumns} FROM notifications WHERE retrieval_id = $1 ORDER BY created_at_ms, transition_seq`, [retrievalId])).map(
         fromNotificationRow,
       ),
+
+    countAudit: async (teamsUserId, action, since) => {
+      checkOpen();
+      const sinceMs = instantMs(since, 'since');
+      const rows = await query<{ n: string }>('SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = $1 AND action = $2 AND at_ms >= $3', [teamsUserId, action, sinceMs]);
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    recordActivity: async (key, at, keepMs) => {
+      checkOpen();
+      const atMs = checkActivity(key, at, keepMs);
+      recorded += 1;
+      if (recorded % pruneEvery === 0) await query('DELETE FROM processed_activities WHERE seen_at_ms < $1', [atMs - keepMs]);
+      const rows = await query('INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES ($1, $2) ON CONFLICT (activity_key) DO NOTHING RETURNING activity_key', [key, atMs]);
+      return rows.length === 1;
+    },
+
+    forgetActivity: async (key) => {
+      await query('DELETE FROM processed_activities WHERE activity_key = $1', [key]);
+    },
+
+    ping: async () => {
+      await query('SELECT 1');
+    },
 
     close: async () => {
       if (closed) return;

@@ -191,6 +191,16 @@ export function checkClaim(owner: string, now: string, leaseMs: number, limit: n
   return { nowMs, leaseUntil: until.toISOString(), leaseUntilMs: until.getTime() };
 }
 
+/** Activity keys recorded between two prunes of the old ones. */
+export const pruneEvery = 500;
+
+/** Checks the arguments of recordActivity; returns `at` in epoch ms. */
+export function checkActivity(key: string, at: string, keepMs: number): number {
+  if (!isNonEmptyString(key) || key.length > 1024) throw new StoreError('invalid', 'an activity key must be 1-1024 characters');
+  if (!Number.isSafeInteger(keepMs) || keepMs < 1) throw new StoreError('invalid', 'keepMs must be a whole number of milliseconds, 1 or more');
+  return instantMs(at, 'at');
+}
+
 /**
  * True if `notification` may be claimed at `nowMs`: pending, due (nextAttemptAt <= now), and not
  * under a live lease (a lease is live while now < leaseUntil). The SQLite adapter says the same in SQL.
@@ -372,6 +382,11 @@ function prepareStatements(db: Database.Database) {
       INSERT INTO audit_events (at, at_ms, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome)
       VALUES (@at, @at_ms, @action, @teams_user_id, @entra_object_id, @display_name, @nhs_number, @site, @studies, @outcome)`),
     auditSince: db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at_ms >= ? ORDER BY at_ms, seq'),
+    countAudit: db.prepare<[string, string, number], { n: number }>('SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = ? AND action = ? AND at_ms >= ?'),
+    recordActivity: db.prepare<[string, number]>('INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES (?, ?) ON CONFLICT (activity_key) DO NOTHING'),
+    forgetActivity: db.prepare<[string]>('DELETE FROM processed_activities WHERE activity_key = ?'),
+    pruneActivities: db.prepare<[number]>('DELETE FROM processed_activities WHERE seen_at_ms < ?'),
+    ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
     saveReference: db.prepare<ReferenceRow>(`
       INSERT INTO conversation_references (teams_user_id, conversation_id, entra_object_id, reference, updated_at, updated_at_ms)
       VALUES (@teams_user_id, @conversation_id, @entra_object_id, @reference, @updated_at, @updated_at_ms)
@@ -567,6 +582,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const statements = (): Statements => (prepared ??= prepareStatements(database));
 
   /** Runs one synchronous unit of work as a settled promise, with errors as StoreErrors. */
+  let recorded = 0;
   function run<T>(work: () => T): Promise<T> {
     try {
       if (!database.open) throw new StoreError('unavailable', 'the store is closed');
@@ -820,6 +836,28 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
             }),
           ),
       ),
+
+    countAudit: (teamsUserId, action, since) => run(() => statements().countAudit.get(teamsUserId, action, instantMs(since, 'since'))?.n ?? 0),
+
+    recordActivity: (key, at, keepMs) =>
+      run(() => {
+        const atMs = checkActivity(key, at, keepMs);
+        const s = statements();
+        // Old keys go now and then (every pruneEvery-th record), in the same cheap statement style.
+        recorded += 1;
+        if (recorded % pruneEvery === 0) s.pruneActivities.run(atMs - keepMs);
+        return s.recordActivity.run(key, atMs).changes === 1;
+      }),
+
+    forgetActivity: (key) =>
+      run(() => {
+        statements().forgetActivity.run(key);
+      }),
+
+    ping: () =>
+      run(() => {
+        statements().ping.get();
+      }),
 
     close: () => {
       if (database.open) database.close();

@@ -1,0 +1,96 @@
+/**
+ * Teams re-delivers a turn it thinks timed out, with the same activity id: the bot handles each id
+ * once (one effect, one reply), even when the two deliveries race; a turn that failed is handled
+ * afresh when it comes again; slow work (the PACS) never holds the turn open.
+ */
+import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
+import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import type { StorePort } from '../../src/ports/store-port';
+import { actionsOf, BotHarness, cardsOf } from '../support/bot-harness';
+import { london } from '../support/instants';
+
+const nhs = '9434765919';
+const asked = london('2026-12-02T02:00');
+
+function makePacs(): FakePacs {
+  return new FakePacs({
+    local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+    sites: {
+      exeter: { studies: { [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 }] } },
+      // A site that never answers: the search must still answer the turn at once.
+      'south-devon': { behaviour: 'hung', studies: {} },
+    },
+  });
+}
+
+describe('re-delivered activities', () => {
+  let bot: BotHarness;
+  let pacs: FakePacs;
+  let store: StorePort;
+  let failNextList = false;
+
+  beforeEach(async () => {
+    pacs = makePacs();
+    const inner = createMemoryStore();
+    failNextList = false;
+    store = {
+      ...inner,
+      retrievalsFor: (user, limit) => {
+        if (failNextList) {
+          failNextList = false;
+          return Promise.reject(new Error('database hiccup'));
+        }
+        return inner.retrievalsFor(user, limit);
+      },
+    };
+    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store });
+  });
+  afterEach(() => bot.stop());
+
+  it('answers a question once when the same activity comes twice', async () => {
+    const first = await bot.say('how do I get Taunton access at 2am?', asked, { id: 'teams-activity-1' });
+    const again = await bot.say('how do I get Taunton access at 2am?', asked, { id: 'teams-activity-1' });
+    expect(first.status).toBe(200);
+    expect(first.replies.length).toBeGreaterThan(0);
+    expect(again.status).toBe(200);
+    expect(again.replies).toHaveLength(0);
+    // The same id in another conversation is another activity.
+    const elsewhere = await bot.say('how do I get Taunton access at 2am?', asked, {
+      id: 'teams-activity-1',
+      conversation: { id: 'a:other-chat', conversationType: 'personal', tenantId: 'tenant-1' },
+    });
+    expect(elsewhere.replies.length).toBeGreaterThan(0);
+  });
+
+  it('starts one retrieval and says so once when a confirmation is re-delivered, even while the first is still running', async () => {
+    const before = bot.sentActivities.length;
+    const search = await bot.say(`find images for ${nhs}`, asked);
+    // The turn answered at once although a site is hung; the search result comes later.
+    expect(search.replies.map((r) => r.text)).toEqual([expect.stringContaining('Searching UH Bristol PACS')]);
+    await bot.application.idle();
+    const studiesCard = cardsOf(bot.sentActivities.slice(before))[0];
+    const retrieve = actionsOf(studiesCard).find((a) => a.title === 'Retrieve selected')!;
+    const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), 'pick-0': 'true' }, asked)).replies)[0];
+    const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+
+    const [one, two] = await Promise.all([
+      bot.send({ id: 'teams-confirm-1', value: confirm.data, replyToId: 'card-1' }, asked),
+      bot.send({ id: 'teams-confirm-1', value: confirm.data, replyToId: 'card-1' }, asked),
+    ]);
+    await bot.application.idle();
+    expect([...one.replies, ...two.replies].map((r) => r.text)).toEqual(['Starting the retrieval of 1 study...']);
+    expect(pacs.requests.startRetrieval).toBe(1);
+    expect(bot.sentActivities.filter((a) => (a.text ?? '').includes('Started: CT Head'))).toHaveLength(1);
+    const audit = await store.auditSince('2026-01-01T00:00:00Z');
+    expect(audit.filter((a) => a.action === 'retrieval-confirmed')).toHaveLength(1);
+  });
+
+  it('handles a re-delivery afresh when the first delivery failed', async () => {
+    failNextList = true;
+    const failed = await bot.say('my retrievals', asked, { id: 'teams-activity-9' });
+    expect(failed.replies.map((r) => r.text)).toEqual([expect.stringContaining('Sorry, something went wrong')]);
+    const again = await bot.say('my retrievals', asked, { id: 'teams-activity-9' });
+    expect(cardsOf(again.replies).length + again.replies.filter((r) => r.text).length).toBeGreaterThan(0);
+    expect(JSON.stringify(again.replies)).not.toContain('Sorry, something went wrong');
+  });
+});
