@@ -116,6 +116,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     signer: createSigner(config.cardSigningSecret),
     access,
     zone: config.timeZone,
+    searchesPerMinute: config.access.searchesPerMinute,
     demo: config.pacs.backend === 'demo' && !deps.pacs,
   };
 

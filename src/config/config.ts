@@ -104,6 +104,11 @@ export const settings = {
     '0.5',
     z.coerce.number().min(0.1).max(60).default(0.5),
   ),
+  PATIENT_SEARCHES_PER_MINUTE: setting(
+    'Patient searches one user may make per minute; more are refused and audited.',
+    '30',
+    z.coerce.number().int().min(1).max(1000).default(30),
+  ),
   DATABASE_URL: setting(
     'Where retrievals, notifications and the audit trail are kept: empty = SQLite file data/image-sharing.sqlite; sqlite:PATH; or postgres://... (for several instances).',
     '',
@@ -194,6 +199,8 @@ export interface Config {
   readonly access: {
     readonly allowedTenantIds: readonly string[];
     readonly retrievalAllowedUsers: readonly string[];
+    /** Patient searches one user may make per minute. */
+    readonly searchesPerMinute: number;
   };
   /** Signs retrieval card data; random per process when not configured. */
   readonly cardSigningSecret: string;
@@ -295,6 +302,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     access: {
       allowedTenantIds: read(env, 'ALLOWED_TENANT_IDS'),
       retrievalAllowedUsers: read(env, 'RETRIEVAL_ALLOWED_USERS'),
+      searchesPerMinute: read(env, 'PATIENT_SEARCHES_PER_MINUTE'),
     },
     cardSigningSecret: read(env, 'CARD_SIGNING_SECRET') || randomBytes(32).toString('hex'),
   };

@@ -14,7 +14,7 @@ import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/pa
 import { payloadFor, start } from '../domain/tree/navigation';
 import type { PacsErrorReason, PatientIdentity, PatientSearch, SiteId, StudySummary } from '../ports/pacs-port';
 import type { AuditEvent, Notification, Requester, Retrieval } from '../ports/store-port';
-import { retrievalRefusal, type AccessRules, type Caller } from '../retrieval/access';
+import { defaultSearchesPerMinute, retrievalRefusal, searchAllowed, searchWindowMs, type AccessRules, type Caller } from '../retrieval/access';
 import {
   confirmRetrievals,
   findPatientImages,
@@ -34,6 +34,8 @@ export interface RetrievalConversationDeps extends RetrievalDeps {
   readonly signer: Signer;
   readonly access: AccessRules;
   readonly zone: string;
+  /** Patient searches a user may make per minute (default 30); more are refused and audited. */
+  readonly searchesPerMinute?: number;
   /** True for the demo backend: every card says the data is synthetic. */
   readonly demo: boolean;
 }
@@ -72,21 +74,58 @@ interface OfferedStudy {
   readonly study: StudySummary;
 }
 
+/** Signed into a failure notice's "Try again" button: which retrieval, for whom, in which chat. */
 interface RetryToken {
-  readonly v: 1;
+  readonly v: 2;
   readonly kind: 'retry';
   readonly retrievalId: string;
   readonly user: string;
+  readonly conversation: string;
 }
 
+/** Signed into a studies or confirmation card: exactly what was offered, to whom, in which chat, until when. */
 interface Offer {
-  readonly v: 1;
+  readonly v: 2;
   readonly kind: 'pick' | 'confirm';
   readonly nhsNumber: string;
   readonly identity: PatientIdentity;
   readonly studies: readonly OfferedStudy[];
   readonly expires: string;
   readonly user: string;
+  readonly conversation: string;
+}
+
+/** What is wrong with a submitted card, if anything. */
+type CardProblem = 'forged' | 'not-offered' | 'expired';
+
+const cardProblemWords: Record<CardProblem, string> = {
+  forged: 'I cannot use that card: it has been changed, or it was not made by me. Please search again.',
+  'not-offered': 'I cannot use that card: it was not made for you in this chat. Please search again.',
+  expired: 'That card has expired. Please search again so you see the latest status.',
+};
+
+/**
+ * Checks a signed card payload against the caller. A forged or tampered card, or one offered to
+ * somebody else or in another chat, is refused and audited; an expired one is only refused.
+ */
+async function checkCard<T extends { readonly user: string; readonly conversation: string }>(
+  payload: T | null,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+  expires: string | null,
+): Promise<T | RetrievalTurn> {
+  let problem: CardProblem | null = null;
+  if (payload === null) problem = 'forged';
+  else if (payload.user !== caller.requester.teamsUserId || payload.conversation !== caller.requester.conversationId) problem = 'not-offered';
+  else if (expires !== null && !(Date.parse(expires) >= now.getTime())) problem = 'expired';
+  if (problem === null) return payload!;
+  if (problem !== 'expired') await deps.store.appendAudit(refusalAudit(caller, now, `refused: card ${problem}`));
+  return { replies: [{ text: cardProblemWords[problem] }] };
+}
+
+function isTurn(value: unknown): value is RetrievalTurn {
+  return typeof value === 'object' && value !== null && 'replies' in value;
 }
 
 const statusCommand = /^\s*(my\s+retrievals?|my\s+downloads?|status|retrieval\s+status)\s*[.!?]*\s*$/i;
@@ -192,6 +231,32 @@ async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: D
   }
 }
 
+/** Refuses (and audits) a search over the user's per-minute limit; null when the search may go ahead. */
+async function overSearchLimit(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
+  const limit = deps.searchesPerMinute ?? defaultSearchesPerMinute;
+  const since = new Date(now.getTime() - searchWindowMs).toISOString();
+  const recent = await deps.store.countAudit(caller.requester.teamsUserId, 'patient-search', since);
+  if (searchAllowed(recent, limit)) return null;
+  await deps.store.appendAudit({
+    at: now.toISOString(),
+    action: 'rate-limited',
+    teamsUserId: caller.requester.teamsUserId,
+    entraObjectId: caller.requester.entraObjectId,
+    displayName: caller.requester.displayName,
+    nhsNumber: null,
+    site: null,
+    studies: [],
+    outcome: `refused: ${recent} patient searches in the last minute (limit ${limit})`,
+  });
+  return {
+    replies: [
+      {
+        text: `You have made ${recent} patient searches in the last minute; the limit is ${limit} a minute, to protect patients' data. Please wait a minute and try again. If you need more, ask the PACS team.`,
+      },
+    ],
+  };
+}
+
 function searchFrom(value: Record<string, unknown>): PatientSearch | { error: string } {
   const text = (key: string): string => (typeof value[key] === 'string' ? (value[key]).trim() : '');
   const nhs = text('nhsNumber');
@@ -245,13 +310,14 @@ function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImage
   const remoteCount = studies.filter((s) => s.location === 'remote').length;
   const pickable = studies.filter((s) => s.location === 'remote').slice(0, maxPickable);
   const offer: Offer = {
-    v: 1,
+    v: 2,
     kind: 'pick',
     nhsNumber: patient.identity.nhsNumber!,
     identity: patient.identity,
     studies: pickable.map((s) => ({ site: s.site, study: summaryOf(s) })),
     expires: new Date(now.getTime() + offerLifetimeMinutes * 60_000).toISOString(),
     user: caller.requester.teamsUserId,
+    conversation: caller.requester.conversationId,
   };
   return {
     card: deps.cards.render('patient-studies', {
@@ -277,18 +343,15 @@ function summaryOf(study: RemoteStudy): StudySummary {
   return { studyInstanceUid: study.studyInstanceUid, date: study.date, description: study.description, modalities: study.modalities, instanceCount: study.instanceCount };
 }
 
-function readOffer(value: Record<string, unknown>, kind: Offer['kind'], caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Offer | string {
-  const offer = deps.signer.verify(value.offer) as Offer | null;
-  if (!offer || offer.v !== 1 || offer.kind !== kind || offer.user !== caller.requester.teamsUserId) {
-    return 'I cannot use that card: it was not made for you in this chat, or it has been changed. Please search again.';
-  }
-  if (Date.parse(offer.expires) < now.getTime()) return 'That card has expired. Please search again so you see the latest status.';
-  return offer;
+async function readOffer(value: Record<string, unknown>, kind: Offer['kind'], caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<Offer | RetrievalTurn> {
+  const signed = deps.signer.verify(value.offer) as Partial<Offer> | null;
+  const offer = signed && signed.v === 2 && signed.kind === kind ? (signed as Offer) : null;
+  return checkCard(offer, caller, deps, now, offer?.expires ?? null);
 }
 
-function pick(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
-  const offer = readOffer(value, 'pick', caller, deps, now);
-  if (typeof offer === 'string') return { replies: [{ text: offer }] };
+async function pick(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+  const offer = await readOffer(value, 'pick', caller, deps, now);
+  if (isTurn(offer)) return offer;
   const chosen = offer.studies.filter((_, i) => value[`pick-${i}`] === 'true');
   if (chosen.length === 0) return { replies: [{ text: 'Tick at least one study to retrieve.' }] };
   const confirm: Offer = { ...offer, kind: 'confirm', studies: chosen };
@@ -310,9 +373,9 @@ function pick(value: Record<string, unknown>, caller: TurnCaller, deps: Retrieva
   };
 }
 
-function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
-  const offer = readOffer(value, 'confirm', caller, deps, now);
-  if (typeof offer === 'string') return { replies: [{ text: offer }] };
+async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+  const offer = await readOffer(value, 'confirm', caller, deps, now);
+  if (isTurn(offer)) return offer;
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
   const count = offer.studies.length;
   return {
@@ -390,7 +453,7 @@ export async function retrievalText(text: string, caller: TurnCaller, deps: Retr
     });
     return { replies: [{ text: parsed.message }] };
   }
-  return search({ kind: 'nhs-number', nhsNumber: parsed.nhsNumber }, caller, deps, now);
+  return (await overSearchLimit(caller, deps, now)) ?? search({ kind: 'nhs-number', nhsNumber: parsed.nhsNumber }, caller, deps, now);
 }
 
 /** The retrieval conversation's answer to a card submit; null when the submit is not one of its own. */
@@ -404,7 +467,7 @@ export async function retrievalSubmit(value: unknown, caller: TurnCaller, deps: 
     case 'patient-search': {
       const parsed = searchFrom(v);
       if ('error' in parsed) return { replies: [{ text: parsed.error }] };
-      return search(parsed, caller, deps, now);
+      return (await overSearchLimit(caller, deps, now)) ?? search(parsed, caller, deps, now);
     }
     case 'pick':
       return pick(v, caller, deps, now);
@@ -437,11 +500,10 @@ async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps)
   return notice(deps, 'Your recent retrievals', lines);
 }
 
-function retry(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
-  const token = deps.signer.verify(value.offer) as RetryToken | null;
-  if (!token || token.v !== 1 || token.kind !== 'retry' || token.user !== caller.requester.teamsUserId) {
-    return { replies: [{ text: 'I cannot use that card: it was not made for you in this chat, or it has been changed.' }] };
-  }
+async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+  const signed = deps.signer.verify(value.offer) as Partial<RetryToken> | null;
+  const token = await checkCard(signed && signed.v === 2 && signed.kind === 'retry' ? (signed as RetryToken) : null, caller, deps, now, null);
+  if (isTurn(token)) return token;
   return {
     replies: [{ text: 'Trying again...' }],
     later: async () => {
@@ -470,7 +532,7 @@ export function composeNotification(deps: RetrievalConversationDeps): (retrieval
         message = { text: `✅ ${what}${images} is now on UH Bristol PACS (${who}), kept until ${longDate(retrieval.keptUntil.slice(0, 10), deps.zone)}.` };
         break;
       case 'failed': {
-        const token: RetryToken = { v: 1, kind: 'retry', retrievalId: retrieval.id, user: retrieval.requester.teamsUserId };
+        const token: RetryToken = { v: 2, kind: 'retry', retrievalId: retrieval.id, user: retrieval.requester.teamsUserId, conversation: retrieval.requester.conversationId };
         message = {
           card: deps.cards.render('notice', {
             title: 'Retrieval failed',
