@@ -76,12 +76,18 @@ function replyToQuestion(result: QuestionResult, deps: ConversationDeps, instant
   }
 }
 
+/** Longest message read; a question is a sentence or two, and a bound keeps every turn cheap. */
+export const maxTextLength = 2000;
+
 /** The replies to one input at `instant` (the message's own time). */
 export function respond(input: Incoming, deps: ConversationDeps, instant: Date): Reply[] {
   switch (input.kind) {
     case 'installed':
       return [show(start, deps, instant)];
     case 'text': {
+      if (input.text.length > maxTextLength) {
+        return [{ text: `That message is too long for me (over ${maxTextLength} characters). Ask in a sentence or two, or tap a button:` }, show(start, deps, instant)];
+      }
       if (normalise(input.text) === '') {
         return [{ text: 'I did not get any text. Here is the menu: tap a button to find the right way to get the images.' }, show(start, deps, instant)];
       }
@@ -118,7 +124,7 @@ export async function converse(input: Incoming, caller: TurnCaller, deps: Conver
     return { replies: [{ text: 'Sorry, this bot is only for UH Bristol staff.' }] };
   }
   if (retrieval) {
-    if (input.kind === 'text') {
+    if (input.kind === 'text' && input.text.length <= maxTextLength) {
       const turn = await retrievalText(input.text, caller, retrieval, instant);
       if (turn) return turn;
     }

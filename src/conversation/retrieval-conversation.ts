@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import type { Attachment } from 'botbuilder';
 import type { FactData } from '../cards/card-models';
 import type { CardRenderer } from '../cards/card-renderer';
+import { plainText } from '../cards/plain-text';
 import { noticeCard, sourceLine } from '../cards/step-cards';
 import type { Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
@@ -147,16 +148,16 @@ function longDate(isoDate: string | null, zone: string): string {
 
 function identityFacts(identity: PatientIdentity, zone: string): FactData[] {
   return [
-    { title: 'Name', value: `${identity.familyName.toUpperCase()}, ${identity.givenName}` },
+    { title: 'Name', value: plainText(`${identity.familyName.toUpperCase()}, ${identity.givenName}`) },
     { title: 'Date of birth', value: longDate(identity.birthDate, zone) },
     { title: 'NHS number', value: identity.nhsNumber ? formatNhsNumber(identity.nhsNumber) : 'none recorded' },
-    { title: 'Local identifier', value: identity.localId },
+    { title: 'Local identifier', value: plainText(identity.localId) },
   ];
 }
 
 function studyLine(study: StudySummary, zone: string): string {
   const count = study.instanceCount === null ? '' : ` · ${study.instanceCount} image${study.instanceCount === 1 ? '' : 's'}`;
-  return `${longDate(study.date, zone)} · ${study.description || 'no description'} · ${study.modalities.join('/') || '?'}${count}`;
+  return `${longDate(study.date, zone)} · ${plainText(study.description) || 'no description'} · ${plainText(study.modalities.join('/')) || '?'}${count}`;
 }
 
 const linkWords: Record<SiteLink, string> = {
@@ -380,7 +381,7 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
   const count = offer.studies.length;
   return {
     // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
-    updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${caller.requester.displayName} at ${at}.`, ...offer.studies.map((s) => studyLine(s.study, deps.zone))]),
+    updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`, ...offer.studies.map((s) => studyLine(s.study, deps.zone))]),
     replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
     later: async () => {
       const results = await confirmRetrievals(
@@ -394,7 +395,7 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
       );
       const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
       const lines = results.map(({ pick: p, outcome }) => {
-        const what = `${p.study.description || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
+        const what = `${plainText(p.study.description) || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
         switch (outcome.kind) {
           case 'started':
             return `⬇️ Started: ${what}. It will be kept on UH Bristol PACS until ${until}.`;
@@ -510,7 +511,7 @@ async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: R
       const outcome = await retryRetrieval(token.retrievalId, caller.requester, deps, now);
       switch (outcome.kind) {
         case 'started':
-          return [{ text: `⬇️ Started again: ${outcome.retrieval.study.description} from ${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.` }];
+          return [{ text: `⬇️ Started again: ${plainText(outcome.retrieval.study.description) || 'the study'} from ${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.` }];
         case 'not-failed':
           return [{ text: 'That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.' }];
         case 'failed':
@@ -523,7 +524,7 @@ async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: R
 /** The proactive messages owed by the outbox: the outcome, and the refreshed status card. */
 export function composeNotification(deps: RetrievalConversationDeps): (retrieval: Retrieval, notification: Notification) => Promise<{ message: RetrievalReply; card: RetrievalReply | null }> {
   return async (retrieval, notification) => {
-    const what = `${retrieval.study.description || 'Study'} from ${siteName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
+    const what = `${plainText(retrieval.study.description) || 'Study'} from ${siteName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
     const images = retrieval.study.instanceCount === null ? '' : `, ${retrieval.study.instanceCount} image${retrieval.study.instanceCount === 1 ? '' : 's'},`;
     const who = `NHS ${formatNhsNumber(retrieval.nhsNumber)}`;
     let message: RetrievalReply;
