@@ -146,7 +146,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       reviewOverdue: isReviewOverdue(guide, clock()),
     },
   });
-  const server = createServer(adapter, bot, health, logger);
+  const server = createServer(adapter, bot, health, logger, { database: () => store.ping(), pacs: () => pacs.ping() });
   // Development only: a browser chat at / that plays the Teams channel (never registered in production).
   if (config.mode === 'development') {
     registerDevChat(server, { botUrl: () => loopbackUrl(server, config.host), logger, clock, publicDir: path.join(projectRoot, 'public'), timeZone: config.timeZone });

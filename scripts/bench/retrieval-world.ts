@@ -55,6 +55,10 @@ export class CountingPacs implements PacsPort {
     return this.fake.retrievalStates(jobIds);
   }
 
+  ping(): Promise<void> {
+    return this.fake.ping();
+  }
+
   localInstanceCounts(studyInstanceUids: readonly string[]): Promise<ReadonlyMap<string, number>> {
     this.counts.verify += 1;
     return this.fake.localInstanceCounts(studyInstanceUids);

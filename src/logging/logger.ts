@@ -2,7 +2,16 @@
  * Structured JSON logging, one line per event. Callers pass only operational fields:
  * never message text, names, NHS numbers or dates of birth.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel } from '../config/config';
+
+/** The request being handled, for every log line written while it is (across awaits). */
+const currentRequest = new AsyncLocalStorage<string>();
+
+/** Runs `work` with `requestId` attached to every log line it (and what it awaits) writes. */
+export function withRequest<T>(requestId: string, work: () => Promise<T>): Promise<T> {
+  return currentRequest.run(requestId, work);
+}
 
 /** Fields attached to a log line; values must be free of patient identifiers. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -25,7 +34,8 @@ export function createLogger(
 ): Logger {
   const write = (lineLevel: LogLevel, event: string, fields?: LogFields): void => {
     if (rank[lineLevel] < rank[level]) return;
-    sink(JSON.stringify({ time: clock().toISOString(), level: lineLevel, event, ...fields }));
+    const requestId = currentRequest.getStore();
+    sink(JSON.stringify({ time: clock().toISOString(), level: lineLevel, event, ...(requestId === undefined ? {} : { requestId }), ...fields }));
   };
   return {
     debug: (event, fields) => write('debug', event, fields),

@@ -72,6 +72,8 @@ export interface PacsJobStatus {
 export interface PacsPort {
   /** The peer-to-peer sites this PACS is configured to reach. */
   sites(): readonly SiteId[];
+  /** Resolves when UH Bristol's PACS (its REST gateway) answers; rejects with PacsError (unreachable, timed-out, rejected) otherwise. */
+  ping(): Promise<void>;
   /** Patients on the local PACS matching the search (an NHS number or surname + forename + DOB). */
   findLocalPatients(search: PatientSearch): Promise<LocalPatientRecord[]>;
   /**

@@ -163,6 +163,10 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
       expect(await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.unregisteredNhsNumber, 10_000)).toEqual([]);
     });
 
+    it('answers ping while UH Bristol PACS is up', async () => {
+      await expect(fixture.pacs.ping()).resolves.toBeUndefined();
+    });
+
     it('refuses a site it is not configured for', async () => {
       const site = 'no-such-site';
       expectReason(await pacsFailure(fixture.pacs.queryRemoteStudies(site, fixture.patient.nhsNumber, 10_000)), 'unknown-site', identifiers);

@@ -195,6 +195,15 @@ describe('Orthanc adapter error mapping', () => {
     expectReason(await pacsFailure(adapter().startRetrieval('weston', nhs, '2.25.1')), 'unknown-site', identifiers);
   });
 
+  it('pings with GET /system, and reports Orthanc down or refusing as unreachable or rejected', async () => {
+    nock(url).get('/system').reply(200, { Version: '1.10.1', Name: 'UHB' });
+    await expect(adapter().ping()).resolves.toBeUndefined();
+    nock(url).get('/system').replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+    expectReason(await pacsFailure(adapter().ping()), 'unreachable', identifiers);
+    nock(url).get('/system').reply(401, '');
+    expectReason(await pacsFailure(adapter().ping()), 'rejected', identifiers);
+  });
+
   it('maps Orthanc itself down to unreachable, with no site', async () => {
     nock(url).post('/modalities/EXETER/query').replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' });
     const error = await pacsFailure(adapter().queryRemoteStudies('exeter', nhs, 1_000));

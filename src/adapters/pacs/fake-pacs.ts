@@ -111,6 +111,13 @@ export class FakePacs implements PacsPort {
     return Promise.resolve(new Map(jobIds.map((id) => [id, this.jobs.get(id)?.status ?? { state: 'unknown' }])));
   }
 
+  /** Test control: whether the local PACS answers ping (the sites behave as configured either way). */
+  reachable = true;
+
+  ping(): Promise<void> {
+    return this.reachable ? Promise.resolve() : Promise.reject(new PacsError('unreachable', "UH Bristol's PACS could not be reached"));
+  }
+
   localInstanceCounts(studyInstanceUids: readonly string[]): Promise<ReadonlyMap<string, number>> {
     this.requests.localInstanceCounts += 1;
     return Promise.resolve(new Map(studyInstanceUids.map((uid) => [uid, this.localStudies.get(uid) ?? 0])));

@@ -404,6 +404,10 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       return states;
     },
 
+    async ping(): Promise<void> {
+      await call('GET', '/system', z.object({ Version: z.string() }).passthrough(), null);
+    },
+
     async localInstanceCounts(studyInstanceUids: readonly string[]): Promise<ReadonlyMap<string, number>> {
       const counts = new Map(studyInstanceUids.map((uid) => [uid, 0]));
       // Only real UIDs go into the query: a wildcard or separator would widen the match.

@@ -1,0 +1,51 @@
+/**
+ * /healthz says the process is alive; /readyz says whether it can do its work: 200 when the
+ * database and UH Bristol's PACS answer, 503 naming the one that does not (and logging it).
+ */
+import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
+import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import type { StorePort } from '../../src/ports/store-port';
+import { BotHarness } from '../support/bot-harness';
+import { london } from '../support/instants';
+
+describe('/healthz and /readyz', () => {
+  let bot: BotHarness;
+  let pacs: FakePacs;
+  let store: StorePort;
+  let databaseUp = true;
+
+  beforeEach(async () => {
+    pacs = new FakePacs({ local: [], sites: {} });
+    const inner = createMemoryStore();
+    databaseUp = true;
+    store = { ...inner, ping: () => (databaseUp ? inner.ping() : Promise.reject(Object.assign(new Error('gone'), { reason: 'unavailable' }))) };
+    bot = await new BotHarness().start({}, () => london('2026-12-02T02:00'), { pacs, store });
+  });
+  afterEach(() => bot.stop());
+
+  const ready = async (): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
+    const res = await fetch(`${bot.url}/readyz`);
+    return { status: res.status, body: (await res.json()) as never };
+  };
+
+  it('is ready when the database and the PACS answer', async () => {
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null }, pacs: { ok: true, reason: null } } } });
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+  });
+
+  it('is not ready, naming the PACS, when the PACS does not answer; alive all the same', async () => {
+    pacs.reachable = false;
+    const { status, body } = await ready();
+    expect(status).toBe(503);
+    expect(body.checks).toEqual({ database: { ok: true, reason: null }, pacs: { ok: false, reason: 'unreachable' } });
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+    expect(bot.logger.lines.some((l) => l.includes('"event":"not-ready"') && l.includes('"pacs":"unreachable"'))).toBe(true);
+  });
+
+  it('is not ready, naming the database, when the database does not answer; ready again when it is back', async () => {
+    databaseUp = false;
+    expect(await ready()).toMatchObject({ status: 503, body: { checks: { database: { ok: false, reason: 'unavailable' } } } });
+    databaseUp = true;
+    expect((await ready()).status).toBe(200);
+  });
+});
