@@ -325,11 +325,15 @@ function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImage
       title: 'Images for this patient',
       banner: deps.demo ? 'DEMO DATA: synthetic patients and sites, not real patients.' : null,
       identity: identityFacts(patient.identity, zone),
-      localStudies: patient.studies.length > 0 ? patient.studies.map((s) => studyLine(s, zone)) : ['No studies.'],
+      localStudies: patient.studies.length > 0 ? newestFirst(patient.studies, (s) => studyLine(s, zone), 'on UH Bristol PACS') : ['No studies.'],
       sites: sites.map((s) => ({ title: siteName(guide, s.site), value: linkWords[s.link] })),
       remoteLines: [
         ...(studies.length === 0 ? ['No studies found at the other sites.'] : []),
-        ...studies.filter((s) => s.location !== 'remote').map((s) => `${studyLine(s, zone)} · ${siteName(guide, s.site)} · ${locationWords(s, guide)}`),
+        ...newestFirst(
+          studies.filter((s) => s.location !== 'remote'),
+          (s) => `${studyLine(s, zone)} · ${siteName(guide, s.site)} · ${locationWords(s, guide)}`,
+          'already retrieved or downloading',
+        ),
         // Cards have a size limit; say so rather than silently drop the older studies.
         ...(remoteCount > pickable.length ? [`Showing the ${pickable.length} most recent of ${remoteCount} studies at other sites.`] : []),
       ],
@@ -341,7 +345,19 @@ function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImage
 }
 
 function summaryOf(study: RemoteStudy): StudySummary {
-  return { studyInstanceUid: study.studyInstanceUid, date: study.date, description: study.description, modalities: study.modalities, instanceCount: study.instanceCount };
+  // DICOM limits a study description to 64 characters; a PACS that sends more must not overfill the signed card.
+  return { studyInstanceUid: study.studyInstanceUid, date: study.date, description: [...study.description].slice(0, 64).join(''), modalities: study.modalities.slice(0, 8), instanceCount: study.instanceCount };
+}
+
+/** Studies listed on a card at most, per list: a card has a size limit (Teams refuses over 28 KB). */
+const maxListedStudies = 10;
+
+/** The most recent studies' lines, and a line saying how many older ones are not shown. */
+function newestFirst<T extends { readonly date: string | null }>(studies: readonly T[], line: (study: T) => string, where: string): string[] {
+  const sorted = [...studies].sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
+  const shown = sorted.slice(0, maxListedStudies).map(line);
+  const hidden = sorted.length - shown.length;
+  return hidden > 0 ? [...shown, `And ${hidden} older stud${hidden === 1 ? 'y' : 'ies'} ${where}, not shown.`] : shown;
 }
 
 async function readOffer(value: Record<string, unknown>, kind: Offer['kind'], caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<Offer | RetrievalTurn> {

@@ -89,3 +89,33 @@ describe('hostile and odd input', () => {
     expect(pacs.requests.findLocalPatients).toBe(0);
   });
 });
+
+describe('a patient with very many studies (found by the property tests)', () => {
+  it('still gets a studies card within the size limit, newest first, saying how many are not shown', async () => {
+    const study = (i: number, description: string) => ({
+      studyInstanceUid: `2.25.${1000 + i}`,
+      date: `20${String(10 + (i % 15)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 9}`,
+      description: `${description} ${i} ${'x'.repeat(50)}`,
+      modalities: ['CT'],
+      instanceCount: 100,
+    });
+    const pacs = new FakePacs({
+      local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: Array.from({ length: 280 }, (_, i) => study(i, 'CT Head local')) }],
+      sites: { exeter: { studies: { [nhs]: Array.from({ length: 25 }, (_, i) => study(500 + i, 'MR remote')) } } },
+    });
+    const bot = await new BotHarness().start({}, () => asked, { pacs, store: createMemoryStore() });
+    try {
+      const before = bot.sentActivities.length;
+      await bot.say(`find images for ${nhs}`, asked);
+      await bot.application.idle();
+      const cards = cardsOf(bot.sentActivities.slice(before));
+      expect(cards).toHaveLength(1);
+      const shown = JSON.stringify(cards[0]);
+      expect(Buffer.byteLength(shown)).toBeLessThan(28 * 1024);
+      expect(shown).toContain('And 270 older studies on UH Bristol PACS, not shown.');
+      expect(shown).toContain('Showing the 20 most recent of 25 studies at other sites.');
+    } finally {
+      await bot.stop();
+    }
+  });
+});

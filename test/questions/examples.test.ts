@@ -48,3 +48,17 @@ describe('answers that must hold', () => {
     expect(r.view.now?.headline).toContain('normal working hours, so use the request form');
   });
 });
+
+describe('times too far ahead (found by the property tests)', () => {
+  it('answers a date more than a year ahead for now, saying so, with buttons that still work', () => {
+    const r = answered('on 31/12/9999 at midnight how do I get Taunton access', '2026-12-02T14:00');
+    expect(r.understood).toContain('is more than a year ahead, so I answered for now');
+    expect(r.understood).toContain('at 14:00 on Wed 2 Dec (GMT)');
+  });
+
+  it('still answers for a date within the year ahead', () => {
+    const r = answered('how do I get Taunton access on 25/11/2027 at 2am', '2026-12-02T14:00');
+    expect(r.understood).toContain('25 Nov');
+    expect(r.understood).not.toContain('answered for now');
+  });
+});

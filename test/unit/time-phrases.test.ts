@@ -463,3 +463,20 @@ describe('understandTime: clock changes', () => {
     expect(() => understandTime('at 2am', new Date(Number.NaN), zone)).toThrow(RangeError);
   });
 });
+
+describe('understandTime: the hour that happens twice, asked during it (found by the property tests)', () => {
+  it('reads a time 20 minutes ago in the repeated hour as its second reading today, not tomorrow', () => {
+    // Sun 25 Oct 2026: 01:00-02:00 happens twice; 01:50 GMT is 00:50 UTC... asked at 01:50 GMT = 01:50 UTC.
+    const asked = new Date('2026-10-25T01:50:00Z');
+    const result = understandTime('Taunton at 01:30', asked, zone);
+    expect(result.instant.toISOString()).toBe('2026-10-25T01:30:00.000Z');
+    expect(result.note).toContain('happens twice');
+    expect(result.note).toContain('01:30 GMT');
+  });
+
+  it('still reads it as the first (BST) reading when that has not passed', () => {
+    const result = understandTime('Taunton at 01:30', new Date('2026-10-24T23:50:00Z'), zone);
+    expect(result.instant.toISOString()).toBe('2026-10-25T00:30:00.000Z');
+    expect(result.note).toContain('01:30 BST');
+  });
+});

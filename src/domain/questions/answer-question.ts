@@ -60,12 +60,17 @@ export interface Understanding {
 /** A time phrase more than this far in the past says when something happened, not when help is needed. */
 const pastToleranceMs = 60 * 60 * 1000;
 
+/** Hours and routes are answered at most this far ahead: a year on, the guide may well have changed. */
+const futureLimitMs = 366 * 24 * 60 * 60 * 1000;
+
 /** Reads a question into places, urgency, topic and time. */
 export function understand(text: string, asked: Date, knowledge: Knowledge): Understanding {
   let time = understandTime(text, asked, knowledge.zone);
   if (time.source === 'phrase' && time.instant.getTime() < asked.getTime() - pastToleranceMs) {
     // "CT in Cardiff yesterday": the scan's time. The clinician needs the images now.
     time = { instant: asked, source: 'now', phrase: time.phrase, note: `"${time.phrase ?? 'that time'}" is in the past, so I answered for now` };
+  } else if (time.source === 'phrase' && !(time.instant.getTime() <= asked.getTime() + futureLimitMs)) {
+    time = { instant: asked, source: 'now', phrase: time.phrase, note: `"${time.phrase ?? 'that time'}" is more than a year ahead, so I answered for now` };
   }
   return {
     places: knowledge.gazetteer.find(text),

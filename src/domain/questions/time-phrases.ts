@@ -590,6 +590,8 @@ const locale = 'en-GB';
 interface Placed {
   readonly at: number;
   readonly note: string | null;
+  /** For a time that happens twice (the clocks go back): the second reading, and its note. */
+  readonly second?: { readonly at: number; readonly note: string };
 }
 
 /** A zone and its UTC offsets (minutes), remembered per 15 minutes: zones change offset only on quarter hours. */
@@ -685,8 +687,13 @@ function place(date: Ymd, hour: number, min: number, clock: ZoneClock, sec = 0, 
     { zone: clock.name },
   ).getPossibleOffsets();
   let at = wall - Math.max(before, after) * minute;
-  for (const r of readings) at = Math.min(at, r.toMillis());
-  return { at, note: `${asked} happens twice on ${dayLabel(date, true)}; read as ${wallLabel(at, clock)}` };
+  let second = wall - Math.min(before, after) * minute;
+  for (const r of readings) {
+    at = Math.min(at, r.toMillis());
+    second = Math.max(second, r.toMillis());
+  }
+  const twice = `${asked} happens twice on ${dayLabel(date, true)}; read as`;
+  return { at, note: `${twice} ${wallLabel(at, clock)}`, second: { at: second, note: `${twice} ${wallLabel(second, clock)}` } };
 }
 
 /** The first of the wall-clock times (today, then the next days) not more than 59 minutes past. */
@@ -698,6 +705,8 @@ function nextOccurrence(today: Ymd, hours: readonly number[], min: number, clock
     for (const h of hours) {
       last = place(date, h, min, clock);
       if (last.at > earliest) return last;
+      // The first reading of a time that happens twice has passed: the second may not have.
+      if (last.second && last.second.at > earliest) return { at: last.second.at, note: last.second.note };
     }
   }
   return last ?? place(addDays(today, 1), hours[0] ?? 0, min, clock);
