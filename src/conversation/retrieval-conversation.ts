@@ -232,11 +232,27 @@ async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: D
   }
 }
 
+/**
+ * Searches started in this process whose audit line is not written yet (it is written when the PACS
+ * has answered), per store and user: counted too, so a burst of searches cannot outrun the limit.
+ */
+const searchesInFlight = new WeakMap<object, Map<string, number>>();
+
+function inFlight(deps: RetrievalConversationDeps): Map<string, number> {
+  let counts = searchesInFlight.get(deps.store);
+  if (!counts) {
+    counts = new Map();
+    searchesInFlight.set(deps.store, counts);
+  }
+  return counts;
+}
+
 /** Refuses (and audits) a search over the user's per-minute limit; null when the search may go ahead. */
 async function overSearchLimit(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
   const limit = deps.searchesPerMinute ?? defaultSearchesPerMinute;
   const since = new Date(now.getTime() - searchWindowMs).toISOString();
-  const recent = await deps.store.countAudit(caller.requester.teamsUserId, 'patient-search', since);
+  const user = caller.requester.teamsUserId;
+  const recent = (await deps.store.countAudit(user, 'patient-search', since)) + (inFlight(deps).get(user) ?? 0);
   if (searchAllowed(recent, limit)) return null;
   await deps.store.appendAudit({
     at: now.toISOString(),
@@ -278,10 +294,23 @@ function searchFrom(value: Record<string, unknown>): PatientSearch | { error: st
 
 function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
   const siteCount = deps.pacs.sites().length;
+  const user = caller.requester.teamsUserId;
+  const counts = inFlight(deps);
+  counts.set(user, (counts.get(user) ?? 0) + 1);
+  const done = (): void => {
+    const left = (counts.get(user) ?? 1) - 1;
+    if (left > 0) counts.set(user, left);
+    else counts.delete(user);
+  };
   return {
     replies: [{ text: `Searching UH Bristol PACS and ${siteCount} peer-to-peer site${siteCount === 1 ? '' : 's'}...` }],
     later: async () => {
-      const outcome = await findPatientImages(search, caller.requester, deps, now);
+      let outcome: Awaited<ReturnType<typeof findPatientImages>>;
+      try {
+        outcome = await findPatientImages(search, caller.requester, deps, now);
+      } finally {
+        done();
+      }
       switch (outcome.kind) {
         case 'not-registered':
           return [
@@ -528,6 +557,8 @@ async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: R
       switch (outcome.kind) {
         case 'started':
           return [{ text: `⬇️ Started again: ${plainText(outcome.retrieval.study.description) || 'the study'} from ${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.` }];
+        case 'gone':
+          return [{ text: 'I no longer have that retrieval. Please search for the patient again.' }];
         case 'not-failed':
           return [{ text: 'That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.' }];
         case 'failed':

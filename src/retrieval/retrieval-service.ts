@@ -261,12 +261,18 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date): Promise<Se
 }
 
 /** What happened when the clinician pressed "Try again" on a failed retrieval. */
-export type RetryOutcome = { readonly kind: 'started'; readonly retrieval: Retrieval } | { readonly kind: 'not-failed' } | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
+export type RetryOutcome =
+  | { readonly kind: 'started'; readonly retrieval: Retrieval }
+  | { readonly kind: 'not-failed' }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
 
 /** Resubmits a failed retrieval (failed -> requested -> retrieving), audited like a confirmation. */
 export async function retryRetrieval(retrievalId: string, requester: Requester, deps: RetrievalDeps, now: Date): Promise<RetryOutcome> {
   const { pacs, store } = deps;
   const at = now.toISOString();
+  // A retrieval the store no longer holds (a card from before a clean-up) cannot be tried again.
+  if (!(await store.getRetrieval(retrievalId))) return { kind: 'gone' };
   const requested = await store.transition(retrievalId, ['failed'], 'requested', at, { detail: 'try again' });
   if (!requested) return { kind: 'not-failed' };
   const uid = requested.study.studyInstanceUid;

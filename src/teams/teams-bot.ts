@@ -208,7 +208,7 @@ export class TeamsBot extends ActivityHandler {
         replies = await turn.later!();
       } catch (error) {
         this.logger.error('later-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
-        replies = [{ text: 'Sorry, something went wrong while searching. Please try again.' }];
+        replies = [{ text: 'Sorry, something went wrong on my side while working on that. Please try again; if it keeps happening, tell the PACS team.' }];
       }
       try {
         await this.proactive(reference, async (context) => {

@@ -22,7 +22,7 @@ describe('patient search rate limit', () => {
       sites: { exeter: { studies: {} } },
     });
     store = createMemoryStore();
-    bot = await new BotHarness().start({ PATIENT_SEARCHES_PER_MINUTE: '3' }, () => london('2026-12-02T02:00'), { pacs, store });
+    bot = await new BotHarness().start({ PATIENT_SEARCHES_PER_MINUTE: '3', PACS_QUERY_TIMEOUT_S: '1' }, () => london('2026-12-02T02:00'), { pacs, store });
   });
   afterEach(() => bot.stop());
 
@@ -49,6 +49,16 @@ describe('patient search rate limit', () => {
     // A minute after the first search, one more is allowed.
     expect((await search(london('2026-12-02T02:01:01')))[0]).toContain('Searching UH Bristol PACS');
     expect((await search(london('2026-12-02T02:01:02')))[0]).toContain('the limit is 3 a minute');
+  });
+
+  it('counts searches still waiting for the PACS, so a burst cannot outrun the limit', async () => {
+    pacs.setBehaviour('exeter', 'hung');
+    const turns = [];
+    for (let i = 0; i < 5; i += 1) turns.push(await bot.say(`find images for ${nhs}`, london(`2026-12-02T02:00:0${i}`)));
+    const words = turns.map((t) => t.replies[0]?.text ?? '');
+    expect(words.filter((w) => w.includes('Searching UH Bristol PACS'))).toHaveLength(3);
+    expect(words.filter((w) => w.includes('the limit is 3 a minute'))).toHaveLength(2);
+    await bot.application.idle();
   });
 
   it('counts the search form too', async () => {
