@@ -20,6 +20,7 @@ import type { Logger } from './logging/logger';
 import type { PacsPort } from './ports/pacs-port';
 import type { StorePort } from './ports/store-port';
 import { deliverNotifications } from './retrieval/notification-service';
+import { goneOwners, ownerName, processAlive } from './retrieval/lease-owners';
 import { pollRetrievals } from './retrieval/retrieval-service';
 import { createTeamsNotifier } from './adapters/notifier/teams-notifier';
 import { composeNotification } from './conversation/retrieval-conversation';
@@ -153,14 +154,22 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   }
   const notifier = createTeamsNotifier({ adapter, appId, logger });
   // Unique per process, so leases tell instances (and a restarted process) apart.
-  const owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const delivery = { store, notifier, owner, leaseMs: 5 * 60 * 1000, compose: composeNotification(retrieval) };
+  const owner = ownerName(os.hostname(), process.pid, randomUUID().slice(0, 8));
+  let cycles = 0;
+  const releaseGoneOwners = async (): Promise<void> => {
+    for (const gone of goneOwners(await store.leaseHolders(), os.hostname(), process.pid, processAlive)) {
+      logger.info('leases-released', { released: await store.releaseLeases(gone), reason: 'holder process gone' });
+    }
+  };
+  const delivery = { store, notifier, owner, leaseMs: 5 * 60 * 1000, unrecorded: new Map(), compose: composeNotification(retrieval) };
 
   let polling: Promise<void> = Promise.resolve();
   const pollOnce = (): Promise<void> => {
     // Never two polls at once: a slow PACS stretches the cycle instead of piling up requests.
     polling = polling.then(async () => {
       try {
+        // Every 20th cycle (and the first): leases left by a killed process on this machine are freed.
+        if (cycles++ % 20 === 0) await releaseGoneOwners();
         const settled = await pollRetrievals(retrievalDeps, clock());
         for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
         const report = await deliverNotifications(delivery, clock());

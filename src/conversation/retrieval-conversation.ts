@@ -13,15 +13,16 @@ import { noticeCard, sourceLine } from '../cards/step-cards';
 import type { Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
-import type { PacsErrorReason, PatientIdentity, PatientSearch, SiteId, StudySummary } from '../ports/pacs-port';
+import { PacsError, type PacsErrorReason, type PatientIdentity, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
 import type { AuditEvent, Notification, Requester, Retrieval } from '../ports/store-port';
 import { defaultSearchesPerMinute, retrievalRefusal, searchAllowed, searchWindowMs, type AccessRules, type Caller } from '../retrieval/access';
 import {
-  confirmRetrievals,
   findPatientImages,
   keptUntil,
+  recordConfirmation,
   retentionDays,
   retryRetrieval,
+  startRecorded,
   type RemoteStudy,
   type RetrievalDeps,
   type SiteLink,
@@ -308,6 +309,10 @@ function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConver
       let outcome: Awaited<ReturnType<typeof findPatientImages>>;
       try {
         outcome = await findPatientImages(search, caller.requester, deps, now);
+      } catch (error) {
+        // UH Bristol's own PACS failing is said plainly; anything else goes to the transport's catch-all.
+        if (!(error instanceof PacsError) || error.site !== null) throw error;
+        return [notice(deps, 'UH Bristol PACS is not answering', [`I could not search: UH Bristol PACS ${failureWords(error.reason)}. Nothing was searched at the other sites. Please try again in a few minutes.`])];
       } finally {
         done();
       }
@@ -424,23 +429,27 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
   if (isTurn(offer)) return offer;
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
   const count = offer.studies.length;
+  // Recorded before the clinician is answered: once they see "Starting", a crash cannot lose it (the poll starts what the turn did not).
+  const recorded = await recordConfirmation(
+    offer.nhsNumber,
+    offer.studies.map((s) => ({ site: s.site, study: s.study })),
+    caller.requester,
+    deps,
+    now,
+    randomUUID,
+    caller.pressedActivityId ?? null,
+  );
   return {
     // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
     updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`, ...offer.studies.map((s) => studyLine(s.study, deps.zone))]),
     replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
     later: async () => {
-      const results = await confirmRetrievals(
-        offer.nhsNumber,
-        offer.studies.map((s) => ({ site: s.site, study: s.study })),
-        caller.requester,
-        deps,
-        now,
-        randomUUID,
-        caller.pressedActivityId ?? null,
-      );
+      const started = await startRecorded(recorded.filter((r) => r.created).map((r) => r.retrieval), deps, now);
       const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
-      const lines = results.map(({ pick: p, outcome }) => {
+      const lines = recorded.map(({ pick: p, retrieval, created }) => {
         const what = `${plainText(p.study.description) || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
+        const outcome = created ? started.get(retrieval.id) : undefined;
+        if (!created || !outcome) return `⬇️ Already downloading: ${what}. Nothing new was started.`;
         switch (outcome.kind) {
           case 'started':
             return `⬇️ Started: ${what}. It will be kept on UH Bristol PACS until ${until}.`;
@@ -449,7 +458,9 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
           case 'already-local':
             return `✅ Already on UH Bristol PACS: ${what}. Nothing new was started.`;
           case 'failed':
-            return `❌ Could not start: ${what}: the ${siteName(deps.guide, p.site)} PACS ${failureWords(outcome.reason)}.`;
+            return outcome.where === 'local'
+              ? `❌ Could not start: ${what}: UH Bristol PACS ${failureWords(outcome.reason)}. Nothing was started; try again in a few minutes.`
+              : `❌ Could not start: ${what}: the ${siteName(deps.guide, p.site)} PACS ${failureWords(outcome.reason)}.`;
         }
       });
       return [{ text: lines.join('\n\n') }];

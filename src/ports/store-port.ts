@@ -169,6 +169,10 @@ export interface StorePort {
   claimNotifications(owner: string, now: string, leaseMs: number, limit: number): Promise<Notification[]>;
   /** Records how a leased notification ended; false (and no change) if `owner` no longer holds its lease. */
   settleNotification(id: string, owner: string, outcome: NotificationOutcome): Promise<boolean>;
+  /** The owners holding leases on pending notifications now (live or run out), each once. */
+  leaseHolders(): Promise<string[]>;
+  /** Releases every lease `owner` holds (its process is known to be gone), so others may claim at once; returns how many. */
+  releaseLeases(owner: string): Promise<number>;
   /** The notifications of a retrieval, oldest first. */
   notificationsFor(retrievalId: string): Promise<Notification[]>;
   /** Audit events at or after `since` (ISO), oldest first. */

@@ -5,7 +5,7 @@
  * the same one; transient send failures are retried later, permanent ones are recorded.
  */
 import type { NotifierPort, OutgoingMessage } from '../ports/notifier-port';
-import type { Notification, Retrieval, StorePort } from '../ports/store-port';
+import type { Notification, NotificationOutcome, Retrieval, StorePort } from '../ports/store-port';
 
 /** What delivery needs. */
 export interface DeliveryDeps {
@@ -15,6 +15,11 @@ export interface DeliveryDeps {
   readonly owner: string;
   /** How long a lease lasts: longer than any send with its in-process retries. */
   readonly leaseMs: number;
+  /**
+   * Messages Teams accepted whose record as sent failed (the database busy or gone), by notification
+   * id: recorded again at the start of every round and never sent again. Kept by the process.
+   */
+  readonly unrecorded?: Map<string, NotificationOutcome>;
   /** Words and cards for the messages. */
   readonly compose: (retrieval: Retrieval, notification: Notification) => Promise<{ readonly message: OutgoingMessage; readonly card: OutgoingMessage | null }>;
 }
@@ -51,6 +56,11 @@ export async function deliverNotifications(deps: DeliveryDeps, now: Date, limits
   const concurrency = Math.max(1, limits.concurrency ?? 8);
   const maxPerRound = limits.maxPerRound ?? 1000;
   const report = { sent: 0, retrying: 0, undeliverable: 0 };
+  // First record what was sent but not recorded; a store still failing stops the round here.
+  for (const [id, outcome] of deps.unrecorded ?? []) {
+    await deps.store.settleNotification(id, deps.owner, outcome);
+    deps.unrecorded?.delete(id);
+  }
   let handled = 0;
   while (handled < maxPerRound) {
     const claimed = await deps.store.claimNotifications(deps.owner, now.toISOString(), deps.leaseMs, Math.min(batchSize, maxPerRound - handled));
@@ -104,7 +114,13 @@ async function deliverOne(deps: DeliveryDeps, { notification, retrieval }: Claim
   const outcome = await notifier.send(reference, message);
   switch (outcome.kind) {
     case 'sent':
-      await store.settleNotification(notification.id, owner, { state: 'sent', at });
+      try {
+        await store.settleNotification(notification.id, owner, { state: 'sent', at });
+      } catch (error) {
+        // Teams has the message: remember that, so it is recorded later and never sent again.
+        deps.unrecorded?.set(notification.id, { state: 'sent', at });
+        throw error;
+      }
       // The status card is refreshed after the message is recorded as sent; an update is idempotent.
       if (card && retrieval.cardActivityId) await notifier.update(reference, retrieval.cardActivityId, card);
       return 'sent';

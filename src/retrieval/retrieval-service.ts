@@ -138,14 +138,103 @@ export type PickOutcome =
   | { readonly kind: 'started'; readonly retrieval: Retrieval }
   | { readonly kind: 'already-downloading'; readonly retrieval: Retrieval }
   | { readonly kind: 'already-local' }
-  | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
+  | { readonly kind: 'failed'; readonly reason: PacsErrorReason; readonly where: 'local' | 'site' };
 
 /** The date the local copy is kept until (30 days, per the guide). */
 export function keptUntil(now: Date): Date {
   return DateTime.fromJSDate(now, { zone: 'utc' }).plus({ days: retentionDays }).toJSDate();
 }
 
-/** Starts the retrievals the clinician confirmed; a study already downloading or already local starts nothing. */
+/** A confirmed pick, recorded: a new retrieval to start, or the one already in flight for that study. */
+export interface RecordedPick {
+  readonly pick: StudyPick;
+  readonly retrieval: Retrieval;
+  readonly created: boolean;
+}
+
+/**
+ * Records a confirmation durably, before the clinician is answered: one 'requested' retrieval per
+ * pick not already in flight (the store refuses a second active retrieval of a study), each audited.
+ * Nothing is asked of the PACS here; `startRecorded` (after the answer) or, after a crash, the poll
+ * starts them.
+ */
+export async function recordConfirmation(
+  nhsNumber: string,
+  picks: readonly StudyPick[],
+  requester: Requester,
+  deps: RetrievalDeps,
+  now: Date,
+  newId: () => string,
+  cardActivityId: string | null = null,
+): Promise<RecordedPick[]> {
+  const { store } = deps;
+  const recorded: RecordedPick[] = [];
+  for (const pick of picks) {
+    const { retrieval, created } = await store.createRetrieval({
+      id: newId(),
+      requester,
+      site: pick.site,
+      nhsNumber,
+      study: pick.study,
+      createdAt: now.toISOString(),
+      keptUntil: keptUntil(now).toISOString(),
+      cardActivityId,
+    });
+    const uid = pick.study.studyInstanceUid;
+    await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: created ? 'confirmed' : 'already-downloading' }));
+    recorded.push({ pick, retrieval, created });
+  }
+  return recorded;
+}
+
+/**
+ * Starts recorded retrievals ('requested' -> 'retrieving' with the PACS job id), checking first, in
+ * one request, which studies UH Bristol's PACS already holds whole: those are settled as stored at
+ * once. A retrieval the PACS will not start (UH Bristol's PACS or the site failing) is failed with
+ * the reason, so the outbox tells the clinician and offers "Try again". A retrieval that another
+ * process moved on meanwhile is left alone. Returns each retrieval's outcome by id.
+ */
+export async function startRecorded(retrievals: readonly Retrieval[], deps: RetrievalDeps, now: Date): Promise<Map<string, PickOutcome>> {
+  const { pacs, store } = deps;
+  const at = now.toISOString();
+  const outcomes = new Map<string, PickOutcome>();
+  const fail = async (retrieval: Retrieval, reason: PacsErrorReason, where: 'local' | 'site', detail: string): Promise<void> => {
+    const failed = await store.transition(retrieval.id, ['requested'], 'failed', at, { failureReason: reason, detail });
+    if (failed) await store.appendAudit(audit(retrieval.requester, now, { action: 'retrieval-outcome', nhsNumber: retrieval.nhsNumber, site: retrieval.site, studies: [retrieval.study.studyInstanceUid], outcome: `failed: ${reason}` }));
+    outcomes.set(retrieval.id, { kind: 'failed', reason, where });
+  };
+  let local: ReadonlyMap<string, number>;
+  try {
+    local = retrievals.length > 0 ? await pacs.localInstanceCounts(retrievals.map((r) => r.study.studyInstanceUid)) : new Map();
+  } catch (error) {
+    const reason = error instanceof PacsError ? error.reason : 'protocol';
+    for (const retrieval of retrievals) await fail(retrieval, reason, 'local', "UH Bristol's PACS did not answer before the retrieval could start");
+    return outcomes;
+  }
+  for (const retrieval of retrievals) {
+    const uid = retrieval.study.studyInstanceUid;
+    const count = local.get(uid) ?? 0;
+    if (count > 0 && count >= (retrieval.study.instanceCount ?? 1)) {
+      // Already whole on UH Bristol's PACS: nothing to move; recorded as stored so the record is complete.
+      const moving = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { detail: 'already on the local PACS' });
+      const stored = moving ? await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances already on the local PACS` }) : null;
+      if (stored) await store.appendAudit(audit(retrieval.requester, now, { action: 'retrieval-outcome', nhsNumber: retrieval.nhsNumber, site: retrieval.site, studies: [uid], outcome: 'already-local' }));
+      outcomes.set(retrieval.id, { kind: 'already-local' });
+      continue;
+    }
+    try {
+      const jobId = await pacs.startRetrieval(retrieval.site, retrieval.nhsNumber, uid);
+      const started = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
+      outcomes.set(retrieval.id, { kind: 'started', retrieval: started ?? retrieval });
+    } catch (error) {
+      if (!(error instanceof PacsError)) throw error;
+      await fail(retrieval, error.reason, error.site === null ? 'local' : 'site', 'the PACS did not start the retrieval');
+    }
+  }
+  return outcomes;
+}
+
+/** Records and starts the retrievals the clinician confirmed (both steps at once; the bot splits them around its answer). */
 export async function confirmRetrievals(
   nhsNumber: string,
   picks: readonly StudyPick[],
@@ -155,46 +244,16 @@ export async function confirmRetrievals(
   newId: () => string,
   cardActivityId: string | null = null,
 ): Promise<Array<{ readonly pick: StudyPick; readonly outcome: PickOutcome }>> {
-  const { pacs, store } = deps;
-  const at = now.toISOString();
-  const results: Array<{ pick: StudyPick; outcome: PickOutcome }> = [];
-  for (const pick of picks) {
-    const uid = pick.study.studyInstanceUid;
-    const local = (await pacs.localInstanceCounts([uid])).get(uid) ?? 0;
-    if (local > 0 && local >= (pick.study.instanceCount ?? 1)) {
-      results.push({ pick, outcome: { kind: 'already-local' } });
-      await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: 'already-local' }));
-      continue;
-    }
-    const { retrieval, created } = await store.createRetrieval({
-      id: newId(),
-      requester,
-      site: pick.site,
-      nhsNumber,
-      study: pick.study,
-      createdAt: at,
-      keptUntil: keptUntil(now).toISOString(),
-      cardActivityId,
-    });
-    if (!created) {
-      results.push({ pick, outcome: { kind: 'already-downloading', retrieval } });
-      await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: 'already-downloading' }));
-      continue;
-    }
-    await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: 'confirmed' }));
-    try {
-      const jobId = await pacs.startRetrieval(pick.site, nhsNumber, uid);
-      const started = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
-      results.push({ pick, outcome: { kind: 'started', retrieval: started ?? retrieval } });
-    } catch (error) {
-      const reason = error instanceof PacsError ? error.reason : 'protocol';
-      await store.transition(retrieval.id, ['requested'], 'failed', at, { failureReason: reason, detail: 'the PACS did not start the retrieval' });
-      await store.appendAudit(audit(requester, now, { action: 'retrieval-outcome', nhsNumber, site: pick.site, studies: [uid], outcome: `failed: ${reason}` }));
-      results.push({ pick, outcome: { kind: 'failed', reason } });
-    }
-  }
-  return results;
+  const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, newId, cardActivityId);
+  const started = await startRecorded(recorded.filter((r) => r.created).map((r) => r.retrieval), deps, now);
+  return recorded.map(({ pick, retrieval, created }) => ({
+    pick,
+    outcome: created ? (started.get(retrieval.id) ?? { kind: 'started' as const, retrieval }) : { kind: 'already-downloading' as const, retrieval },
+  }));
 }
+
+/** A 'requested' retrieval older than this was not started by the turn that recorded it (a crash, a database error): the poll starts it. */
+export const stalledAfterMs = 60_000;
 
 /** A retrieval that has just ended. */
 export interface Settled {
@@ -207,7 +266,10 @@ export interface Settled {
  */
 export async function pollRetrievals(deps: RetrievalDeps, now: Date): Promise<Settled[]> {
   const { pacs, store } = deps;
-  const active = (await store.activeRetrievals()).filter((r) => r.state === 'retrieving' && r.pacsJobId);
+  const all = await store.activeRetrievals();
+  const stalled = all.filter((r) => r.state === 'requested' && now.getTime() - Date.parse(r.updatedAt) > stalledAfterMs);
+  if (stalled.length > 0) await startRecorded(stalled, deps, now);
+  const active = all.filter((r) => r.state === 'retrieving' && r.pacsJobId);
   if (active.length === 0) return [];
   const states = await pacs.retrievalStates(active.map((r) => r.pacsJobId!));
   const statusOf = (retrieval: Retrieval): PacsJobStatus => states.get(retrieval.pacsJobId!) ?? { state: 'unknown' };

@@ -684,6 +684,27 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         return notification!;
       }
 
+      it("names the lease holders, and releases a gone owner's leases so another may claim at once", async () => {
+        await threeEnded();
+        expect(await store.leaseHolders()).toEqual([]);
+        await store.claimNotifications('bot-a:101:x', '2026-03-01T10:00:00.000Z', 5 * minute, 2);
+        await store.claimNotifications('bot-b:202:y', '2026-03-01T10:00:00.000Z', 5 * minute, 2);
+        expect(await store.leaseHolders()).toEqual(['bot-a:101:x', 'bot-b:202:y']);
+
+        expect(await store.releaseLeases('bot-a:101:x')).toBe(2);
+        expect(await store.leaseHolders()).toEqual(['bot-b:202:y']);
+        // Within what was bot-a's lease, bot-c takes both; attempts keep counting.
+        const taken = await store.claimNotifications('bot-c:303:z', '2026-03-01T10:01:00.000Z', 5 * minute, 5);
+        expect(taken.map((n) => [n.retrievalId, n.attempts, n.leaseOwner])).toEqual([
+          ['r-first', 2, 'bot-c:303:z'],
+          ['r-second', 2, 'bot-c:303:z'],
+        ]);
+        // The old owner can no longer settle them.
+        expect(await store.settleNotification(taken[0]!.id, 'bot-a:101:x', { state: 'sent', at: '2026-03-01T10:02:00.000Z' })).toBe(false);
+        expect(await store.releaseLeases('nobody')).toBe(0);
+        await expectStoreError(store.releaseLeases(''), 'invalid');
+      });
+
       it('leases due notifications oldest first, up to the limit, counting an attempt each', async () => {
         const { first, second, third } = await threeEnded();
         const claimed = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 5 * minute, 2);

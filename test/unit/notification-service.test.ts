@@ -132,4 +132,28 @@ describe('deliverNotifications', () => {
     expect(notifier.inFlight).toBe(0);
     expect(notifier.inner.sent).toHaveLength(5);
   });
+
+  it('never sends again a message Teams accepted but the store could not record as sent', async () => {
+    const store = createMemoryStore();
+    await finished(store, 'chat-1', 1, 0);
+    const notifier = new FakeNotifier();
+    let storeDown = true;
+    const flaky: StorePort = {
+      ...store,
+      settleNotification: (id, owner, outcome) => (storeDown ? Promise.reject(new Error('database is locked')) : store.settleNotification(id, owner, outcome)),
+    };
+    const unrecorded = new Map();
+    const withMemory = { ...deps(flaky, notifier), unrecorded, leaseMs: 1000 };
+
+    await expect(deliverNotifications(withMemory, now)).rejects.toThrow('database is locked');
+    expect(notifier.sent).toHaveLength(1);
+    // Still down a round later: nothing is claimed or sent meanwhile.
+    await expect(deliverNotifications(withMemory, new Date(now.getTime() + 500))).rejects.toThrow('database is locked');
+    // Back, and the lease long gone: the message is recorded as sent, not sent again.
+    storeDown = false;
+    expect(await deliverNotifications(withMemory, new Date(now.getTime() + 60_000))).toEqual({ sent: 0, retrying: 0, undeliverable: 0 });
+    expect(notifier.sent).toHaveLength(1);
+    expect((await store.notificationsFor('r-0'))[0]).toMatchObject({ state: 'sent' });
+    expect(unrecorded.size).toBe(0);
+  });
 });

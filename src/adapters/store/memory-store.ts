@@ -238,6 +238,26 @@ export function createMemoryStore(): StorePort {
 
     ping: () => run(() => undefined),
 
+    leaseHolders: () =>
+      run(() => {
+        const owners = new Set<string>();
+        for (const held of notifications.values()) if (held.notification.state === 'pending' && held.notification.leaseOwner !== null) owners.add(held.notification.leaseOwner);
+        return [...owners].sort();
+      }),
+
+    releaseLeases: (owner) =>
+      run(() => {
+        if (typeof owner !== 'string' || owner.trim() === '') throw new StoreError('invalid', 'releasing leases needs an owner');
+        let released = 0;
+        for (const held of notifications.values()) {
+          if (held.notification.state === 'pending' && held.notification.leaseOwner === owner) {
+            held.notification = { ...held.notification, leaseOwner: null, leaseUntil: null };
+            released += 1;
+          }
+        }
+        return released;
+      }),
+
     close: () => {
       open = false;
       return Promise.resolve();

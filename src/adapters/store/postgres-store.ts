@@ -714,6 +714,19 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       await query('SELECT 1');
     },
 
+    leaseHolders: async () =>
+      (await query<{ owner: string }>("SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner")).map((row) => row.owner),
+
+    releaseLeases: async (owner) => {
+      checkOpen();
+      if (typeof owner !== 'string' || owner.trim() === '') throw new StoreError('invalid', 'releasing leases needs an owner');
+      const rows = await query(
+        "UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL WHERE state = 'pending' AND lease_owner = $1 RETURNING id",
+        [owner],
+      );
+      return rows.length;
+    },
+
     close: async () => {
       if (closed) return;
       closed = true;

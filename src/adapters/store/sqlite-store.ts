@@ -387,6 +387,8 @@ function prepareStatements(db: Database.Database) {
     forgetActivity: db.prepare<[string]>('DELETE FROM processed_activities WHERE activity_key = ?'),
     pruneActivities: db.prepare<[number]>('DELETE FROM processed_activities WHERE seen_at_ms < ?'),
     ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
+    leaseHolders: db.prepare<[], { owner: string }>("SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner"),
+    releaseLeases: db.prepare<[string]>("UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL WHERE state = 'pending' AND lease_owner = ?"),
     saveReference: db.prepare<ReferenceRow>(`
       INSERT INTO conversation_references (teams_user_id, conversation_id, entra_object_id, reference, updated_at, updated_at_ms)
       VALUES (@teams_user_id, @conversation_id, @entra_object_id, @reference, @updated_at, @updated_at_ms)
@@ -857,6 +859,14 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     ping: () =>
       run(() => {
         statements().ping.get();
+      }),
+
+    leaseHolders: () => run(() => statements().leaseHolders.all().map((row) => row.owner)),
+
+    releaseLeases: (owner) =>
+      run(() => {
+        if (!isNonEmptyString(owner)) throw new StoreError('invalid', 'releasing leases needs an owner');
+        return statements().releaseLeases.run(owner).changes;
       }),
 
     close: () => {
