@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // dist/ is built once here for the tests that run the bot as a process (none rebuilds it).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   transform: {
     // isolatedModules (tsconfig) makes ts-jest transpile only: type checking is `npm run typecheck`'s job.
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

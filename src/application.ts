@@ -156,6 +156,8 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   // Unique per process, so leases tell instances (and a restarted process) apart.
   const owner = ownerName(os.hostname(), process.pid, randomUUID().slice(0, 8));
   let cycles = 0;
+  // Retrievals recorded before this process started cannot be being started by it: the first poll resumes them.
+  const startedAt = clock();
   const releaseGoneOwners = async (): Promise<void> => {
     for (const gone of goneOwners(await store.leaseHolders(), os.hostname(), process.pid, processAlive)) {
       logger.info('leases-released', { released: await store.releaseLeases(gone), reason: 'holder process gone' });
@@ -170,7 +172,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       try {
         // Every 20th cycle (and the first): leases left by a killed process on this machine are freed.
         if (cycles++ % 20 === 0) await releaseGoneOwners();
-        const settled = await pollRetrievals(retrievalDeps, clock());
+        const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);
         for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
         const report = await deliverNotifications(delivery, clock());
         if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });

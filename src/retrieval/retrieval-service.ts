@@ -261,13 +261,18 @@ export interface Settled {
 }
 
 /**
- * One poll cycle: asks the PACS for every active job in one request, settles the ones that ended
+ * One poll cycle: starts the 'requested' retrievals no turn is starting (see `stalled` below), asks the PACS for every active job in one request, settles the ones that ended
  * (checking a success against the local instance count), and returns those that changed.
  */
-export async function pollRetrievals(deps: RetrievalDeps, now: Date): Promise<Settled[]> {
+export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStartedAt: Date | null = null): Promise<Settled[]> {
   const { pacs, store } = deps;
   const all = await store.activeRetrievals();
-  const stalled = all.filter((r) => r.state === 'requested' && now.getTime() - Date.parse(r.updatedAt) > stalledAfterMs);
+  // 'requested' and not moved on: a turn of a process that is gone (recorded before this one started), or one that stalled.
+  const stalled = all.filter((r) => {
+    if (r.state !== 'requested') return false;
+    const updated = Date.parse(r.updatedAt);
+    return now.getTime() - updated > stalledAfterMs || (processStartedAt !== null && updated < processStartedAt.getTime());
+  });
   if (stalled.length > 0) await startRecorded(stalled, deps, now);
   const active = all.filter((r) => r.state === 'retrieving' && r.pacsJobId);
   if (active.length === 0) return [];

@@ -1,15 +1,13 @@
 /**
  * The built bot as a real process: `node dist/src/index.js`, as `npm start` runs it.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from '../../src/config/config';
 
 const entry = path.join(projectRoot, 'dist', 'src', 'index.js');
 
-beforeAll(() => {
-  execFileSync(process.execPath, [path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: projectRoot });
-}, 120_000);
+// dist/ is built once for all test files by test/support/global-setup.ts.
 
 /** Runs the bot with exactly `env` (plus PATH) and collects its output until it exits. */
 function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {

@@ -3,7 +3,7 @@
  * exactly one completion message: real bot processes (`node dist/src/index.js`), real Orthanc
  * servers, SQLite on disk, and a stand-in Bot Connector listening on loopback.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -74,7 +74,7 @@ describeWithOrthanc('a bot killed mid-retrieval', () => {
   let dir: string;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: projectRoot });
+    // dist/ is built by test/support/global-setup.ts.
     lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }] });
     await Promise.all([seedStudies(lab.remote('EXETER'), [...exeterStudies, distractorStudy]), seedStudies(lab.local, localStudies)]);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kill-'));
