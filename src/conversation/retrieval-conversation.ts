@@ -19,10 +19,13 @@ import { defaultSearchesPerMinute, retrievalRefusal, searchAllowed, searchWindow
 import {
   findPatientImages,
   keptUntil,
+  outcomeOf,
   recordConfirmation,
   retentionDays,
   retryRetrieval,
   startRecorded,
+  toStart,
+  type StudyPick,
   type RemoteStudy,
   type RetrievalDeps,
   type SiteLink,
@@ -424,32 +427,47 @@ async function pick(value: Record<string, unknown>, caller: TurnCaller, deps: Re
   };
 }
 
+/** How long a confirmation waits to learn which studies UH Bristol's PACS already holds. */
+const localCheckMs = 2000;
+
+/** The local instance counts, or null when the PACS fails or takes longer than `ms`. */
+async function localCountsWithin(deps: RetrievalConversationDeps, uids: readonly string[], ms: number): Promise<ReadonlyMap<string, number> | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([deps.pacs.localInstanceCounts(uids).catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
   const offer = await readOffer(value, 'confirm', caller, deps, now);
   if (isTurn(offer)) return offer;
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
   const count = offer.studies.length;
+  // Studies UH Bristol's PACS already holds whole are not retrieved again; a PACS slow to say is not waited for (the start checks again).
+  const picks = offer.studies.map((s) => ({ site: s.site, study: s.study }));
+  const local = await localCountsWithin(deps, picks.map((p) => p.study.studyInstanceUid), localCheckMs);
+  const complete = (p: StudyPick): boolean => {
+    const count = local?.get(p.study.studyInstanceUid) ?? 0;
+    return count > 0 && count >= (p.study.instanceCount ?? 1);
+  };
   // Recorded before the clinician is answered: once they see "Starting", a crash cannot lose it (the poll starts what the turn did not).
-  const recorded = await recordConfirmation(
-    offer.nhsNumber,
-    offer.studies.map((s) => ({ site: s.site, study: s.study })),
-    caller.requester,
-    deps,
-    now,
-    randomUUID,
-    caller.pressedActivityId ?? null,
-  );
+  const recorded = await recordConfirmation(offer.nhsNumber, picks, caller.requester, deps, now, randomUUID, caller.pressedActivityId ?? null, complete);
   return {
     // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
     updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`, ...offer.studies.map((s) => studyLine(s.study, deps.zone))]),
     replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
     later: async () => {
-      const started = await startRecorded(recorded.filter((r) => r.created).map((r) => r.retrieval), deps, now);
+      const started = await startRecorded(toStart(recorded), deps, now);
       const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
-      const lines = recorded.map(({ pick: p, retrieval, created }) => {
+      const lines = recorded.map((r) => {
+        const p = r.pick;
         const what = `${plainText(p.study.description) || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
-        const outcome = created ? started.get(retrieval.id) : undefined;
-        if (!created || !outcome) return `⬇️ Already downloading: ${what}. Nothing new was started.`;
+        const outcome = outcomeOf(r, started);
         switch (outcome.kind) {
           case 'started':
             return `⬇️ Started: ${what}. It will be kept on UH Bristol PACS until ${until}.`;

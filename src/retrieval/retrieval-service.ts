@@ -145,12 +145,10 @@ export function keptUntil(now: Date): Date {
   return DateTime.fromJSDate(now, { zone: 'utc' }).plus({ days: retentionDays }).toJSDate();
 }
 
-/** A confirmed pick, recorded: a new retrieval to start, or the one already in flight for that study. */
-export interface RecordedPick {
-  readonly pick: StudyPick;
-  readonly retrieval: Retrieval;
-  readonly created: boolean;
-}
+/** A confirmed pick, recorded: a new retrieval to start, the one already in flight for that study, or none (already local). */
+export type RecordedPick =
+  | { readonly pick: StudyPick; readonly retrieval: Retrieval; readonly created: boolean }
+  | { readonly pick: StudyPick; readonly retrieval: null; readonly created: false };
 
 /**
  * Records a confirmation durably, before the clinician is answered: one 'requested' retrieval per
@@ -166,10 +164,16 @@ export async function recordConfirmation(
   now: Date,
   newId: () => string,
   cardActivityId: string | null = null,
+  alreadyLocal: (pick: StudyPick) => boolean = () => false,
 ): Promise<RecordedPick[]> {
   const { store } = deps;
   const recorded: RecordedPick[] = [];
   for (const pick of picks) {
+    if (alreadyLocal(pick)) {
+      await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [pick.study.studyInstanceUid], outcome: 'already-local' }));
+      recorded.push({ pick, retrieval: null, created: false });
+      continue;
+    }
     const { retrieval, created } = await store.createRetrieval({
       id: newId(),
       requester,
@@ -245,11 +249,20 @@ export async function confirmRetrievals(
   cardActivityId: string | null = null,
 ): Promise<Array<{ readonly pick: StudyPick; readonly outcome: PickOutcome }>> {
   const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, newId, cardActivityId);
-  const started = await startRecorded(recorded.filter((r) => r.created).map((r) => r.retrieval), deps, now);
-  return recorded.map(({ pick, retrieval, created }) => ({
-    pick,
-    outcome: created ? (started.get(retrieval.id) ?? { kind: 'started' as const, retrieval }) : { kind: 'already-downloading' as const, retrieval },
-  }));
+  const started = await startRecorded(toStart(recorded), deps, now);
+  return recorded.map((r) => ({ pick: r.pick, outcome: outcomeOf(r, started) }));
+}
+
+/** The new retrievals among recorded picks: the ones to start. */
+export function toStart(recorded: readonly RecordedPick[]): Retrieval[] {
+  return recorded.flatMap((r) => (r.created && r.retrieval ? [r.retrieval] : []));
+}
+
+/** What became of one recorded pick, given what starting the new ones did. */
+export function outcomeOf(recorded: RecordedPick, started: ReadonlyMap<string, PickOutcome>): PickOutcome {
+  if (recorded.retrieval === null) return { kind: 'already-local' };
+  if (!recorded.created) return { kind: 'already-downloading', retrieval: recorded.retrieval };
+  return started.get(recorded.retrieval.id) ?? { kind: 'started', retrieval: recorded.retrieval };
 }
 
 /** A 'requested' retrieval older than this was not started by the turn that recorded it (a crash, a database error): the poll starts it. */
