@@ -18,6 +18,8 @@ let puts = 0;
 let recording = false;
 let recorded: Array<[string, number]> = [];
 let capture = false;
+/** When set, only a body containing it is captured (the reply to one check request, not a late one from the load). */
+let captureMatch = '';
 let last: string | null = null;
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
@@ -26,7 +28,7 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function control(path: string, res: http.ServerResponse): void {
+function control(path: string, res: http.ServerResponse, query: URLSearchParams): void {
   switch (path) {
     case '/__bench/stats':
       return json(res, 200, { posts, puts, recorded: recorded.length });
@@ -38,6 +40,7 @@ function control(path: string, res: http.ServerResponse): void {
       return json(res, 200, recorded);
     case '/__bench/capture':
       capture = true;
+      captureMatch = query.get('match') ?? '';
       last = null;
       return json(res, 200, { capture });
     case '/__bench/last':
@@ -55,15 +58,18 @@ const server = http.createServer((req, res) => {
     if (capture) chunks.push(chunk);
   });
   req.on('end', () => {
-    if (url.startsWith('/__bench/')) return control(url.split('?')[0]!, res);
+    if (url.startsWith('/__bench/')) return control(url.split('?')[0]!, res, new URLSearchParams(url.split('?')[1] ?? ''));
     const match = conversationPath.exec(url);
     if (!match) return json(res, 404, { error: { code: 'NotFound', message: 'not a conversation activity path' } });
     if (req.method === 'POST') {
       posts += 1;
       if (recording) recorded.push([decodeURIComponent(match[1]!), arrived]);
       if (capture) {
-        last = Buffer.concat(chunks).toString('utf8');
-        capture = false;
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (body.includes(captureMatch)) {
+          last = body;
+          capture = false;
+        }
       }
       return json(res, 200, { id: `stub-activity-${posts}` });
     }

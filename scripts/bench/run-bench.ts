@@ -147,14 +147,18 @@ async function getJson<T>(url: string): Promise<T> {
 
 /** Posts one activity and returns the body the server sent to the connector for it. */
 async function replyTo(serverUrl: string, connectorUrl: string, body: string): Promise<string> {
-  await getJson(`${connectorUrl}/__bench/capture`);
-  const unique = body.replace('[<id>]', `bench-${Math.random().toString(36).slice(2)}`);
-  const res = await fetch(`${serverUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: unique, signal: AbortSignal.timeout(10_000) });
+  const id = `bench-${Math.random().toString(36).slice(2)}`;
+  await getJson(`${connectorUrl}/__bench/capture?match=${id}`);
+  const res = await fetch(`${serverUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('[<id>]', id), signal: AbortSignal.timeout(10_000) });
   if (res.status >= 300) throw new Error(`${serverUrl}/api/messages answered ${res.status}`);
   await res.arrayBuffer();
-  const { body: reply } = await getJson<{ body: string | null }>(`${connectorUrl}/__bench/last`);
-  if (!reply) throw new Error('the server sent no reply to the connector stand-in');
-  return reply;
+  // Replies to the load just stopped may still arrive: wait for the one that answers this activity.
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const { body: reply } = await getJson<{ body: string | null }>(`${connectorUrl}/__bench/last`);
+    if (reply?.includes(id)) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the server sent no reply to the connector stand-in for the check request');
 }
 
 /** What a load run measured. */
