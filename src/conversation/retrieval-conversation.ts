@@ -200,10 +200,10 @@ export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
 }
 
 /** The audit line for a refused caller (no patient data: the refusal comes before any is read). */
-export function refusalAudit(caller: TurnCaller, now: Date, outcome: string): AuditEvent {
+export function refusalAudit(caller: TurnCaller, now: Date, outcome: string, action: 'access-refused' | 'rate-limited' = 'access-refused'): AuditEvent {
   return {
     at: now.toISOString(),
-    action: 'access-refused',
+    action,
     teamsUserId: caller.requester.teamsUserId,
     entraObjectId: caller.requester.entraObjectId,
     displayName: caller.requester.displayName,
@@ -258,17 +258,7 @@ async function overSearchLimit(caller: TurnCaller, deps: RetrievalConversationDe
   const user = caller.requester.teamsUserId;
   const recent = (await deps.store.countAudit(user, 'patient-search', since)) + (inFlight(deps).get(user) ?? 0);
   if (searchAllowed(recent, limit)) return null;
-  await deps.store.appendAudit({
-    at: now.toISOString(),
-    action: 'rate-limited',
-    teamsUserId: caller.requester.teamsUserId,
-    entraObjectId: caller.requester.entraObjectId,
-    displayName: caller.requester.displayName,
-    nhsNumber: null,
-    site: null,
-    studies: [],
-    outcome: `refused: ${recent} patient searches in the last minute (limit ${limit})`,
-  });
+  await deps.store.appendAudit(refusalAudit(caller, now, `refused: ${recent} patient searches in the last minute (limit ${limit})`, 'rate-limited'));
   return {
     replies: [
       {
