@@ -558,6 +558,24 @@ export interface SqliteStoreOptions {
 }
 
 /**
+ * Switches a new file to WAL. The switch needs the file to itself and SQLite answers SQLITE_BUSY at
+ * once, without waiting, while another process opening the same new file holds it: so wait here, a
+ * few milliseconds at a time, up to the busy timeout.
+ */
+function setWalMode(db: Database.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+/**
  * Opens (creating it and its folder if need be) the SQLite database at `file`, or a private
  * in-memory one for ':memory:'. Call migrate() before anything else on a new file. Throws
  * StoreError('unavailable') if the file cannot be opened.
@@ -569,7 +587,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     // timeout = busy_timeout: wait this long for another process's write lock before SQLITE_BUSY.
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
     // WAL lets readers go on while a writer writes; a no-op (and answers 'memory') for ':memory:'.
-    db.pragma('journal_mode = WAL');
+    setWalMode(db, options.busyTimeoutMs ?? 5000);
     db.pragma('foreign_keys = ON');
   } catch (error) {
     if (!isSqliteFailure(error)) {
