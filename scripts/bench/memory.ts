@@ -6,6 +6,7 @@
  *
  * Usage (started by run-bench): node --expose-gc memory.js <references/jobs> <connectorUrl> <databaseFile>
  */
+import { runChild } from './child-main';
 import { buildWorld } from './retrieval-world';
 
 /** What the memory run measured (bytes). */
@@ -29,7 +30,7 @@ function collect(): boolean {
   return true;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<MemoryResult> {
   const [countArg, connectorUrl, databaseFile] = process.argv.slice(2);
   const count = Number(countArg);
   if (!connectorUrl || !databaseFile || !(count > 0)) throw new Error('usage: memory <count> <connectorUrl> <databaseFile>');
@@ -56,12 +57,7 @@ async function main(): Promise<void> {
     inFlight,
   };
   await world.app.close();
-  process.send?.({ event: 'result', result });
-  process.disconnect?.();
+  return result;
 }
 
-main().catch((error: unknown) => {
-  process.send?.({ event: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  process.exitCode = 1;
-  process.disconnect?.();
-});
+runChild(main);

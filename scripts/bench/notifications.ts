@@ -10,6 +10,7 @@
  *
  * Usage (started by run-bench): node notifications.js <jobs> <connectorUrl> <databaseFile> <windowMs> <capMs> <seed> [pollIntervalMs, default 1000]
  */
+import { runChild } from './child-main';
 import { buildWorld } from './retrieval-world';
 import { percentile, seededRandom, wallMs } from './stats';
 
@@ -47,7 +48,7 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<NotificationResult> {
   const [jobsArg, connectorUrl, databaseFile, windowArg, capArg, seedArg, intervalArg] = process.argv.slice(2);
   const pollIntervalMs = Number(intervalArg ?? 1000);
   const jobs = Number(jobsArg);
@@ -152,12 +153,7 @@ async function main(): Promise<void> {
     wallMs: Math.round(end - start),
   };
   await app.close();
-  process.send?.({ event: 'result', result });
-  process.disconnect?.();
+  return result;
 }
 
-main().catch((error: unknown) => {
-  process.send?.({ event: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  process.exitCode = 1;
-  process.disconnect?.();
-});
+runChild(main);

@@ -18,6 +18,7 @@ import type { AuditEvent, Notification, Requester, Retrieval } from '../ports/st
 import { defaultSearchesPerMinute, retrievalRefusal, searchAllowed, searchWindowMs, type AccessRules, type Caller } from '../retrieval/access';
 import {
   findPatientImages,
+  heldWhole,
   keptUntil,
   outcomeOf,
   recordConfirmation,
@@ -441,10 +442,7 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
   // Studies UH Bristol's PACS already holds whole are not retrieved again; a PACS slow to say is not waited for (the start checks again).
   const picks = offer.studies.map((s) => ({ site: s.site, study: s.study }));
   const local = await localCountsWithin(deps, picks.map((p) => p.study.studyInstanceUid), localCheckMs);
-  const complete = (p: StudyPick): boolean => {
-    const count = local?.get(p.study.studyInstanceUid) ?? 0;
-    return count > 0 && count >= (p.study.instanceCount ?? 1);
-  };
+  const complete = (p: StudyPick): boolean => heldWhole(p.study, local?.get(p.study.studyInstanceUid) ?? 0);
   // Recorded before the clinician is answered: once they see "Starting", a crash cannot lose it (the poll starts what the turn did not).
   const recorded = await recordConfirmation(offer.nhsNumber, picks, caller.requester, deps, now, randomUUID, caller.pressedActivityId ?? null, complete);
   return {

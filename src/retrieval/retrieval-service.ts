@@ -145,6 +145,11 @@ export function keptUntil(now: Date): Date {
   return DateTime.fromJSDate(now, { zone: 'utc' }).plus({ days: retentionDays }).toJSDate();
 }
 
+/** Whether UH Bristol's PACS holds the whole study (`count` instances of it): then there is nothing to retrieve. */
+export function heldWhole(study: StudySummary, count: number): boolean {
+  return count > 0 && count >= (study.instanceCount ?? 1);
+}
+
 /** A confirmed pick, recorded: a new retrieval to start, the one already in flight for that study, or none (already local). */
 export type RecordedPick =
   | { readonly pick: StudyPick; readonly retrieval: Retrieval; readonly created: boolean }
@@ -218,7 +223,7 @@ export async function startRecorded(retrievals: readonly Retrieval[], deps: Retr
   for (const retrieval of retrievals) {
     const uid = retrieval.study.studyInstanceUid;
     const count = local.get(uid) ?? 0;
-    if (count > 0 && count >= (retrieval.study.instanceCount ?? 1)) {
+    if (heldWhole(retrieval.study, count)) {
       // Already whole on UH Bristol's PACS: nothing to move; recorded as stored so the record is complete.
       const moving = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { detail: 'already on the local PACS' });
       const stored = moving ? await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances already on the local PACS` }) : null;

@@ -9,6 +9,7 @@ import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf } from '../support/bot-harness';
 import { london } from '../support/instants';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 const asked = london('2026-12-02T02:00');
@@ -100,7 +101,7 @@ describe('a patient with very many studies (found by the property tests)', () =>
       instanceCount: 100,
     });
     const pacs = new FakePacs({
-      local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: Array.from({ length: 280 }, (_, i) => study(i, 'CT Head local')) }],
+      local: [{ identity: fakeAlice, studies: Array.from({ length: 280 }, (_, i) => study(i, 'CT Head local')) }],
       sites: { exeter: { studies: { [nhs]: Array.from({ length: 25 }, (_, i) => study(500 + i, 'MR remote')) } } },
     });
     const bot = await new BotHarness().start({}, () => asked, { pacs, store: createMemoryStore() });

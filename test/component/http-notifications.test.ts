@@ -12,12 +12,13 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf, serviceUrl, textOf } from '../support/bot-harness';
 import { london } from '../support/instants';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 
 function makePacs(): FakePacs {
   return new FakePacs({
-    local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+    local: [{ identity: fakeAlice, studies: [] }],
     sites: {
       exeter: {
         studies: {

@@ -9,6 +9,7 @@ import type { StorePort } from '../../src/ports/store-port';
 import nock from 'nock';
 import { actionsOf, BotHarness, cardsOf, serviceUrl, textOf, type TurnResult } from '../support/bot-harness';
 import { london } from '../support/instants';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 const asked = london('2026-12-02T02:00');
@@ -24,7 +25,7 @@ function makePacs(): FakePacs {
   return new FakePacs({
     local: [
       {
-        identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' },
+        identity: fakeAlice,
         studies: [{ studyInstanceUid: '2.25.9', date: '2026-10-01', description: 'US Abdomen', modalities: ['US'], instanceCount: 3 }],
       },
     ],
@@ -227,7 +228,7 @@ describe('a patient with many studies elsewhere', () => {
       instanceCount: 100 + i,
     }));
     const pacs = new FakePacs({
-      local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+      local: [{ identity: fakeAlice, studies: [] }],
       sites: { exeter: { studies: { [nhs]: many } } },
     });
     const bot = await new BotHarness().start({}, () => asked, { pacs, store: createMemoryStore() });

@@ -8,6 +8,7 @@ import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { BotHarness } from '../support/bot-harness';
 import { london } from '../support/instants';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 
@@ -18,7 +19,7 @@ describe('patient search rate limit', () => {
 
   beforeEach(async () => {
     pacs = new FakePacs({
-      local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+      local: [{ identity: fakeAlice, studies: [] }],
       sites: { exeter: { studies: {} } },
     });
     store = createMemoryStore();

@@ -8,13 +8,14 @@ import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf } from '../support/bot-harness';
 import { london } from '../support/instants';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 const asked = london('2026-12-02T02:00');
 
 function makePacs(): FakePacs {
   return new FakePacs({
-    local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+    local: [{ identity: fakeAlice, studies: [] }],
     sites: {
       exeter: { studies: { [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 }] } },
       // A site that never answers: the search must still answer the turn at once.

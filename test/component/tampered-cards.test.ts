@@ -9,6 +9,7 @@ import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf } from '../support/bot-harness';
 import { london } from '../support/instants';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 const asked = london('2026-12-02T02:00');
@@ -24,7 +25,7 @@ describe('tampered, foreign and stale cards', () => {
 
   beforeEach(async () => {
     pacs = new FakePacs({
-      local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+      local: [{ identity: fakeAlice, studies: [] }],
       sites: {
         exeter: {
           studies: {

@@ -7,7 +7,7 @@ import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf, textOf } from '../support/bot-harness';
 import { london } from '../support/instants';
-import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
+import { describeWithOrthanc, orthancBotEnv, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { distractorStudy, exeterStudies, localStudies, seedStudies } from '../support/orthanc-seed';
 
 const asked = london('2026-12-02T02:00');
@@ -22,15 +22,7 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
     await Promise.all([seedStudies(lab.remote('EXETER'), [...exeterStudies, distractorStudy]), seedStudies(lab.local, localStudies)]);
     store = createMemoryStore();
     bot = await new BotHarness().start(
-      {
-        PACS_BACKEND: 'orthanc',
-        ORTHANC_URL: lab.local.url,
-        ORTHANC_USERNAME: botUser.username,
-        ORTHANC_PASSWORD: botUser.password,
-        PACS_LOCAL_AET: lab.localAet,
-        PACS_SITES: 'exeter:EXETER',
-        PACS_QUERY_TIMEOUT_S: '5',
-      },
+      orthancBotEnv(lab),
       () => asked,
       { store },
     );

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { projectRoot } from '../../src/config/config';
-import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
+import { describeWithOrthanc, orthancBotEnv, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { distractorStudy, exeterStudies, localStudies, seedStudies } from '../support/orthanc-seed';
 
 interface Posted {
@@ -97,13 +97,7 @@ describeWithOrthanc('a bot killed mid-retrieval', () => {
     const env = {
       PORT: '0',
       HOST: '127.0.0.1',
-      PACS_BACKEND: 'orthanc',
-      ORTHANC_URL: lab.local.url,
-      ORTHANC_USERNAME: botUser.username,
-      ORTHANC_PASSWORD: botUser.password,
-      PACS_LOCAL_AET: lab.localAet,
-      PACS_SITES: 'exeter:EXETER',
-      PACS_QUERY_TIMEOUT_S: '5',
+      ...orthancBotEnv(lab),
       DATABASE_URL: `sqlite:${path.join(dir, 'bot.sqlite')}`,
       CARD_SIGNING_SECRET: 'a-fixed-secret-for-this-test-0123456789',
     };
@@ -119,7 +113,7 @@ describeWithOrthanc('a bot killed mid-retrieval', () => {
           body: JSON.stringify({
             type: 'message',
             id: `m-${sequence}`,
-            timestamp: '2026-12-02T02:00:00.000Z',
+            // No timestamp: the bot process polls by its own clock, so the activity must be read by it too.
             channelId: 'msteams',
             serviceUrl: connector.url,
             from: { id: '29:user-1', name: 'Test Clinician', aadObjectId: 'oid-1' },

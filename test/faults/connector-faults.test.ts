@@ -13,6 +13,7 @@ import path from 'node:path';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { london } from '../support/instants';
 import { clinician, InProcessBot, isCompletion, StandInConnector, storeProblems, type ConnectorAnswer, type ConnectorRequest } from './fault-support';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 const ctHead = { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 };
@@ -27,7 +28,7 @@ describe('the Bot Connector answering 429 and 5xx for a while, then recovering',
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connector-faults-'));
     pacs = new FakePacs({
-      local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+      local: [{ identity: fakeAlice, studies: [] }],
       sites: { exeter: { studies: { [nhs]: [ctHead] } } },
     });
     now = london('2026-12-02T02:00');

@@ -21,6 +21,7 @@ import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { london } from '../support/instants';
 import { describeWithPostgres } from '../support/postgres-harness';
 import { clinician, InProcessBot, isCompletion, RestartablePostgres, SqliteLocker, StandInConnector, storeProblems } from './fault-support';
+import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 const ctHead = { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 };
@@ -28,7 +29,7 @@ const xrChest = { studyInstanceUid: '2.25.1', date: '2024-03-12', description: '
 
 function makePacs(): FakePacs {
   return new FakePacs({
-    local: [{ identity: { nhsNumber: nhs, localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
+    local: [{ identity: fakeAlice, studies: [] }],
     sites: { exeter: { studies: { [nhs]: [xrChest, ctHead] } } },
   });
 }

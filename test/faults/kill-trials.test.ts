@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
 import { projectRoot } from '../../src/config/config';
-import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
+import { describeWithOrthanc, orthancBotEnv, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { distractorStudy, exeterStudies, localStudies, seedStudies } from '../support/orthanc-seed';
 import {
   clinician,
@@ -224,13 +224,7 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
     return {
       PORT: '0',
       HOST: '127.0.0.1',
-      PACS_BACKEND: 'orthanc',
-      ORTHANC_URL: lab.local.url,
-      ORTHANC_USERNAME: botUser.username,
-      ORTHANC_PASSWORD: botUser.password,
-      PACS_LOCAL_AET: lab.localAet,
-      PACS_SITES: 'exeter:EXETER',
-      PACS_QUERY_TIMEOUT_S: '5',
+      ...orthancBotEnv(lab),
       PACS_POLL_INTERVAL_S: '0.2',
       DATABASE_URL: `sqlite:${file}`,
       CARD_SIGNING_SECRET: 'a-fixed-secret-for-the-kill-trials-0123456789',

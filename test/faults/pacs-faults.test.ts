@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { london } from '../support/instants';
-import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab, type OrthancServer } from '../support/orthanc-harness';
-import { alice, distractorStudy, exeterStudies, localStudies, seedStudies, type SeedStudy } from '../support/orthanc-seed';
+import { describeWithOrthanc, orthancBotEnv, startOrthancLab, type OrthancLab, type OrthancServer } from '../support/orthanc-harness';
+import { distractorStudy, exeterStudies, localStudies, plymouthStudy, seedStudies } from '../support/orthanc-seed';
 import {
   clinician,
   InProcessBot,
@@ -31,18 +31,6 @@ import {
   waitFor,
 } from './fault-support';
 
-const plymouthStudy: SeedStudy = {
-  patient: alice,
-  uid: '2.25.94347659195',
-  date: '20190210',
-  time: '110000',
-  accession: 'PLY19021001',
-  description: 'CT Abdomen',
-  modality: 'CT',
-  bodyPart: 'ABDOMEN',
-  institution: 'Derriford Hospital',
-  series: [{ number: 1, description: 'Axial', instances: 2 }],
-};
 
 const uid = { ctHead: '2.25.94347659192', xrChest: '2.25.94347659191', mrKnee: '2.25.94347659193', ctAbdomen: plymouthStudy.uid } as const;
 
@@ -86,13 +74,7 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
       connector,
       clock: () => now,
       env: {
-        PACS_BACKEND: 'orthanc',
-        ORTHANC_URL: lab.local.url,
-        ORTHANC_USERNAME: botUser.username,
-        ORTHANC_PASSWORD: botUser.password,
-        PACS_LOCAL_AET: lab.localAet,
-        PACS_SITES: 'exeter:EXETER,plymouth:PLYMOUTH',
-        PACS_QUERY_TIMEOUT_S: String(queryTimeoutS),
+        ...orthancBotEnv(lab, 'exeter:EXETER,plymouth:PLYMOUTH', queryTimeoutS),
         DATABASE_URL: `sqlite:${path.join(dir, 'bot.sqlite')}`,
       },
     });

@@ -14,23 +14,12 @@ import {
   exeterStudies,
   instanceCount,
   localStudies,
+  plymouthStudy,
   seedStudies,
   testPatient,
   type SeedStudy,
 } from '../support/orthanc-seed';
 
-const plymouthStudy: SeedStudy = {
-  patient: alice,
-  uid: '2.25.94347659195',
-  date: '20190210',
-  time: '110000',
-  accession: 'PLY19021001',
-  description: 'CT Abdomen',
-  modality: 'CT',
-  bodyPart: 'ABDOMEN',
-  institution: 'Derriford Hospital',
-  series: [{ number: 1, description: 'Axial', instances: 2 }],
-};
 
 const cornwallStudy: SeedStudy = {
   patient: alice,

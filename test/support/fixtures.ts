@@ -1,3 +1,4 @@
+import type { PatientIdentity } from '../../src/ports/pacs-port';
 import path from 'node:path';
 import { loadGuideFile } from '../../src/adapters/guide-file';
 import { loadCardRenderer, type CardRenderer } from '../../src/cards/card-renderer';
@@ -16,3 +17,6 @@ export function realGuide(): Guide {
 export function realCards(): CardRenderer {
   return loadCardRenderer(path.join(projectRoot, 'cards'));
 }
+
+/** The synthetic patient most component and fault tests search for, as UH Bristol's PACS records her. */
+export const fakeAlice: PatientIdentity = { nhsNumber: '9434765919', localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' };

@@ -403,3 +403,16 @@ export async function startOrthancLab(spec: LabSpec): Promise<OrthancLab> {
   }
   throw lastError;
 }
+
+/** The settings that point the bot at a lab: LOCAL as UH Bristol's PACS (as the bot's user), and its peer sites. */
+export function orthancBotEnv(lab: OrthancLab, sites = 'exeter:EXETER', queryTimeoutS = 5): Record<string, string> {
+  return {
+    PACS_BACKEND: 'orthanc',
+    ORTHANC_URL: lab.local.url,
+    ORTHANC_USERNAME: botUser.username,
+    ORTHANC_PASSWORD: botUser.password,
+    PACS_LOCAL_AET: lab.localAet,
+    PACS_SITES: sites,
+    PACS_QUERY_TIMEOUT_S: String(queryTimeoutS),
+  };
+}

@@ -116,6 +116,20 @@ export const exeterStudies: readonly SeedStudy[] = [
   },
 ];
 
+/** Alice's study at Plymouth (for tests with a second peer site). */
+export const plymouthStudy: SeedStudy = {
+  patient: alice,
+  uid: '2.25.94347659195',
+  date: '20190210',
+  time: '110000',
+  accession: 'PLY19021001',
+  description: 'CT Abdomen',
+  modality: 'CT',
+  bodyPart: 'ABDOMEN',
+  institution: 'Derriford Hospital',
+  series: [{ number: 1, description: 'Axial', instances: 2 }],
+};
+
 /** Bob's study at Exeter. */
 export const distractorStudy: SeedStudy = {
   patient: bob,
