@@ -123,6 +123,9 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
 
   const adapter = createAdapter(config, logger);
   const appId = config.microsoftApp.appId;
+  // Unique per process, so leases and activity claims tell instances (and a restarted process) apart.
+  const owner = ownerName(os.hostname(), process.pid, randomUUID().slice(0, 8));
+  const ownership = { owner, isGone: (other: string) => goneOwners([other], os.hostname(), process.pid, processAlive).length > 0 };
   const bot = new TeamsBot(
     { access, guide, knowledge: buildKnowledge(guide, config.timeZone), cards, zone: config.timeZone },
     retrieval,
@@ -137,6 +140,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       }),
     logger,
     clock,
+    ownership,
   );
   const health = () => ({
     version,
@@ -153,8 +157,6 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     registerDevChat(server, { botUrl: () => loopbackUrl(server, config.host), logger, clock, publicDir: path.join(projectRoot, 'public'), timeZone: config.timeZone });
   }
   const notifier = createTeamsNotifier({ adapter, appId, logger });
-  // Unique per process, so leases tell instances (and a restarted process) apart.
-  const owner = ownerName(os.hostname(), process.pid, randomUUID().slice(0, 8));
   let cycles = 0;
   // Retrievals recorded before this process started cannot be being started by it: the first poll resumes them.
   const startedAt = clock();

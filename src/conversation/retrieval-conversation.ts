@@ -14,7 +14,7 @@ import type { Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
 import { PacsError, type PacsErrorReason, type PatientIdentity, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
-import type { AuditEvent, Notification, Requester, Retrieval } from '../ports/store-port';
+import type { AuditEvent, Notification, Requester, Retrieval, TurnClaim } from '../ports/store-port';
 import { defaultSearchesPerMinute, retrievalRefusal, searchAllowed, searchWindowMs, type AccessRules, type Caller } from '../retrieval/access';
 import {
   findPatientImages,
@@ -53,6 +53,8 @@ export interface TurnCaller extends Caller {
   readonly conversationType: string | null;
   /** The card whose button was pressed (Teams' replyToId), if any. */
   readonly pressedActivityId?: string | null;
+  /** This turn's claim on its activity, marked done with what the turn records (null: none). */
+  readonly turnClaim?: TurnClaim | null;
 }
 
 /** A message to send. */
@@ -444,7 +446,11 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
   const local = await localCountsWithin(deps, picks.map((p) => p.study.studyInstanceUid), localCheckMs);
   const complete = (p: StudyPick): boolean => heldWhole(p.study, local?.get(p.study.studyInstanceUid) ?? 0);
   // Recorded before the clinician is answered: once they see "Starting", a crash cannot lose it (the poll starts what the turn did not).
-  const recorded = await recordConfirmation(offer.nhsNumber, picks, caller.requester, deps, now, randomUUID, caller.pressedActivityId ?? null, complete);
+  const recorded = await recordConfirmation(offer.nhsNumber, picks, caller.requester, deps, now, randomUUID, {
+    cardActivityId: caller.pressedActivityId ?? null,
+    alreadyLocal: complete,
+    activity: caller.turnClaim ?? null,
+  });
   return {
     // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
     updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`, ...offer.studies.map((s) => studyLine(s.study, deps.zone))]),

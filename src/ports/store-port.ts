@@ -112,6 +112,59 @@ export type NotificationOutcome =
   | { readonly state: 'undeliverable'; readonly at: string; readonly error: string }
   | { readonly state: 'pending'; readonly nextAttemptAt: string; readonly error: string };
 
+/** An activity key's claim: 'claimed' while a turn handles it, 'done' once that turn finished. */
+export type ActivityState = 'claimed' | 'done';
+
+/** A claim on an inbound activity, as the store holds it. */
+export interface ActivityRecord {
+  readonly key: string;
+  readonly state: ActivityState;
+  /** Who claimed it last (an instance id, unique per process). */
+  readonly owner: string;
+  /** ISO instants: when it was claimed, until when the claim holds, and when the key may be forgotten. */
+  readonly claimedAt: string;
+  readonly claimUntil: string;
+  readonly expiresAt: string;
+}
+
+/** What claimActivity is asked. */
+export interface ActivityClaimRequest {
+  /** The activity's channel, conversation and id. */
+  readonly key: string;
+  readonly owner: string;
+  readonly at: string;
+  /** How long the claim holds before another owner may take it over (shorter than Teams' re-delivery interval). */
+  readonly claimMs: number;
+  /** How long the key is remembered after `at`. */
+  readonly keepMs: number;
+  /** An owner whose claim may be taken over at once, because it is known to be gone. */
+  readonly takeOverFrom?: string | null;
+}
+
+/** What claimActivity found. */
+export type ActivityClaim =
+  | { readonly outcome: 'claimed'; readonly previousOwner: string | null }
+  | { readonly outcome: 'done' }
+  | { readonly outcome: 'held'; readonly owner: string; readonly claimUntil: string };
+
+/** The turn whose activity a write belongs to. */
+export interface TurnClaim {
+  readonly key: string;
+  readonly owner: string;
+}
+
+/** One entry of a confirmation: a retrieval to record with its audit line, or an audit line alone. */
+export type ConfirmationEntry =
+  | { readonly retrieval: NewRetrieval; readonly audit: { readonly created: AuditEvent; readonly existing: AuditEvent } }
+  | { readonly retrieval: null; readonly audit: AuditEvent };
+
+/** A confirmation to record as one unit. */
+export interface Confirmation {
+  readonly entries: readonly ConfirmationEntry[];
+  /** The turn's claim, marked done with the confirmation (null when the turn holds none). */
+  readonly activity: TurnClaim | null;
+}
+
 /** Why a store operation failed. */
 export type StoreErrorReason = 'conflict' | 'not-found' | 'unavailable' | 'invalid';
 
@@ -180,13 +233,27 @@ export interface StorePort {
   /** How many audit events of `action` a user has at or after `since` (ISO): the patient-search rate limit counts these. */
   countAudit(teamsUserId: string, action: AuditAction, since: string): Promise<number>;
   /**
-   * Records that an inbound activity (by a key made of its channel, conversation and id) is being
-   * handled; true the first time, false for a re-delivery. Atomic across processes sharing the
-   * database. Keys are kept for at least `keepMs` after `at`, then may be forgotten.
+   * Claims an inbound activity for one turn (an idempotency key with a claim). A new key, or a claim
+   * whose lease has run out, or one held by `takeOverFrom` (an owner known to be gone), becomes this
+   * owner's: 'claimed', handle the turn. A key whose turn finished answers 'done'; one claimed by
+   * another owner within its lease answers 'held' with that owner. Atomic across processes sharing
+   * the database: two owners never both get 'claimed' for a live claim. Keys are kept for at least
+   * `keepMs` after `at`, then may be forgotten.
    */
-  recordActivity(key: string, at: string, keepMs: number): Promise<boolean>;
-  /** Forgets an activity key, so a re-delivery of a turn that failed is handled again. */
-  forgetActivity(key: string): Promise<void>;
+  claimActivity(claim: ActivityClaimRequest): Promise<ActivityClaim>;
+  /** Marks this owner's claim done (its turn finished); false, and no change, if `owner` does not hold it. */
+  finishActivity(key: string, owner: string): Promise<boolean>;
+  /** Drops this owner's unfinished claim (its turn failed), so a re-delivery is handled afresh; false if it did not hold one. */
+  releaseActivity(key: string, owner: string): Promise<boolean>;
+  /** The claim on an activity key, or null (for tests and diagnosis). */
+  activityFor(key: string): Promise<ActivityRecord | null>;
+  /**
+   * Records a confirmation as one unit: each entry's retrieval (created 'requested', or the active
+   * one found, as createRetrieval does) with its audit line, the other audit lines, and, when given,
+   * the turn's activity claim marked done, all in one transaction where the store has them. Either
+   * all of it is recorded or none of it. Results in the entries' order (null for an audit-only entry).
+   */
+  recordConfirmation(confirmation: Confirmation): Promise<Array<{ retrieval: Retrieval; created: boolean } | null>>;
   /** Resolves when the database answers a trivial query; rejects with StoreError('unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

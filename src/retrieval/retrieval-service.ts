@@ -5,7 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { PacsError, type LocalPatientRecord, type PacsErrorReason, type PacsJobStatus, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
-import type { AuditEvent, Requester, Retrieval, StorePort } from '../ports/store-port';
+import type { AuditEvent, ConfirmationEntry, Requester, Retrieval, StorePort, TurnClaim } from '../ports/store-port';
 
 /** Days a pulled study stays on UH Bristol's PACS (the guide: "Imaging will remain available locally for 30 days"). */
 export const retentionDays = 30;
@@ -155,11 +155,22 @@ export type RecordedPick =
   | { readonly pick: StudyPick; readonly retrieval: Retrieval; readonly created: boolean }
   | { readonly pick: StudyPick; readonly retrieval: null; readonly created: false };
 
+/** Optional parts of a confirmation. */
+export interface ConfirmationOptions {
+  /** The status card to update in place as the retrievals end. */
+  readonly cardActivityId?: string | null;
+  /** Picks UH Bristol's PACS already holds whole: nothing is recorded for them but the audit line. */
+  readonly alreadyLocal?: (pick: StudyPick) => boolean;
+  /** The turn's claim on its activity, marked done with the confirmation. */
+  readonly activity?: TurnClaim | null;
+}
+
 /**
- * Records a confirmation durably, before the clinician is answered: one 'requested' retrieval per
- * pick not already in flight (the store refuses a second active retrieval of a study), each audited.
- * Nothing is asked of the PACS here; `startRecorded` (after the answer) or, after a crash, the poll
- * starts them.
+ * Records a confirmation durably, before the clinician is answered, as one unit: one 'requested'
+ * retrieval per pick not already in flight (the store refuses a second active retrieval of a
+ * study), each audited, and the turn's activity marked done, so a crash leaves all of it or none
+ * (a re-delivery of the press is then handled afresh). Nothing is asked of the PACS here;
+ * `startRecorded` (after the answer) or, after a crash, the poll starts them.
  */
 export async function recordConfirmation(
   nhsNumber: string,
@@ -168,32 +179,33 @@ export async function recordConfirmation(
   deps: RetrievalDeps,
   now: Date,
   newId: () => string,
-  cardActivityId: string | null = null,
-  alreadyLocal: (pick: StudyPick) => boolean = () => false,
+  options: ConfirmationOptions = {},
 ): Promise<RecordedPick[]> {
-  const { store } = deps;
-  const recorded: RecordedPick[] = [];
-  for (const pick of picks) {
-    if (alreadyLocal(pick)) {
-      await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [pick.study.studyInstanceUid], outcome: 'already-local' }));
-      recorded.push({ pick, retrieval: null, created: false });
-      continue;
-    }
-    const { retrieval, created } = await store.createRetrieval({
-      id: newId(),
-      requester,
-      site: pick.site,
-      nhsNumber,
-      study: pick.study,
-      createdAt: now.toISOString(),
-      keptUntil: keptUntil(now).toISOString(),
-      cardActivityId,
-    });
-    const uid = pick.study.studyInstanceUid;
-    await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [uid], outcome: created ? 'confirmed' : 'already-downloading' }));
-    recorded.push({ pick, retrieval, created });
-  }
-  return recorded;
+  const alreadyLocal = options.alreadyLocal ?? (() => false);
+  const confirmed = (pick: StudyPick, outcome: string): AuditEvent =>
+    audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [pick.study.studyInstanceUid], outcome });
+  const entries: ConfirmationEntry[] = picks.map((pick) =>
+    alreadyLocal(pick)
+      ? { retrieval: null, audit: confirmed(pick, 'already-local') }
+      : {
+          retrieval: {
+            id: newId(),
+            requester,
+            site: pick.site,
+            nhsNumber,
+            study: pick.study,
+            createdAt: now.toISOString(),
+            keptUntil: keptUntil(now).toISOString(),
+            cardActivityId: options.cardActivityId ?? null,
+          },
+          audit: { created: confirmed(pick, 'confirmed'), existing: confirmed(pick, 'already-downloading') },
+        },
+  );
+  const results = await deps.store.recordConfirmation({ entries, activity: options.activity ?? null });
+  return picks.map((pick, i): RecordedPick => {
+    const result = results[i];
+    return result ? { pick, retrieval: result.retrieval, created: result.created } : { pick, retrieval: null, created: false };
+  });
 }
 
 /**
@@ -253,7 +265,7 @@ export async function confirmRetrievals(
   newId: () => string,
   cardActivityId: string | null = null,
 ): Promise<Array<{ readonly pick: StudyPick; readonly outcome: PickOutcome }>> {
-  const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, newId, cardActivityId);
+  const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, newId, { cardActivityId });
   const started = await startRecorded(toStart(recorded), deps, now);
   return recorded.map((r) => ({ pick: r.pick, outcome: outcomeOf(r, started) }));
 }

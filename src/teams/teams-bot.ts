@@ -7,6 +7,7 @@ import { ActivityHandler, MessageFactory, TeamsInfo, TurnContext, type Activity,
 import { converse, type ConversationDeps, type Incoming, type Reply, type Turn } from '../conversation/conversation';
 import type { RetrievalConversationDeps, TurnCaller } from '../conversation/retrieval-conversation';
 import type { Logger } from '../logging/logger';
+import type { TurnClaim } from '../ports/store-port';
 
 /** The instant of an activity: its own timestamp, else the clock (the channel always sends one). */
 export function activityInstant(activity: Partial<Activity>, clock: () => Date): Date {
@@ -65,6 +66,21 @@ function toMessage(reply: Reply): Partial<Activity> {
 /** How long an inbound activity id is remembered (Teams re-delivers within seconds to minutes). */
 const activityMemoryMs = 24 * 60 * 60 * 1000;
 
+/**
+ * How long a turn's claim on its activity holds before another instance may take it over. Teams
+ * waits 15 s for an answer before it re-delivers, so a re-delivery finds the claim run out unless
+ * the first turn is still within its time; a claim whose owner is known to be dead is taken at once.
+ */
+export const activityClaimMs = 10_000;
+
+/** Who this process is, for claims on inbound activities, and how to tell that another owner is gone. */
+export interface ActivityOwnership {
+  /** Unique per process (host, pid and a nonce). */
+  readonly owner: string;
+  /** True when `owner` is known to be dead (a process on this machine that is no longer running). */
+  readonly isGone: (owner: string) => boolean;
+}
+
 /** An unchanged conversation reference is written again after this long (its updatedAt stays recent). */
 const referenceRefreshMs = 60 * 60 * 1000;
 /** Users whose last saved reference is remembered (the oldest is forgotten first; forgetting costs one write). */
@@ -85,6 +101,7 @@ export class TeamsBot extends ActivityHandler {
     private readonly proactive: Proactive,
     private readonly logger: Logger,
     private readonly clock: () => Date,
+    private readonly ownership: ActivityOwnership = { owner: `turns:${process.pid}`, isGone: () => false },
   ) {
     super();
     this.onMessage(async (context, next) => {
@@ -145,15 +162,33 @@ export class TeamsBot extends ActivityHandler {
   }
 
   /**
-   * Whether this activity is new. Teams re-delivers a turn it thinks timed out, with the same id; a
-   * re-delivery gets no second effect and no second reply. Null: handle it (no store, or no id).
+   * Claims this activity for this turn. Teams re-delivers a turn it thinks timed out, with the same
+   * id: a re-delivery is ignored when the first delivery finished, or is still being handled by a live
+   * owner; a claim left by a dead owner (or run out) is taken over and the turn handled afresh. Null:
+   * handle it without a claim (no store, no id, or the store failing).
    */
-  private async firstDelivery(context: TurnContext, instant: Date): Promise<string | null | false> {
+  private async claim(context: TurnContext, instant: Date): Promise<TurnClaim | null | 'ignore'> {
     const { id, channelId, conversation } = context.activity;
     if (!this.retrieval || !id) return null;
     const key = JSON.stringify([channelId ?? '', conversation?.id ?? '', id]);
+    const { owner } = this.ownership;
+    const request = { key, owner, at: instant.toISOString(), claimMs: activityClaimMs, keepMs: activityMemoryMs };
     try {
-      return (await this.retrieval.store.recordActivity(key, instant.toISOString(), activityMemoryMs)) ? key : false;
+      let found = await this.retrieval.store.claimActivity(request);
+      if (found.outcome === 'held' && found.owner !== owner && this.ownership.isGone(found.owner)) {
+        found = await this.retrieval.store.claimActivity({ ...request, takeOverFrom: found.owner });
+      }
+      switch (found.outcome) {
+        case 'claimed':
+          if (found.previousOwner !== null) this.logger.info('activity-taken-over', { reason: 'earlier delivery unfinished' });
+          return { key, owner };
+        case 'done':
+          this.logger.info('duplicate-activity', { state: 'done' });
+          return 'ignore';
+        case 'held':
+          this.logger.info('duplicate-activity', { state: 'in progress' });
+          return 'ignore';
+      }
     } catch (error) {
       // Without the database a re-delivery cannot be told apart; answering twice beats not answering.
       this.logger.warn('activity-record-failed', { reason: (error as { reason?: string }).reason ?? null });
@@ -163,22 +198,27 @@ export class TeamsBot extends ActivityHandler {
 
   private async reply(context: TurnContext, input: Incoming): Promise<void> {
     const instant = activityInstant(context.activity, this.clock);
-    const key = await this.firstDelivery(context, instant);
-    if (key === false) {
-      this.logger.info('duplicate-activity', { input: input.kind });
-      return;
-    }
+    const claim = await this.claim(context, instant);
+    if (claim === 'ignore') return;
+    const store = this.retrieval?.store;
     try {
-      await this.answer(context, input, instant);
+      await this.answer(context, input, instant, claim);
     } catch (error) {
       // The turn failed: let Teams' re-delivery of it be handled afresh.
-      if (key) await this.retrieval?.store.forgetActivity(key).catch(() => undefined);
+      if (claim && store) await store.releaseActivity(claim.key, claim.owner).catch(() => undefined);
       throw error;
+    }
+    if (claim && store) {
+      // Done once answered (a confirmation marks it done itself, with what it records).
+      await store.finishActivity(claim.key, claim.owner).catch((error: unknown) => {
+        // The claim runs out by itself; a re-delivery after that is handled again.
+        this.logger.warn('activity-finish-failed', { reason: (error as { reason?: string }).reason ?? null });
+      });
     }
   }
 
-  private async answer(context: TurnContext, input: Incoming, instant: Date): Promise<void> {
-    const caller = callerOf(context.activity, await this.upnOf(context));
+  private async answer(context: TurnContext, input: Incoming, instant: Date, claim: TurnClaim | null): Promise<void> {
+    const caller = { ...callerOf(context.activity, await this.upnOf(context)), turnClaim: claim };
     await this.saveReference(context, caller, instant);
     const turn = await converse(input, caller, this.deps, this.retrieval, instant);
     this.logger.info('turn', {

@@ -5,7 +5,11 @@
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
 import type { StorePort } from '../../src/ports/store-port';
+import { ownerName } from '../../src/retrieval/lease-owners';
+import { activityClaimMs } from '../../src/teams/teams-bot';
 import { actionsOf, BotHarness, cardsOf } from '../support/bot-harness';
 import { london } from '../support/instants';
 import { fakeAlice } from '../support/fixtures';
@@ -93,5 +97,63 @@ describe('re-delivered activities', () => {
     const again = await bot.say('my retrievals', asked, { id: 'teams-activity-9' });
     expect(cardsOf(again.replies).length + again.replies.filter((r) => r.text).length).toBeGreaterThan(0);
     expect(JSON.stringify(again.replies)).not.toContain('Sorry, something went wrong');
+  });
+
+  describe('a delivery cut short (claims)', () => {
+    const key = (id: string): string => JSON.stringify(['msteams', 'a:personal-chat', id]);
+    const claimAs = (id: string, owner: string, at: Date) =>
+      store.claimActivity({ key: key(id), owner, at: at.toISOString(), claimMs: activityClaimMs, keepMs: 86_400_000 });
+
+    /** The owner name of a process on this machine that has exited (its pid is gone). */
+    async function deadOwner(): Promise<string> {
+      const child = spawn(process.execPath, ['-e', '0']);
+      await new Promise((resolve) => child.once('exit', resolve));
+      return ownerName(os.hostname(), child.pid!, 'deadbeef');
+    }
+
+    it('handles afresh a re-delivery whose first delivery was claimed by a process that has died', async () => {
+      const gone = await deadOwner();
+      expect(await claimAs('teams-cut-1', gone, asked)).toMatchObject({ outcome: 'claimed' });
+      const again = await bot.say('how do I get Taunton access at 2am?', asked, { id: 'teams-cut-1' });
+      expect(again.replies.length).toBeGreaterThan(0);
+      expect(await store.activityFor(key('teams-cut-1'))).toMatchObject({ state: 'done' });
+      expect((await store.activityFor(key('teams-cut-1')))!.owner).not.toBe(gone);
+      // And once done, a third delivery gets nothing.
+      expect((await bot.say('how do I get Taunton access at 2am?', asked, { id: 'teams-cut-1' })).replies).toHaveLength(0);
+    });
+
+    it('ignores a re-delivery while a live owner (another instance) holds the claim, and takes it over once the claim has run out', async () => {
+      const elsewhere = ownerName('another-host', 4242, 'cafef00d');
+      await claimAs('teams-cut-2', elsewhere, asked);
+      const during = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs - 1), { id: 'teams-cut-2' });
+      expect(during.replies).toHaveLength(0);
+      const after = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs), { id: 'teams-cut-2' });
+      expect(after.replies.length).toBeGreaterThan(0);
+      expect(await store.activityFor(key('teams-cut-2'))).toMatchObject({ state: 'done' });
+    });
+
+    it('records a confirmation and marks its activity done in one unit, so a re-delivery after the record starts nothing twice', async () => {
+      const before = bot.sentActivities.length;
+      await bot.say(`find images for ${nhs}`, asked);
+      await bot.application.idle();
+      const retrieve = actionsOf(cardsOf(bot.sentActivities.slice(before))[0]).find((a) => a.title === 'Retrieve selected')!;
+      const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), 'pick-0': 'true' }, asked)).replies)[0];
+      const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+      // What the claim says the moment the confirmation is recorded, before the turn answers.
+      const inner = store.recordConfirmation.bind(store);
+      const seenAfterRecord: Array<string | undefined> = [];
+      store.recordConfirmation = async (confirmation) => {
+        const results = await inner(confirmation);
+        seenAfterRecord.push((await store.activityFor(key('teams-confirm-unit')))?.state);
+        return results;
+      };
+      const first = await bot.send({ id: 'teams-confirm-unit', value: confirm.data, replyToId: 'card-9' }, asked);
+      await bot.application.idle();
+      expect(first.replies.map((r) => r.text)).toEqual(['Starting the retrieval of 1 study...']);
+      expect(seenAfterRecord).toEqual(['done']);
+      const again = await bot.send({ id: 'teams-confirm-unit', value: confirm.data, replyToId: 'card-9' }, asked);
+      expect(again.replies).toHaveLength(0);
+      expect(pacs.requests.startRetrieval).toBe(1);
+    });
   });
 });

@@ -4,7 +4,7 @@
  * instances (separate pools, as separate processes would have) migrating, creating and claiming
  * notifications at once.
  */
-import { openPostgresStore } from '../../src/adapters/store/postgres-store';
+import { openPostgresStore, postgresMigrations } from '../../src/adapters/store/postgres-store';
 import { StoreError, type Notification, type StorePort } from '../../src/ports/store-port';
 import { describeWithPostgres, startPostgres, type PostgresServer } from '../support/postgres-harness';
 import { auditEvent, expectStoreError, newRetrieval, storeContract } from './store-contract';
@@ -52,7 +52,7 @@ describeWithPostgres('PostgreSQL store', () => {
         await store.migrate();
         await store.createRetrieval(newRetrieval('r1'));
         const versions = await server.query<{ version: number }>(database, `SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-        expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+        expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
         const copy = (columns: string, values: string): Promise<unknown> =>
           server.query(database, `INSERT INTO ${schema}.retrievals (${columns}) SELECT ${values} FROM ${schema}.retrievals WHERE id = 'r1'`);
         const others = `requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
@@ -82,10 +82,61 @@ describeWithPostgres('PostgreSQL store', () => {
           { version: 1, n: '1' },
           { version: 2, n: '1' },
           { version: 3, n: '1' },
+          { version: 4, n: '1' },
         ]);
         // And every instance can use the schema at once.
         await Promise.all(stores.map((s, i) => s.appendAudit(auditEvent(`2026-03-01T09:00:0${i}.000Z`))));
         expect(await stores[0]!.auditSince('2026-03-01T00:00:00Z')).toHaveLength(6);
+      });
+    });
+
+    it('upgrades a schema at version 3: activity keys seen before claims existed mean done, for 24 hours from when seen', async () => {
+      const url = await newSchema();
+      const schema = `case_${schemas}`;
+      const upTo3 = postgresMigrations.filter((m) => m.version <= 3);
+      await server.query(
+        database,
+        `SET search_path TO ${schema};
+         CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+         ${upTo3.map((m) => m.sql).join('\n')}
+         INSERT INTO schema_migrations (version, name, applied_at) VALUES ${upTo3.map((m) => `(${m.version}, 'v${m.version}', '2026-01-01T00:00:00Z')`).join(', ')};
+         INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES ('msteams|a:chat|old', ${Date.parse('2026-03-01T09:00:00.000Z')});`,
+      );
+      const store = openPostgresStore(url);
+      await withStores([store], async () => {
+        await store.migrate();
+        expect(await store.activityFor('msteams|a:chat|old')).toEqual({
+          key: 'msteams|a:chat|old',
+          state: 'done',
+          owner: 'before-claims',
+          claimedAt: '2026-03-01T09:00:00.000Z',
+          claimUntil: '2026-03-01T09:00:00.000Z',
+          expiresAt: '2026-03-02T09:00:00.000Z',
+        });
+        const claim = (at: string) => store.claimActivity({ key: 'msteams|a:chat|old', owner: 'bot-a', at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'before-claims' });
+        expect(await claim('2026-03-01T09:05:00.000Z')).toEqual({ outcome: 'done' });
+        expect(await claim('2026-03-02T09:00:00.000Z')).toEqual({ outcome: 'claimed', previousOwner: null });
+      });
+    });
+
+    it('gives each activity to exactly one of two instances racing for it, and a dead owner\'s claim to one taker', async () => {
+      const url = await newSchema();
+      const a = openPostgresStore(url, { poolSize: 8 });
+      const b = openPostgresStore(url, { poolSize: 8 });
+      await withStores([a, b], async () => {
+        await Promise.all([a.migrate(), b.migrate()]);
+        const at = '2026-03-01T09:00:00.000Z';
+        const claims = Array.from({ length: 40 }, (_, i) =>
+          (i % 2 === 0 ? a : b).claimActivity({ key: `msteams|a:chat|${i % 10}`, owner: i % 2 === 0 ? 'bot-a' : 'bot-b', at, claimMs: 10_000, keepMs: 86_400_000 }),
+        );
+        const results = await Promise.all(claims);
+        for (let key = 0; key < 10; key++) expect(results.filter((r, i) => i % 10 === key && r.outcome === 'claimed')).toHaveLength(1);
+        // Both instances see a gone owner's claim; only one of them takes it over.
+        await a.claimActivity({ key: 'dead', owner: 'bot-dead', at, claimMs: 10_000, keepMs: 86_400_000 });
+        const takers = await Promise.all(
+          ['bot-a', 'bot-b', 'bot-a', 'bot-b'].map((owner, i) => (i % 2 === 0 ? a : b).claimActivity({ key: 'dead', owner, at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'bot-dead' })),
+        );
+        expect(takers.filter((r) => r.outcome === 'claimed')).toHaveLength(1);
       });
     });
 

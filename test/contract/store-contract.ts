@@ -486,28 +486,140 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
       });
     });
 
-    describe('inbound activities (re-delivery)', () => {
+    describe('inbound activities (claims: re-delivery)', () => {
       const day = 24 * 60 * 60 * 1000;
+      const t0 = '2026-03-01T09:00:00.000Z';
+      const later = (ms: number): string => new Date(Date.parse(t0) + ms).toISOString();
+      const claim = (key: string, owner: string, at = t0, takeOverFrom: string | null = null) =>
+        store.claimActivity({ key, owner, at, claimMs: 10_000, keepMs: day, takeOverFrom });
 
-      it('says true the first time a key is recorded and false after, until it is forgotten', async () => {
-        expect(await store.recordActivity('msteams|a:chat|1', '2026-03-01T09:00:00.000Z', day)).toBe(true);
-        expect(await store.recordActivity('msteams|a:chat|1', '2026-03-01T09:00:15.000Z', day)).toBe(false);
-        expect(await store.recordActivity('msteams|a:chat|2', '2026-03-01T09:00:15.000Z', day)).toBe(true);
-        await store.forgetActivity('msteams|a:chat|1');
-        expect(await store.recordActivity('msteams|a:chat|1', '2026-03-01T09:01:00.000Z', day)).toBe(true);
-        await store.forgetActivity('never-recorded');
+      it('claims a new key, answers held to another owner within the lease, and done to everyone once finished', async () => {
+        expect(await claim('msteams|a:chat|1', 'bot-a')).toEqual({ outcome: 'claimed', previousOwner: null });
+        expect(await claim('msteams|a:chat|1', 'bot-b', later(5_000))).toEqual({ outcome: 'held', owner: 'bot-a', claimUntil: later(10_000) });
+        // The owner itself does not claim twice: its first turn is still running.
+        expect(await claim('msteams|a:chat|1', 'bot-a', later(6_000))).toMatchObject({ outcome: 'held', owner: 'bot-a' });
+        expect(await store.activityFor('msteams|a:chat|1')).toEqual({
+          key: 'msteams|a:chat|1',
+          state: 'claimed',
+          owner: 'bot-a',
+          claimedAt: t0,
+          claimUntil: later(10_000),
+          expiresAt: later(day),
+        });
+        expect(await store.finishActivity('msteams|a:chat|1', 'bot-b')).toBe(false);
+        expect(await store.finishActivity('msteams|a:chat|1', 'bot-a')).toBe(true);
+        expect(await store.finishActivity('msteams|a:chat|1', 'bot-a')).toBe(false);
+        for (const owner of ['bot-a', 'bot-b']) expect(await claim('msteams|a:chat|1', owner, later(7_000))).toEqual({ outcome: 'done' });
+        expect(await store.activityFor('msteams|a:chat|1')).toMatchObject({ state: 'done', owner: 'bot-a' });
+        // Another id, or the same id in another chat, is another key.
+        expect(await claim('msteams|a:chat|2', 'bot-b')).toEqual({ outcome: 'claimed', previousOwner: null });
+        expect(await store.activityFor('never-claimed')).toBeNull();
       });
 
-      it('records a key once when many turns race for it', async () => {
-        const results = await Promise.all(Array.from({ length: 10 }, () => store.recordActivity('msteams|a:chat|race', '2026-03-01T09:00:00.000Z', day)));
-        expect(results.filter(Boolean)).toHaveLength(1);
+      it("takes over a claim whose lease has run out, after which the first owner can neither finish nor release it", async () => {
+        await claim('k', 'bot-a');
+        expect(await claim('k', 'bot-b', later(9_999))).toMatchObject({ outcome: 'held' });
+        expect(await claim('k', 'bot-b', later(10_000))).toEqual({ outcome: 'claimed', previousOwner: 'bot-a' });
+        expect(await store.finishActivity('k', 'bot-a')).toBe(false);
+        expect(await store.releaseActivity('k', 'bot-a')).toBe(false);
+        expect(await store.activityFor('k')).toMatchObject({ state: 'claimed', owner: 'bot-b', claimUntil: later(20_000) });
+        expect(await store.finishActivity('k', 'bot-b')).toBe(true);
       });
 
-      it('refuses a bad key, instant or keep time with invalid', async () => {
-        await expectStoreError(store.recordActivity('', '2026-03-01T09:00:00.000Z', day), 'invalid');
-        await expectStoreError(store.recordActivity('k'.repeat(1025), '2026-03-01T09:00:00.000Z', day), 'invalid');
-        await expectStoreError(store.recordActivity('k', 'now', day), 'invalid');
-        await expectStoreError(store.recordActivity('k', '2026-03-01T09:00:00.000Z', 0), 'invalid');
+      it('takes over at once from an owner named as gone, and only from that owner', async () => {
+        await claim('k', 'bot-a');
+        expect(await claim('k', 'bot-b', later(1_000), 'bot-c')).toMatchObject({ outcome: 'held', owner: 'bot-a' });
+        expect(await claim('k', 'bot-b', later(1_000), 'bot-a')).toEqual({ outcome: 'claimed', previousOwner: 'bot-a' });
+        expect(await claim('k', 'bot-c', later(2_000), 'bot-a')).toMatchObject({ outcome: 'held', owner: 'bot-b' });
+      });
+
+      it('never hands out a finished key again: not after the lease, nor from a gone owner; only once the key has expired', async () => {
+        await claim('k', 'bot-a');
+        await store.finishActivity('k', 'bot-a');
+        expect(await claim('k', 'bot-b', later(60_000), 'bot-a')).toEqual({ outcome: 'done' });
+        expect(await claim('k', 'bot-b', later(day - 1))).toEqual({ outcome: 'done' });
+        expect(await claim('k', 'bot-b', later(day))).toEqual({ outcome: 'claimed', previousOwner: null });
+      });
+
+      it("releases only its owner's unfinished claim, so a failed turn's re-delivery is handled afresh", async () => {
+        await claim('k', 'bot-a');
+        expect(await store.releaseActivity('k', 'bot-b')).toBe(false);
+        expect(await store.releaseActivity('k', 'bot-a')).toBe(true);
+        expect(await store.activityFor('k')).toBeNull();
+        expect(await claim('k', 'bot-b', later(1_000))).toEqual({ outcome: 'claimed', previousOwner: null });
+        await store.finishActivity('k', 'bot-b');
+        expect(await store.releaseActivity('k', 'bot-b')).toBe(false);
+        expect(await claim('k', 'bot-c', later(2_000))).toEqual({ outcome: 'done' });
+        expect(await store.releaseActivity('never-claimed', 'bot-a')).toBe(false);
+      });
+
+      it('gives a key to exactly one of many owners racing for it', async () => {
+        const owners = Array.from({ length: 10 }, (_, i) => `bot-${i}`);
+        const results = await Promise.all(owners.map((owner) => claim('msteams|a:chat|race', owner)));
+        const winners = owners.filter((_, i) => results[i]!.outcome === 'claimed');
+        expect(winners).toHaveLength(1);
+        for (const r of results) if (r.outcome !== 'claimed') expect(r).toMatchObject({ outcome: 'held', owner: winners[0] });
+      });
+
+      it('refuses a bad key, owner, instant, claim or keep time with invalid', async () => {
+        const ok = { key: 'k', owner: 'bot-a', at: t0, claimMs: 10_000, keepMs: day };
+        await expectStoreError(store.claimActivity({ ...ok, key: '' }), 'invalid');
+        await expectStoreError(store.claimActivity({ ...ok, key: 'k'.repeat(1025) }), 'invalid');
+        await expectStoreError(store.claimActivity({ ...ok, owner: '' }), 'invalid');
+        await expectStoreError(store.claimActivity({ ...ok, at: 'now' }), 'invalid');
+        await expectStoreError(store.claimActivity({ ...ok, claimMs: 0 }), 'invalid');
+        await expectStoreError(store.claimActivity({ ...ok, keepMs: 5_000 }), 'invalid');
+        await expectStoreError(store.claimActivity({ ...ok, keepMs: 1e300 }), 'invalid');
+        await expectStoreError(store.finishActivity('', 'bot-a'), 'invalid');
+        await expectStoreError(store.releaseActivity('', 'bot-a'), 'invalid');
+        expect(await store.activityFor('k')).toBeNull();
+      });
+    });
+
+    describe('confirmations (one unit)', () => {
+      const at = '2026-03-01T09:00:00.000Z';
+      const confirmed = (uid: string, outcome: string): AuditEvent =>
+        auditEvent(at, { action: 'retrieval-confirmed', site: 'exeter', studies: [uid], outcome });
+      const entry = (id: string, uid: string) => ({ retrieval: newRetrieval(id, uid), audit: { created: confirmed(uid, 'confirmed'), existing: confirmed(uid, 'already-downloading') } });
+      const turn = { key: 'msteams|a:chat|confirm', owner: 'bot-a' };
+
+      it('records the retrievals, their audit lines and the done claim together, in order', async () => {
+        await store.claimActivity({ ...turn, at, claimMs: 10_000, keepMs: 60_000 });
+        const existing = await store.createRetrieval(newRetrieval('r0', '1.2.2'));
+        const results = await store.recordConfirmation({
+          entries: [entry('r1', '1.2.1'), { retrieval: null, audit: confirmed('1.2.9', 'already-local') }, entry('r2', '1.2.2')],
+          activity: turn,
+        });
+        expect(results).toEqual([{ retrieval: expect.objectContaining({ id: 'r1', state: 'requested' }), created: true }, null, { retrieval: existing.retrieval, created: false }]);
+        expect((await store.auditSince(at)).map((e) => [e.studies[0], e.outcome])).toEqual([
+          ['1.2.1', 'confirmed'],
+          ['1.2.9', 'already-local'],
+          ['1.2.2', 'already-downloading'],
+        ]);
+        expect(await store.transitions('r1')).toEqual([{ retrievalId: 'r1', from: null, to: 'requested', at, detail: null }]);
+        expect(await store.activityFor(turn.key)).toMatchObject({ state: 'done', owner: 'bot-a' });
+        expect(await store.getRetrieval('r2')).toBeNull();
+      });
+
+      it('writes nothing at all when one part is refused', async () => {
+        await store.claimActivity({ ...turn, at, claimMs: 10_000, keepMs: 60_000 });
+        await store.createRetrieval(newRetrieval('taken', '1.2.5'));
+        await store.transition('taken', ['requested'], 'failed', at, { failureReason: 'unreachable' });
+        const before = await store.auditSince(at);
+        // The second entry reuses an id: the first must not stay behind.
+        await expectStoreError(store.recordConfirmation({ entries: [entry('r1', '1.2.1'), entry('taken', '1.2.6')], activity: turn }), 'conflict');
+        expect(await store.getRetrieval('r1')).toBeNull();
+        expect(await store.activeRetrievals()).toEqual([]);
+        expect(await store.auditSince(at)).toEqual(before);
+        expect(await store.activityFor(turn.key)).toMatchObject({ state: 'claimed' });
+        await expectStoreError(store.recordConfirmation({ entries: [{ retrieval: null, audit: auditEvent('yesterday') }], activity: null }), 'invalid');
+        expect(await store.auditSince(at)).toEqual(before);
+      });
+
+      it('records one active retrieval of a study when two confirmations race', async () => {
+        const results = await Promise.all(['a', 'b', 'c'].map((n) => store.recordConfirmation({ entries: [entry(`r-${n}`, '1.2.7')], activity: null })));
+        expect(results.filter((r) => r[0]?.created)).toHaveLength(1);
+        expect(await store.activeRetrievals()).toHaveLength(1);
       });
     });
 
@@ -897,7 +1009,9 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 1000, 1), 'unavailable');
         await expectStoreError(store.settleNotification('n1', 'bot-a', { state: 'sent', at: '2026-03-01T10:00:00.000Z' }), 'unavailable');
         await expectStoreError(store.notificationsFor('r1'), 'unavailable');
-        await expectStoreError(store.recordActivity('k', '2026-03-01T09:00:00.000Z', 1000), 'unavailable');
+        await expectStoreError(store.claimActivity({ key: 'k', owner: 'bot-a', at: '2026-03-01T09:00:00.000Z', claimMs: 1000, keepMs: 1000 }), 'unavailable');
+        await expectStoreError(store.finishActivity('k', 'bot-a'), 'unavailable');
+        await expectStoreError(store.recordConfirmation({ entries: [], activity: null }), 'unavailable');
         await expectStoreError(store.countAudit(alice.teamsUserId, 'patient-search', '2026-03-01T09:00:00.000Z'), 'unavailable');
         await store.close();
       });

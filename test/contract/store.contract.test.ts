@@ -37,14 +37,14 @@ describe('SQLite store on a file', () => {
     const raw = new Database(file);
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
       const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
       expect(indexes).toEqual([
+        'activity_claims_by_expiry',
         'audit_events_by_time',
         'audit_events_by_user',
         'notifications_by_retrieval',
         'notifications_claimable',
-        'processed_activities_by_age',
         'retrieval_transitions_by_retrieval',
         'retrievals_active',
         'retrievals_by_requester',
@@ -102,6 +102,33 @@ describe('SQLite store on a file', () => {
     }
   });
 
+  it('upgrades a file written at schema version 3: activity keys seen before claims existed mean done, for 24 hours from when seen', async () => {
+    const file = newFile();
+    await openSqliteStore(file).close();
+    const v3 = new Database(file);
+    runMigrations(v3, migrations.slice(0, 3));
+    const seenMs = Date.parse('2026-03-01T09:00:00.000Z');
+    v3.prepare('INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES (?, ?)').run('msteams|a:chat|old', seenMs);
+    v3.close();
+    const store = openSqliteStore(file);
+    try {
+      await store.migrate();
+      expect(await store.activityFor('msteams|a:chat|old')).toEqual({
+        key: 'msteams|a:chat|old',
+        state: 'done',
+        owner: 'before-claims',
+        claimedAt: '2026-03-01T09:00:00.000Z',
+        claimUntil: '2026-03-01T09:00:00.000Z',
+        expiresAt: '2026-03-02T09:00:00.000Z',
+      });
+      const claim = (at: string) => store.claimActivity({ key: 'msteams|a:chat|old', owner: 'bot-a', at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'before-claims' });
+      expect(await claim('2026-03-01T09:05:00.000Z')).toEqual({ outcome: 'done' });
+      expect(await claim('2026-03-02T09:00:00.000Z')).toEqual({ outcome: 'claimed', previousOwner: null });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('upgrades a file written at schema version 1 in place, keeping its data and owing nothing for old endings', async () => {
     const file = newFile();
     const old = openSqliteStore(file);
@@ -137,7 +164,7 @@ describe('SQLite store on a file', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3]);
+      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4]);
     } finally {
       check.close();
     }
@@ -392,6 +419,33 @@ started.then(async () => {
 });
 `;
 
+const activityWorkerSource = `${workerPrelude}
+const [file, owner] = process.argv.slice(2);
+const opening = (async () => {
+  const store = openSqliteStore(file);
+  await store.migrate();
+  return store;
+})();
+opening.then(ready, () => ready());
+started.then(async () => {
+  try {
+    const store = await opening;
+    const results = [];
+    // The same 50 activities, each re-delivered to every process at once.
+    for (let i = 0; i < 50; i++) {
+      const found = await store.claimActivity({ key: 'msteams|a:chat|' + i, owner, at: '2026-03-01T09:00:00.000Z', claimMs: 10000, keepMs: 86400000 });
+      if (found.outcome === 'claimed' && !(await store.finishActivity('msteams|a:chat|' + i, owner))) throw new Error('lost a claim it held');
+      results.push(found.outcome);
+    }
+    await store.close();
+    process.stdout.write(JSON.stringify(results) + '\\n');
+  } catch (error) {
+    process.stderr.write(String(error && error.stack) + '\\n');
+    process.exitCode = 1;
+  }
+});
+`;
+
 /** Runs `source` in one child process per argument list, starts them together, and returns what each printed. */
 async function raceProcesses<T>(name: string, source: string, argLists: readonly (readonly string[])[]): Promise<T[]> {
   const script = path.join(tmp, `${name}.js`);
@@ -442,9 +496,26 @@ describe('SQLite store across processes', () => {
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
       expect(raw.prepare('SELECT COUNT(*) FROM retrievals').pluck().get()).toBe(1);
       expect(raw.prepare('SELECT COUNT(*) FROM retrieval_transitions').pluck().get()).toBe(1);
+    } finally {
+      raw.close();
+    }
+  }, 60_000);
+
+  it('gives each of 50 activities to exactly one of four processes claiming them on one file at once', async () => {
+    const file = newFile();
+    const owners = ['bot-a', 'bot-b', 'bot-c', 'bot-d'];
+    const results = await raceProcesses<string[]>('activity-worker', activityWorkerSource, owners.map((owner) => [file, owner]));
+    for (let i = 0; i < 50; i++) {
+      const outcomes = results.map((mine) => mine[i]);
+      expect(outcomes.filter((o) => o === 'claimed')).toHaveLength(1);
+      for (const o of outcomes) expect(['claimed', 'held', 'done']).toContain(o);
+    }
+    const raw = new Database(file, { readonly: true });
+    try {
+      expect(raw.prepare("SELECT COUNT(*) FROM activity_claims WHERE state = 'done'").pluck().get()).toBe(50);
     } finally {
       raw.close();
     }

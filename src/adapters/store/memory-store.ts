@@ -6,7 +6,9 @@
  */
 import {
   StoreError,
+  type ActivityRecord,
   type AuditEvent,
+  type NewRetrieval,
   type Notification,
   type Retrieval,
   type RetrievalState,
@@ -16,14 +18,18 @@ import {
 } from '../../ports/store-port';
 import {
   activeStates,
+  activityRecordOf,
   applySettlement,
   applyTransition,
-  checkActivity,
+  checkActivityClaim,
+  checkActivityKey,
   checkClaim,
+  checkConfirmation,
   checkMove,
   checkNewRetrieval,
   checkReference,
   checkSettlement,
+  decideActivityClaim,
   holdsLease,
   instantMs,
   isClaimable,
@@ -65,8 +71,8 @@ export function createMemoryStore(): StorePort {
   const audit: { readonly event: AuditEvent; readonly atMs: number }[] = [];
   const references = new Map<string, StoredReference>();
   const notifications = new Map<string, HeldNotification>();
-  /** Activity keys handled, with when they were first seen (epoch ms). */
-  const activities = new Map<string, number>();
+  /** Activity claims by key. */
+  const activities = new Map<string, ActivityRecord>();
   let seq = 0;
   /** Numbers every transition, as the SQLite store's retrieval_transitions.seq does. */
   let transitionSeq = 0;
@@ -94,21 +100,32 @@ export function createMemoryStore(): StorePort {
     return undefined;
   }
 
+  function create(input: NewRetrieval, createdMs: number): { retrieval: Retrieval; created: boolean } {
+    const existing = activeFor(input.site, input.study.studyInstanceUid);
+    if (existing) return { retrieval: copyRetrieval(existing.retrieval), created: false };
+    if (retrievals.has(input.id)) throw new StoreError('conflict', `another retrieval already has the id ${input.id}`);
+    const retrieval = copyRetrieval({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
+    retrievals.set(retrieval.id, { retrieval, createdMs, seq: seq++ });
+    transitions.set(retrieval.id, [{ retrievalId: retrieval.id, from: null, to: 'requested', at: input.createdAt, detail: null }]);
+    transitionSeq += 1;
+    return { retrieval: copyRetrieval(retrieval), created: true };
+  }
+
+  function appendOne(event: AuditEvent): void {
+    audit.push({ event: copyAudit(event), atMs: instantMs(event.at, 'at') });
+  }
+
+  function finish(key: string, owner: string): boolean {
+    const record = activities.get(key);
+    if (!record || record.owner !== owner || record.state !== 'claimed') return false;
+    activities.set(key, { ...record, state: 'done' });
+    return true;
+  }
+
   return {
     migrate: () => run(() => undefined),
 
-    createRetrieval: (input) =>
-      run(() => {
-        const createdMs = checkNewRetrieval(input);
-        const existing = activeFor(input.site, input.study.studyInstanceUid);
-        if (existing) return { retrieval: copyRetrieval(existing.retrieval), created: false };
-        if (retrievals.has(input.id)) throw new StoreError('conflict', `another retrieval already has the id ${input.id}`);
-        const retrieval = copyRetrieval({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
-        retrievals.set(retrieval.id, { retrieval, createdMs, seq: seq++ });
-        transitions.set(retrieval.id, [{ retrievalId: retrieval.id, from: null, to: 'requested', at: input.createdAt, detail: null }]);
-        transitionSeq += 1;
-        return { retrieval: copyRetrieval(retrieval), created: true };
-      }),
+    createRetrieval: (input) => run(() => create(input, checkNewRetrieval(input))),
 
     transition: (id, from, to, at, changes) =>
       run(() => {
@@ -160,11 +177,7 @@ export function createMemoryStore(): StorePort {
 
     transitions: (retrievalId) => run(() => (transitions.get(retrievalId) ?? []).map((t) => ({ ...t }))),
 
-    appendAudit: (event) =>
-      run(() => {
-        const atMs = instantMs(event.at, 'at');
-        audit.push({ event: copyAudit(event), atMs });
-      }),
+    appendAudit: (event) => run(() => appendOne(event)),
 
     saveReference: (reference) =>
       run(() => {
@@ -222,18 +235,69 @@ export function createMemoryStore(): StorePort {
         return audit.filter((entry) => entry.atMs >= sinceMs && entry.event.teamsUserId === teamsUserId && entry.event.action === action).length;
       }),
 
-    recordActivity: (key, at, keepMs) =>
+    claimActivity: (request) =>
       run(() => {
-        const atMs = checkActivity(key, at, keepMs);
-        for (const [old, seenMs] of activities) if (seenMs < atMs - keepMs) activities.delete(old);
-        if (activities.has(key)) return false;
-        activities.set(key, atMs);
-        return true;
+        const checked = checkActivityClaim(request);
+        for (const [old, record] of activities) if (Date.parse(record.expiresAt) <= checked.atMs) activities.delete(old);
+        const decision = decideActivityClaim(activities.get(request.key) ?? null, request, checked.atMs);
+        if (!decision.write) return decision.answer;
+        activities.set(
+          request.key,
+          activityRecordOf({ activity_key: request.key, state: 'claimed', owner: request.owner, claimed_at_ms: checked.atMs, claim_until_ms: checked.claimUntilMs, expires_at_ms: checked.expiresMs }),
+        );
+        return { outcome: 'claimed', previousOwner: decision.previousOwner };
       }),
 
-    forgetActivity: (key) =>
+    finishActivity: (key, owner) =>
       run(() => {
-        activities.delete(key);
+        checkActivityKey(key);
+        return finish(key, owner);
+      }),
+
+    releaseActivity: (key, owner) =>
+      run(() => {
+        checkActivityKey(key);
+        const record = activities.get(key);
+        if (!record || record.owner !== owner || record.state !== 'claimed') return false;
+        return activities.delete(key);
+      }),
+
+    activityFor: (key) =>
+      run(() => {
+        const record = activities.get(key);
+        return record ? { ...record } : null;
+      }),
+
+    recordConfirmation: (confirmation) =>
+      run(() => {
+        const createdMs = checkConfirmation(confirmation);
+        // All or nothing, as in the SQL stores' transaction: what this call added is taken back on any failure.
+        const added: string[] = [];
+        const auditLength = audit.length;
+        const counters = { seq, transitionSeq };
+        let results: Array<{ retrieval: Retrieval; created: boolean } | null>;
+        try {
+          results = confirmation.entries.map((entry, i) => {
+            if (entry.retrieval === null) {
+              appendOne(entry.audit);
+              return null;
+            }
+            const result = create(entry.retrieval, createdMs[i]!);
+            if (result.created) added.push(result.retrieval.id);
+            appendOne(result.created ? entry.audit.created : entry.audit.existing);
+            return result;
+          });
+        } catch (error) {
+          for (const id of added) {
+            retrievals.delete(id);
+            transitions.delete(id);
+          }
+          audit.length = auditLength;
+          ({ seq, transitionSeq } = counters);
+          throw error;
+        }
+        if (confirmation.activity) finish(confirmation.activity.key, confirmation.activity.owner);
+        return results;
       }),
 
     ping: () => run(() => undefined),

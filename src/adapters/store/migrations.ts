@@ -139,6 +139,27 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_events_by_user ON audit_events (teams_user_id, action, at_ms);
     `,
   },
+  {
+    version: 4,
+    name: 'inbound activities claimed by a turn, then done',
+    sql: `
+      -- A turn claims its activity (owner, lease), then marks it done; a re-delivery is ignored only
+      -- when that turn finished or its owner is alive and within the lease.
+      CREATE TABLE activity_claims (
+        activity_key TEXT PRIMARY KEY NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'done')),
+        owner TEXT NOT NULL,
+        claimed_at_ms INTEGER NOT NULL,
+        claim_until_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX activity_claims_by_expiry ON activity_claims (expires_at_ms);
+      -- Keys recorded before claims existed keep their meaning: handled, for 24 hours from when seen.
+      INSERT INTO activity_claims (activity_key, state, owner, claimed_at_ms, claim_until_ms, expires_at_ms)
+        SELECT activity_key, 'done', 'before-claims', seen_at_ms, seen_at_ms, seen_at_ms + 86400000 FROM processed_activities;
+      DROP TABLE processed_activities;
+    `,
+  },
 ];
 
 /**

@@ -15,7 +15,9 @@
 import pg from 'pg';
 import {
   StoreError,
+  type ActivityClaim,
   type AuditEvent,
+  type Confirmation,
   type NewRetrieval,
   type Notification,
   type NotificationOutcome,
@@ -28,7 +30,11 @@ import type { Migration } from './migrations';
 import {
   applySettlement,
   applyTransition,
-  checkActivity,
+  activityRecordOf,
+  checkActivityClaim,
+  checkActivityKey,
+  checkConfirmation,
+  decideActivityClaim,
   checkClaim,
   checkMove,
   checkNewRetrieval,
@@ -175,6 +181,27 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX processed_activities_by_age ON processed_activities (seen_at_ms);
       -- The patient-search rate limit counts a user's recent searches.
       CREATE INDEX audit_events_by_user ON audit_events (teams_user_id, action, at_ms);
+    `,
+  },
+  {
+    version: 4,
+    name: 'inbound activities claimed by a turn, then done',
+    sql: `
+      -- A turn claims its activity (owner, lease), then marks it done; a re-delivery is ignored only
+      -- when that turn finished or its owner is alive and within the lease.
+      CREATE TABLE activity_claims (
+        activity_key TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'done')),
+        owner TEXT NOT NULL,
+        claimed_at_ms BIGINT NOT NULL,
+        claim_until_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL
+      );
+      CREATE INDEX activity_claims_by_expiry ON activity_claims (expires_at_ms);
+      -- Keys recorded before claims existed keep their meaning: handled, for 24 hours from when seen.
+      INSERT INTO activity_claims (activity_key, state, owner, claimed_at_ms, claim_until_ms, expires_at_ms)
+        SELECT activity_key, 'done', 'before-claims', seen_at_ms, seen_at_ms, seen_at_ms + 86400000 FROM processed_activities;
+      DROP TABLE processed_activities;
     `,
   },
 ];
@@ -451,63 +478,140 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     });
   }
 
+  /**
+   * Inserts a 'requested' retrieval, or finds the active one that stopped the insert, on `client`
+   * (inside a transaction). Each round either inserts or finds; it goes round again only if the
+   * active one stopped being active in between (a rare race).
+   */
+  async function insertOrFind(client: pg.PoolClient, retrieval: NewRetrieval, createdMs: number): Promise<{ retrieval: Retrieval; created: boolean }> {
+    for (let round = 0; round < 10; round += 1) {
+      // ON CONFLICT on the partial unique index waits for a racing insert to commit or roll
+      // back, then does nothing if it committed; any other conflict (the id) still raises.
+      const inserted = await client.query<RetrievalRow>(
+        `INSERT INTO retrievals (id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
+           requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
+           study_description, study_modalities, study_instance_count, state, pacs_job_id, failure_reason,
+           created_at, created_at_ms, updated_at, kept_until, card_activity_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'requested', NULL, NULL, $14, $15, $14, $16, $17)
+         ON CONFLICT (site, study_instance_uid) WHERE ${active} DO NOTHING
+         RETURNING ${retrievalColumns}`,
+        [
+          retrieval.id,
+          retrieval.requester.teamsUserId,
+          retrieval.requester.entraObjectId,
+          retrieval.requester.displayName,
+          retrieval.requester.tenantId,
+          retrieval.requester.conversationId,
+          retrieval.site,
+          retrieval.nhsNumber,
+          retrieval.study.studyInstanceUid,
+          retrieval.study.date,
+          retrieval.study.description,
+          [...retrieval.study.modalities],
+          retrieval.study.instanceCount,
+          retrieval.createdAt,
+          createdMs,
+          retrieval.keptUntil,
+          retrieval.cardActivityId,
+        ],
+      );
+      const row = inserted.rows[0];
+      if (row) {
+        await client.query('INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at, detail) VALUES ($1, NULL, $2, $3, NULL)', [
+          retrieval.id,
+          'requested',
+          retrieval.createdAt,
+        ]);
+        return { retrieval: fromRow(row), created: true };
+      }
+      const existing = await client.query<RetrievalRow>(`SELECT ${retrievalColumns} FROM retrievals WHERE site = $1 AND study_instance_uid = $2 AND ${active}`, [
+        retrieval.site,
+        retrieval.study.studyInstanceUid,
+      ]);
+      if (existing.rows[0]) return { retrieval: fromRow(existing.rows[0]), created: false };
+    }
+    throw new StoreError('unavailable', 'the active retrieval of this study kept changing; try again');
+  }
+
   async function createRetrieval(retrieval: NewRetrieval): Promise<{ retrieval: Retrieval; created: boolean }> {
     checkOpen();
     const createdMs = checkNewRetrieval(retrieval);
     try {
-      return await transaction(async (client) => {
-        // Each round either inserts, or finds the active retrieval that stopped the insert; it goes
-        // round again only if that one stopped being active in between (a rare race).
-        for (let round = 0; round < 10; round += 1) {
-          // ON CONFLICT on the partial unique index waits for a racing insert to commit or roll
-          // back, then does nothing if it committed; any other conflict (the id) still raises.
-          const inserted = await client.query<RetrievalRow>(
-            `INSERT INTO retrievals (id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
-               requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
-               study_description, study_modalities, study_instance_count, state, pacs_job_id, failure_reason,
-               created_at, created_at_ms, updated_at, kept_until, card_activity_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'requested', NULL, NULL, $14, $15, $14, $16, $17)
-             ON CONFLICT (site, study_instance_uid) WHERE ${active} DO NOTHING
-             RETURNING ${retrievalColumns}`,
-            [
-              retrieval.id,
-              retrieval.requester.teamsUserId,
-              retrieval.requester.entraObjectId,
-              retrieval.requester.displayName,
-              retrieval.requester.tenantId,
-              retrieval.requester.conversationId,
-              retrieval.site,
-              retrieval.nhsNumber,
-              retrieval.study.studyInstanceUid,
-              retrieval.study.date,
-              retrieval.study.description,
-              [...retrieval.study.modalities],
-              retrieval.study.instanceCount,
-              retrieval.createdAt,
-              createdMs,
-              retrieval.keptUntil,
-              retrieval.cardActivityId,
-            ],
-          );
-          const row = inserted.rows[0];
-          if (row) {
-            await client.query('INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at, detail) VALUES ($1, NULL, $2, $3, NULL)', [
-              retrieval.id,
-              'requested',
-              retrieval.createdAt,
-            ]);
-            return { retrieval: fromRow(row), created: true };
-          }
-          const existing = await client.query<RetrievalRow>(
-            `SELECT ${retrievalColumns} FROM retrievals WHERE site = $1 AND study_instance_uid = $2 AND ${active}`,
-            [retrieval.site, retrieval.study.studyInstanceUid],
-          );
-          if (existing.rows[0]) return { retrieval: fromRow(existing.rows[0]), created: false };
-        }
-        throw new StoreError('unavailable', 'the active retrieval of this study kept changing; try again');
-      });
+      return await transaction((client) => insertOrFind(client, retrieval, createdMs));
     } catch (error) {
       if (isUniqueViolation(error, 'retrievals_pkey')) throw new StoreError('conflict', `another retrieval already has the id ${retrieval.id}`);
+      throw toStoreError(error);
+    }
+  }
+
+  async function insertAudit(client: pg.PoolClient | pg.Pool, event: AuditEvent): Promise<void> {
+    const atMs = instantMs(event.at, 'at');
+    await client.query(
+      `INSERT INTO audit_events (at, at_ms, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [event.at, atMs, event.action, event.teamsUserId, event.entraObjectId, event.displayName, event.nhsNumber, event.site, [...event.studies], event.outcome],
+    );
+  }
+
+  const finishSql = "UPDATE activity_claims SET state = 'done' WHERE activity_key = $1 AND owner = $2 AND state = 'claimed' RETURNING activity_key";
+
+  /** Every retrieval, every audit line and the turn's claim in one transaction, or none of them. */
+  async function recordConfirmation(confirmation: Confirmation): Promise<Array<{ retrieval: Retrieval; created: boolean } | null>> {
+    checkOpen();
+    const createdMs = checkConfirmation(confirmation);
+    try {
+      return await transaction(async (client) => {
+        const results: Array<{ retrieval: Retrieval; created: boolean } | null> = [];
+        for (const [i, entry] of confirmation.entries.entries()) {
+          if (entry.retrieval === null) {
+            await insertAudit(client, entry.audit);
+            results.push(null);
+            continue;
+          }
+          const result = await insertOrFind(client, entry.retrieval, createdMs[i]!);
+          await insertAudit(client, result.created ? entry.audit.created : entry.audit.existing);
+          results.push(result);
+        }
+        if (confirmation.activity) await client.query(finishSql, [confirmation.activity.key, confirmation.activity.owner]);
+        return results;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'retrievals_pkey')) throw new StoreError('conflict', 'another retrieval already has one of these ids');
+      throw toStoreError(error);
+    }
+  }
+
+  type ActivityRow = { activity_key: string; state: string; owner: string; claimed_at_ms: string; claim_until_ms: string; expires_at_ms: string };
+
+  /** Read, decide and write under the row's lock (or the key's insert): two owners never both claim a live key. */
+  async function claimActivity(request: Parameters<StorePort['claimActivity']>[0]): Promise<ActivityClaim> {
+    checkOpen();
+    const checked = checkActivityClaim(request);
+    recorded += 1;
+    if (recorded % pruneEvery === 0) await query('DELETE FROM activity_claims WHERE expires_at_ms <= $1', [checked.atMs]);
+    try {
+      return await transaction(async (client) => {
+        // A new key: inserted as claimed, or (another instance inserting it at once) waited for, then read below.
+        const inserted = await client.query(
+          `INSERT INTO activity_claims (activity_key, state, owner, claimed_at_ms, claim_until_ms, expires_at_ms)
+           VALUES ($1, 'claimed', $2, $3, $4, $5) ON CONFLICT (activity_key) DO NOTHING RETURNING activity_key`,
+          [request.key, request.owner, checked.atMs, checked.claimUntilMs, checked.expiresMs],
+        );
+        if (inserted.rows.length === 1) return { outcome: 'claimed', previousOwner: null };
+        const found = await client.query<ActivityRow>('SELECT * FROM activity_claims WHERE activity_key = $1 FOR UPDATE', [request.key]);
+        const row = found.rows[0];
+        const decision = decideActivityClaim(row ? activityRecordOf(row) : null, request, checked.atMs);
+        if (!decision.write) return decision.answer;
+        await client.query(
+          `INSERT INTO activity_claims (activity_key, state, owner, claimed_at_ms, claim_until_ms, expires_at_ms)
+           VALUES ($1, 'claimed', $2, $3, $4, $5)
+           ON CONFLICT (activity_key) DO UPDATE SET state = 'claimed', owner = EXCLUDED.owner, claimed_at_ms = EXCLUDED.claimed_at_ms,
+             claim_until_ms = EXCLUDED.claim_until_ms, expires_at_ms = EXCLUDED.expires_at_ms`,
+          [request.key, request.owner, checked.atMs, checked.claimUntilMs, checked.expiresMs],
+        );
+        return { outcome: 'claimed', previousOwner: decision.previousOwner };
+      });
+    } catch (error) {
       throw toStoreError(error);
     }
   }
@@ -641,12 +745,11 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
 
     appendAudit: async (event) => {
       checkOpen();
-      const atMs = instantMs(event.at, 'at');
-      await query(
-        `INSERT INTO audit_events (at, at_ms, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [event.at, atMs, event.action, event.teamsUserId, event.entraObjectId, event.displayName, event.nhsNumber, event.site, [...event.studies], event.outcome],
-      );
+      try {
+        await insertAudit(pool, event);
+      } catch (error) {
+        throw toStoreError(error);
+      }
     },
 
     auditSince: async (since) => {
@@ -697,18 +800,26 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       return Number(rows[0]?.n ?? 0);
     },
 
-    recordActivity: async (key, at, keepMs) => {
+    claimActivity,
+
+    finishActivity: async (key, owner) => {
       checkOpen();
-      const atMs = checkActivity(key, at, keepMs);
-      recorded += 1;
-      if (recorded % pruneEvery === 0) await query('DELETE FROM processed_activities WHERE seen_at_ms < $1', [atMs - keepMs]);
-      const rows = await query('INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES ($1, $2) ON CONFLICT (activity_key) DO NOTHING RETURNING activity_key', [key, atMs]);
-      return rows.length === 1;
+      checkActivityKey(key);
+      return (await query(finishSql, [key, owner])).length === 1;
     },
 
-    forgetActivity: async (key) => {
-      await query('DELETE FROM processed_activities WHERE activity_key = $1', [key]);
+    releaseActivity: async (key, owner) => {
+      checkOpen();
+      checkActivityKey(key);
+      return (await query("DELETE FROM activity_claims WHERE activity_key = $1 AND owner = $2 AND state = 'claimed' RETURNING activity_key", [key, owner])).length === 1;
     },
+
+    activityFor: async (key) => {
+      const rows = await query<ActivityRow>('SELECT * FROM activity_claims WHERE activity_key = $1', [key]);
+      return rows[0] ? activityRecordOf(rows[0]) : null;
+    },
+
+    recordConfirmation,
 
     ping: async () => {
       await query('SELECT 1');

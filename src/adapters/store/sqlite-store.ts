@@ -14,7 +14,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StoreError,
+  type ActivityClaim,
+  type ActivityClaimRequest,
+  type ActivityRecord,
   type AuditEvent,
+  type Confirmation,
   type NewRetrieval,
   type Notification,
   type NotificationKind,
@@ -194,11 +198,64 @@ export function checkClaim(owner: string, now: string, leaseMs: number, limit: n
 /** Activity keys recorded between two prunes of the old ones. */
 export const pruneEvery = 500;
 
-/** Checks the arguments of recordActivity; returns `at` in epoch ms. */
-export function checkActivity(key: string, at: string, keepMs: number): number {
+/** A claim request's instants, in epoch ms, once checked. */
+export interface CheckedActivityClaim {
+  readonly atMs: number;
+  readonly claimUntilMs: number;
+  readonly expiresMs: number;
+}
+
+/** Checks the arguments of claimActivity (key, owner, instant, claim and keep times); returns its instants. */
+export function checkActivityClaim(claim: ActivityClaimRequest): CheckedActivityClaim {
+  checkActivityKey(claim.key);
+  if (!isNonEmptyString(claim.owner) || claim.owner.length > 256) throw new StoreError('invalid', 'an activity claim needs an owner of 1-256 characters');
+  const atMs = instantMs(claim.at, 'at');
+  if (!Number.isSafeInteger(claim.claimMs) || claim.claimMs < 1) throw new StoreError('invalid', 'claimMs must be a whole number of milliseconds, 1 or more');
+  if (!Number.isSafeInteger(claim.keepMs) || claim.keepMs < claim.claimMs) throw new StoreError('invalid', 'keepMs must be a whole number of milliseconds, at least claimMs');
+  const expiresMs = atMs + claim.keepMs;
+  if (!Number.isSafeInteger(expiresMs) || new Date(expiresMs).getUTCFullYear() > 9999) throw new StoreError('invalid', 'keepMs would keep the key past the year 9999');
+  return { atMs, claimUntilMs: atMs + claim.claimMs, expiresMs };
+}
+
+/** Checks an activity key (1-1024 characters). */
+export function checkActivityKey(key: string): void {
   if (!isNonEmptyString(key) || key.length > 1024) throw new StoreError('invalid', 'an activity key must be 1-1024 characters');
-  if (!Number.isSafeInteger(keepMs) || keepMs < 1) throw new StoreError('invalid', 'keepMs must be a whole number of milliseconds, 1 or more');
-  return instantMs(at, 'at');
+}
+
+/** What a store does with a claim request, given the key's current claim (see StorePort.claimActivity). */
+export type ClaimDecision = { readonly write: true; readonly previousOwner: string | null } | { readonly write: false; readonly answer: ActivityClaim };
+
+/**
+ * The claim rule, shared by every store: a key unknown or past its expiry is claimed; a finished
+ * one is done; another owner's claim is taken over once its lease has run out, or at once when that
+ * owner is known to be gone; otherwise it is held (by that owner, or by this one already).
+ */
+export function decideActivityClaim(current: ActivityRecord | null, claim: ActivityClaimRequest, atMs: number): ClaimDecision {
+  if (current === null || Date.parse(current.expiresAt) <= atMs) return { write: true, previousOwner: null };
+  if (current.state === 'done') return { write: false, answer: { outcome: 'done' } };
+  const runOut = Date.parse(current.claimUntil) <= atMs;
+  if (current.owner !== claim.owner && (runOut || current.owner === claim.takeOverFrom)) return { write: true, previousOwner: current.owner };
+  return { write: false, answer: { outcome: 'held', owner: current.owner, claimUntil: current.claimUntil } };
+}
+
+/** An activity claim as stored (epoch ms columns), as the port describes it. */
+export function activityRecordOf(row: { readonly activity_key: string; readonly state: string; readonly owner: string; readonly claimed_at_ms: number | string; readonly claim_until_ms: number | string; readonly expires_at_ms: number | string }): ActivityRecord {
+  if (row.state !== 'claimed' && row.state !== 'done') throw corrupt('activity claim');
+  const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();
+  return { key: row.activity_key, state: row.state, owner: row.owner, claimedAt: iso(row.claimed_at_ms), claimUntil: iso(row.claim_until_ms), expiresAt: iso(row.expires_at_ms) };
+}
+
+/** Checks a confirmation's entries before anything is written; returns each new retrieval's creation instant (ms), or null. */
+export function checkConfirmation(confirmation: Confirmation): Array<number | null> {
+  if (confirmation.activity !== null) {
+    checkActivityKey(confirmation.activity.key);
+    if (!isNonEmptyString(confirmation.activity.owner)) throw new StoreError('invalid', 'a confirmation\'s activity needs an owner');
+  }
+  return confirmation.entries.map((entry) => {
+    const audits = entry.retrieval === null ? [entry.audit] : [entry.audit.created, entry.audit.existing];
+    for (const audit of audits) instantMs(audit.at, 'at');
+    return entry.retrieval === null ? null : checkNewRetrieval(entry.retrieval);
+  });
 }
 
 /**
@@ -338,6 +395,16 @@ interface SettleParams {
   readonly sent_at: string | null;
 }
 
+/** A row of activity_claims. */
+interface ActivityRow {
+  readonly activity_key: string;
+  readonly state: string;
+  readonly owner: string;
+  readonly claimed_at_ms: number;
+  readonly claim_until_ms: number;
+  readonly expires_at_ms: number;
+}
+
 interface UpdateParams {
   readonly id: string;
   readonly from: string;
@@ -383,9 +450,16 @@ function prepareStatements(db: Database.Database) {
       VALUES (@at, @at_ms, @action, @teams_user_id, @entra_object_id, @display_name, @nhs_number, @site, @studies, @outcome)`),
     auditSince: db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at_ms >= ? ORDER BY at_ms, seq'),
     countAudit: db.prepare<[string, string, number], { n: number }>('SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = ? AND action = ? AND at_ms >= ?'),
-    recordActivity: db.prepare<[string, number]>('INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES (?, ?) ON CONFLICT (activity_key) DO NOTHING'),
-    forgetActivity: db.prepare<[string]>('DELETE FROM processed_activities WHERE activity_key = ?'),
-    pruneActivities: db.prepare<[number]>('DELETE FROM processed_activities WHERE seen_at_ms < ?'),
+    activityByKey: db.prepare<[string], ActivityRow>('SELECT * FROM activity_claims WHERE activity_key = ?'),
+    // A new claim, or a claim taken over: the row becomes this owner's, claimed, with new times.
+    claimActivity: db.prepare<ActivityRow>(`
+      INSERT INTO activity_claims (activity_key, state, owner, claimed_at_ms, claim_until_ms, expires_at_ms)
+      VALUES (@activity_key, 'claimed', @owner, @claimed_at_ms, @claim_until_ms, @expires_at_ms)
+      ON CONFLICT (activity_key) DO UPDATE SET state = 'claimed', owner = excluded.owner, claimed_at_ms = excluded.claimed_at_ms,
+        claim_until_ms = excluded.claim_until_ms, expires_at_ms = excluded.expires_at_ms`),
+    finishActivity: db.prepare<[string, string]>("UPDATE activity_claims SET state = 'done' WHERE activity_key = ? AND owner = ? AND state = 'claimed'"),
+    releaseActivity: db.prepare<[string, string]>("DELETE FROM activity_claims WHERE activity_key = ? AND owner = ? AND state = 'claimed'"),
+    pruneActivities: db.prepare<[number]>('DELETE FROM activity_claims WHERE expires_at_ms <= ?'),
     ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
     leaseHolders: db.prepare<[], { owner: string }>("SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner"),
     releaseLeases: db.prepare<[string]>("UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL WHERE state = 'pending' AND lease_owner = ?"),
@@ -726,6 +800,56 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     return result.changes === 1;
   });
 
+  // Read, decide and write in one IMMEDIATE transaction: no other process can claim in between.
+  const claimOne = database.transaction((request: ActivityClaimRequest, checked: CheckedActivityClaim): ActivityClaim => {
+    const s = statements();
+    // Old keys go now and then (every pruneEvery-th claim).
+    recorded += 1;
+    if (recorded % pruneEvery === 0) s.pruneActivities.run(checked.atMs);
+    const row = s.activityByKey.get(request.key);
+    const decision = decideActivityClaim(row ? activityRecordOf(row) : null, request, checked.atMs);
+    if (!decision.write) return decision.answer;
+    s.claimActivity.run({
+      activity_key: request.key,
+      state: 'claimed',
+      owner: request.owner,
+      claimed_at_ms: checked.atMs,
+      claim_until_ms: checked.claimUntilMs,
+      expires_at_ms: checked.expiresMs,
+    });
+    return { outcome: 'claimed', previousOwner: decision.previousOwner };
+  });
+
+  const writeAudit = (event: AuditEvent): void => {
+    statements().appendAudit.run({
+      at: event.at,
+      at_ms: instantMs(event.at, 'at'),
+      action: event.action,
+      teams_user_id: event.teamsUserId,
+      entra_object_id: event.entraObjectId,
+      display_name: event.displayName,
+      nhs_number: event.nhsNumber,
+      site: event.site,
+      studies: JSON.stringify(event.studies),
+      outcome: event.outcome,
+    });
+  };
+
+  // Every retrieval, every audit line and the turn's claim, or none of them.
+  const confirm = database.transaction((confirmation: Confirmation, createdMs: ReadonlyArray<number | null>) => {
+    const results = confirmation.entries.map((entry, i) => {
+      if (entry.retrieval === null) {
+        writeAudit(entry.audit);
+        return null;
+      }
+      const result = create(entry.retrieval, createdMs[i]!);
+      writeAudit(result.created ? entry.audit.created : entry.audit.existing);
+      return result;
+    });
+    if (confirmation.activity) statements().finishActivity.run(confirmation.activity.key, confirmation.activity.owner);
+    return results;
+  });
+
   return {
     migrate: () =>
       run(() => {
@@ -795,21 +919,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
           ),
       ),
 
-    appendAudit: (event) =>
-      run(() => {
-        statements().appendAudit.run({
-          at: event.at,
-          at_ms: instantMs(event.at, 'at'),
-          action: event.action,
-          teams_user_id: event.teamsUserId,
-          entra_object_id: event.entraObjectId,
-          display_name: event.displayName,
-          nhs_number: event.nhsNumber,
-          site: event.site,
-          studies: JSON.stringify(event.studies),
-          outcome: event.outcome,
-        });
-      }),
+    appendAudit: (event) => run(() => writeAudit(event)),
 
     saveReference: (reference) =>
       run(() => {
@@ -859,19 +969,39 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
 
     countAudit: (teamsUserId, action, since) => run(() => statements().countAudit.get(teamsUserId, action, instantMs(since, 'since'))?.n ?? 0),
 
-    recordActivity: (key, at, keepMs) =>
+    claimActivity: (request) =>
       run(() => {
-        const atMs = checkActivity(key, at, keepMs);
-        const s = statements();
-        // Old keys go now and then (every pruneEvery-th record), in the same cheap statement style.
-        recorded += 1;
-        if (recorded % pruneEvery === 0) s.pruneActivities.run(atMs - keepMs);
-        return s.recordActivity.run(key, atMs).changes === 1;
+        const checked = checkActivityClaim(request);
+        return claimOne.immediate(request, checked);
       }),
 
-    forgetActivity: (key) =>
+    finishActivity: (key, owner) =>
       run(() => {
-        statements().forgetActivity.run(key);
+        checkActivityKey(key);
+        return statements().finishActivity.run(key, owner).changes === 1;
+      }),
+
+    releaseActivity: (key, owner) =>
+      run(() => {
+        checkActivityKey(key);
+        return statements().releaseActivity.run(key, owner).changes === 1;
+      }),
+
+    activityFor: (key) =>
+      run(() => {
+        const row = statements().activityByKey.get(key);
+        return row ? activityRecordOf(row) : null;
+      }),
+
+    recordConfirmation: (confirmation) =>
+      run(() => {
+        const createdMs = checkConfirmation(confirmation);
+        try {
+          return confirm.immediate(confirmation, createdMs);
+        } catch (error) {
+          if (isSqliteError(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new StoreError('conflict', 'another retrieval already has one of these ids');
+          throw error;
+        }
       }),
 
     ping: () =>
