@@ -23,7 +23,8 @@ import {
   outcomeOf,
   recordConfirmation,
   retentionDays,
-  retryRetrieval,
+  requestRetry,
+  startRetry,
   startRecorded,
   toStart,
   type StudyPick,
@@ -573,17 +574,23 @@ async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: R
   const signed = deps.signer.verify(value.offer) as Partial<RetryToken> | null;
   const token = await checkCard(signed && signed.v === 2 && signed.kind === 'retry' ? (signed as RetryToken) : null, caller, deps, now, null);
   if (isTurn(token)) return token;
+  // Recorded before the clinician is answered, as a confirmation is; the PACS is asked afterwards.
+  const requested = await requestRetry(token.retrievalId, caller.requester, deps, now);
+  switch (requested.kind) {
+    case 'gone':
+      return { replies: [{ text: 'I no longer have that retrieval. Please search for the patient again.' }] };
+    case 'not-failed':
+      return { replies: [{ text: 'That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.' }] };
+    case 'requested':
+      break;
+  }
   return {
     replies: [{ text: 'Trying again...' }],
     later: async () => {
-      const outcome = await retryRetrieval(token.retrievalId, caller.requester, deps, now);
+      const outcome = await startRetry(requested.retrieval, caller.requester, deps, now);
       switch (outcome.kind) {
         case 'started':
           return [{ text: `⬇️ Started again: ${plainText(outcome.retrieval.study.description) || 'the study'} from ${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.` }];
-        case 'gone':
-          return [{ text: 'I no longer have that retrieval. Please search for the patient again.' }];
-        case 'not-failed':
-          return [{ text: 'That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.' }];
         case 'failed':
           return [{ text: `❌ It could not start: the PACS ${failureWords(outcome.reason)}.` }];
       }

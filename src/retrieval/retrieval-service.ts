@@ -364,24 +364,43 @@ export type RetryOutcome =
   | { readonly kind: 'gone' }
   | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
 
-/** Resubmits a failed retrieval (failed -> requested -> retrieving), audited like a confirmation. */
-export async function retryRetrieval(retrievalId: string, requester: Requester, deps: RetrievalDeps, now: Date): Promise<RetryOutcome> {
-  const { pacs, store } = deps;
-  const at = now.toISOString();
+/** What "Try again" found before anything was started. */
+export type RetryRequest = { readonly kind: 'requested'; readonly retrieval: Retrieval } | { readonly kind: 'not-failed' } | { readonly kind: 'gone' };
+
+/**
+ * Records a "Try again" (failed -> requested), audited like a confirmation, before the clinician is
+ * answered: once they see "Trying again", a crash cannot lose it (the poll starts a stalled
+ * 'requested' retrieval).
+ */
+export async function requestRetry(retrievalId: string, requester: Requester, deps: RetrievalDeps, now: Date): Promise<RetryRequest> {
+  const { store } = deps;
   // A retrieval the store no longer holds (a card from before a clean-up) cannot be tried again.
   if (!(await store.getRetrieval(retrievalId))) return { kind: 'gone' };
-  const requested = await store.transition(retrievalId, ['failed'], 'requested', at, { detail: 'try again' });
+  const requested = await store.transition(retrievalId, ['failed'], 'requested', now.toISOString(), { detail: 'try again' });
   if (!requested) return { kind: 'not-failed' };
+  await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber: requested.nhsNumber, site: requested.site, studies: [requested.study.studyInstanceUid], outcome: 'try-again' }));
+  return { kind: 'requested', retrieval: requested };
+}
+
+/** Starts a retrieval "Try again" recorded (requested -> retrieving); a PACS that will not start it fails it again. */
+export async function startRetry(requested: Retrieval, requester: Requester, deps: RetrievalDeps, now: Date): Promise<Extract<RetryOutcome, { kind: 'started' | 'failed' }>> {
+  const { pacs, store } = deps;
+  const at = now.toISOString();
   const uid = requested.study.studyInstanceUid;
-  await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber: requested.nhsNumber, site: requested.site, studies: [uid], outcome: 'try-again' }));
   try {
     const jobId = await pacs.startRetrieval(requested.site, requested.nhsNumber, uid);
-    const started = await store.transition(retrievalId, ['requested'], 'retrieving', at, { pacsJobId: jobId });
+    const started = await store.transition(requested.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
     return { kind: 'started', retrieval: started ?? requested };
   } catch (error) {
     const reason = error instanceof PacsError ? error.reason : 'protocol';
-    await store.transition(retrievalId, ['requested'], 'failed', at, { failureReason: reason, detail: 'the PACS did not start the retrieval' });
+    await store.transition(requested.id, ['requested'], 'failed', at, { failureReason: reason, detail: 'the PACS did not start the retrieval' });
     await store.appendAudit(audit(requester, now, { action: 'retrieval-outcome', nhsNumber: requested.nhsNumber, site: requested.site, studies: [uid], outcome: `failed: ${reason}` }));
     return { kind: 'failed', reason };
   }
+}
+
+/** Resubmits a failed retrieval (failed -> requested -> retrieving), audited like a confirmation: both steps at once. */
+export async function retryRetrieval(retrievalId: string, requester: Requester, deps: RetrievalDeps, now: Date): Promise<RetryOutcome> {
+  const requested = await requestRetry(retrievalId, requester, deps, now);
+  return requested.kind === 'requested' ? startRetry(requested.retrieval, requester, deps, now) : requested;
 }

@@ -105,6 +105,36 @@ describe('notifications when retrievals end', () => {
     expect(completionMessages()).toHaveLength(1);
   });
 
+  it('records "Try again" before answering, so a retry whose start never came back is started by the poll, with one message', async () => {
+    await confirmCtHead();
+    const [firstJob] = pacs.jobIds();
+    pacs.failJob(firstJob!, 'unreachable');
+    await bot.application.pollOnce();
+    const failure = cardsOf(bot.sentActivities.slice(-2) as never).find((c) => textOf(c).includes('Retrieval failed'))!;
+    const tryAgain = actionsOf(failure).find((a) => a.title === 'Try again')!;
+    // The start after the answer never comes back, as if the process had died there.
+    const start = pacs.startRetrieval.bind(pacs);
+    let release: ((jobId: string) => void) | undefined;
+    pacs.startRetrieval = () => new Promise<string>((resolve) => (release = resolve));
+    const pressed = await bot.press(tryAgain.data, now);
+    expect(pressed.replies.map((r) => r.text)).toEqual(['Trying again...']);
+    const [retrieval] = await store.retrievalsFor('29:user-1', 10);
+    expect(retrieval).toMatchObject({ state: 'requested' });
+    expect((await store.transitions(retrieval!.id)).at(-1)).toMatchObject({ from: 'failed', to: 'requested', detail: 'try again' });
+    expect((await store.auditSince('2026-01-01T00:00:00Z')).filter((e) => e.outcome === 'try-again')).toHaveLength(1);
+    // A minute later the poll starts what the turn did not.
+    pacs.startRetrieval = start;
+    now = new Date(now.getTime() + 61_000);
+    await bot.application.pollOnce();
+    expect(await store.getRetrieval(retrieval!.id)).toMatchObject({ state: 'retrieving' });
+    release?.('fake-job-late');
+    await bot.application.idle();
+    pacs.completeJob(pacs.jobIds().at(-1)!);
+    await bot.application.pollOnce();
+    await bot.application.pollOnce();
+    expect(completionMessages()).toHaveLength(1);
+  });
+
   it('settles a job the PACS forgot by finding the study on the local PACS', async () => {
     await confirmCtHead();
     pacs.completeJob(pacs.jobIds()[0]!);

@@ -1,18 +1,21 @@
 /**
- * SIGKILL at seeded random points of a retrieval, thirteen trials: real bot processes
- * (`node dist/src/index.js`, polling every 0.2 s), real Orthanc servers (one lab reused; the local
+ * SIGKILL at seeded random points of a retrieval and at held points of the Confirm turn, sixteen
+ * trials: real bot processes (`node dist/src/index.js`, polling every 0.2 s), real Orthanc servers (one lab reused; the local
  * copy of the study is deleted before each trial), a SQLite file per trial, and a loopback stand-in
  * Bot Connector that also plays the Teams channel. In each trial the clinician searches, ticks
  * CT Head and presses Confirm; the bot is killed a seeded, stratified random delay after the press
  * (ten strata across the retrieval's first second, which holds the whole of a retrieval on this
- * lab, denser in the first 300 ms where the turn does its durable work), or the moment the PACS
- * job succeeds, or while its completion message is in flight (the connector never accepts that
+ * lab, denser in the first 300 ms where the turn does its durable work), or at a point of the turn
+ * held until the kill (waiting for the write lock to claim the activity; looking the clinician up
+ * in Teams after the claim; replacing the card after the confirmation is recorded), checked
+ * against what the store holds afterwards, or the moment the PACS job succeeds, or while its completion message is in flight (the connector never accepts that
  * request); then it is restarted from dist/ on the same SQLite file. As Teams does with a turn
  * that got no answer, the channel delivers the Confirm activity again (same id) if the killed bot
  * never answered it 200. Each trial must end with exactly ONE completion message for the
  * retrieval in the clinician's chat (counted from the stand-in's POSTs), no duplicate, the
- * retrieval 'stored', and nothing half-written in the store. The whole file stays under three
- * minutes.
+ * retrieval 'stored', and nothing half-written in the store; a kill before the confirmation was
+ * recorded must see the re-delivered press handled as a fresh one. The whole file stays under
+ * three minutes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,10 +38,22 @@ import {
   storeProblems,
   submitAction,
   waitFor,
+  SqliteLocker,
   type ConnectorRequest,
+  type Responder,
 } from './fault-support';
 
 const ctHeadUid = '2.25.94347659192';
+const clinicianDomain = 'uhbristol.nhs.uk';
+
+/** Teams' member look-up (TeamsInfo.getMember): GET .../members/<user id>. */
+function isMemberLookup(request: ConnectorRequest): boolean {
+  return request.method === 'GET' && /\/members\//.test(request.path);
+}
+
+/** The stand-in answers member look-ups as Teams would, and everything else with 200. */
+const teamsMembers: Responder = (request) =>
+  isMemberLookup(request) ? { status: 200, body: { ...clinician, userPrincipalName: `test.clinician@${clinicianDomain}` } } : undefined;
 const distIndex = path.join(projectRoot, 'dist', 'src', 'index.js');
 
 /** The seed of the trials' delays: the same delays every run. */
@@ -75,9 +90,18 @@ function seeded(value: number): () => number {
   };
 }
 
+/**
+ * Where a trial kills the bot: a seeded delay after the press, or a point of the turn itself, held
+ * there so the kill lands on it whatever the timing: while the bot waits for the SQLite write lock
+ * to record its claim on the activity (nothing recorded yet), while it looks the clinician up in
+ * Teams (claim recorded, confirmation not), while it replaces the pressed card (confirmation recorded,
+ * clinician not yet answered); or the moment the PACS job succeeds, or mid-send of the completion.
+ */
+type TrialKind = 'after-press' | 'claim-blocked' | 'after-claim' | 'after-record' | 'job-succeeded' | 'completion-in-flight';
+
 interface Trial {
   readonly n: number;
-  readonly kind: 'after-press' | 'job-succeeded' | 'completion-in-flight';
+  readonly kind: TrialKind;
   readonly delayMs: number;
   readonly label: string;
 }
@@ -89,6 +113,9 @@ function planTrials(): Trial[] {
     const delayMs = Math.floor(from + random() * (to - from));
     trials.push({ kind: 'after-press', delayMs, label: `${delayMs} ms after the Confirm press` });
   }
+  trials.push({ kind: 'claim-blocked', delayMs: 300, label: 'while it waits to record its claim on the Confirm activity (before any store write)' });
+  trials.push({ kind: 'after-claim', delayMs: 0, label: 'between its claim on the Confirm activity and the confirmation (looking the clinician up in Teams)' });
+  trials.push({ kind: 'after-record', delayMs: 0, label: 'after the confirmation is recorded, before the clinician is answered (replacing the card)' });
   for (let i = 0; i < 2; i += 1) trials.push({ kind: 'job-succeeded', delayMs: 0, label: 'the moment the PACS job succeeds' });
   trials.push({ kind: 'completion-in-flight', delayMs: 0, label: 'while its completion message is in flight (the connector never accepts that request)' });
   return trials.map((t, i) => ({ ...t, n: i + 1 }));
@@ -179,6 +206,9 @@ interface Outcome {
   readonly verdict: Verdict;
   readonly diagnosis: {
     readonly killedAtMs: number;
+    readonly atKill: AtKill;
+    /** The restarted bot answered the re-delivered press as a fresh one ("Starting the retrieval ..."). */
+    readonly freshPress: boolean;
     /** Every completion request the bot made, accepted or not. */
     readonly completionAttempts: number;
     readonly notifications: Array<{ kind: string; state: string; attempts: number; leasedUntil: string | null }>;
@@ -193,6 +223,30 @@ interface Outcome {
   };
 }
 
+/** What the killed bot left in the store: its claim on the Confirm activity, and the retrievals. */
+interface AtKill {
+  readonly claim: 'claimed' | 'done' | null;
+  readonly retrievals: string[];
+}
+
+async function storeAtKill(file: string, conversation: string, confirmId: string): Promise<AtKill> {
+  const store = openSqliteStore(file);
+  try {
+    await store.migrate();
+    const claim = await store.activityFor(JSON.stringify(['msteams', conversation, confirmId]));
+    return { claim: claim?.state ?? null, retrievals: (await store.retrievalsFor(clinician.id, 10)).map((r) => r.state) };
+  } finally {
+    await store.close();
+  }
+}
+
+/** What each held point must have left behind: proof that the kill landed where the trial says. */
+const expectedAtKill: Partial<Record<TrialKind, AtKill>> = {
+  'claim-blocked': { claim: null, retrievals: [] },
+  'after-claim': { claim: 'claimed', retrievals: [] },
+  'after-record': { claim: 'done', retrievals: ['requested'] },
+};
+
 describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dist/ on the same SQLite file', () => {
   let lab: OrthancLab;
   let connector: StandInConnector;
@@ -203,6 +257,7 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
     lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }] });
     await Promise.all([seedStudies(lab.remote('EXETER'), [...exeterStudies, distractorStudy]), seedStudies(lab.local, localStudies)]);
     connector = await StandInConnector.start();
+    connector.responder = teamsMembers;
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'kill-trials-'));
   }, 120_000);
 
@@ -228,6 +283,8 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
       PACS_POLL_INTERVAL_S: '0.2',
       DATABASE_URL: `sqlite:${file}`,
       CARD_SIGNING_SECRET: 'a-fixed-secret-for-the-kill-trials-0123456789',
+      // A domain in the allow-list makes every turn look the clinician up in Teams after claiming its activity.
+      RETRIEVAL_ALLOWED_USERS: `@${clinicianDomain}`,
     };
   }
 
@@ -279,40 +336,66 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
 
     const pressed = process.hrtime.bigint();
     const killed = bot;
-    let inFlight = false;
-    if (trial.kind === 'completion-in-flight') {
-      // The bot dies while its request is open; the message never reaches the chat.
+    let held = false;
+    // A request the bot makes at the trial's point is held (never answered) and the bot killed while it waits.
+    const holdAt = (point: (request: ConnectorRequest) => boolean): void => {
       connector.responder = (request) => {
-        if (!mine(request) || !isCompletion(request) || inFlight) return undefined;
-        inFlight = true;
+        if (!mine(request) || held || !point(request)) return teamsMembers(request);
+        held = true;
         killed.kill();
         return { status: 503, body: { error: { code: 'BotGone' } } };
       };
+    };
+    const locker = trial.kind === 'claim-blocked' ? await SqliteLocker.start(file) : null;
+    switch (trial.kind) {
+      case 'completion-in-flight':
+        holdAt(isCompletion);
+        break;
+      case 'after-claim':
+        holdAt(isMemberLookup);
+        break;
+      case 'after-record':
+        holdAt((r) => r.method === 'PUT' && r.path.endsWith(`/activities/${statusCard}`));
+        break;
+      case 'claim-blocked':
+        // The bot cannot write while the lock is held: its claim waits (busy_timeout), and it dies waiting.
+        await locker!.lock();
+        break;
+      case 'after-press':
+      case 'job-succeeded':
+        break;
     }
     const answer = post(port, conversation, confirm);
     try {
       switch (trial.kind) {
         case 'after-press':
+        case 'claim-blocked':
           await sleep(trial.delayMs);
           break;
         case 'job-succeeded':
           await waitFor('the PACS job to succeed', async () => ((await orthancJobs(lab.local)).some((j) => !jobsBefore.has(j.ID) && j.State === 'Success') ? true : undefined), 20_000, 1);
           break;
         case 'completion-in-flight':
-          await waitFor('the completion message to be in flight', () => (inFlight ? true : undefined), 20_000, 1);
+        case 'after-claim':
+        case 'after-record':
+          await waitFor('the bot to reach the trial\'s point', () => (held ? true : undefined), 20_000, 1);
           break;
       }
     } finally {
-      connector.responder = undefined;
+      connector.responder = teamsMembers;
     }
     bot.kill();
     const killedAtMs = Math.round(msSince(pressed));
     await bot.exited;
+    await locker?.unlock();
+    await locker?.stop();
     const killedBotLogged = bot.events();
+    const atKill = await storeAtKill(file, conversation, confirm.id);
     const confirmAnswered = await answer;
     const cardReplaced = connector.requests.some((r) => mine(r) && r.method === 'PUT' && r.path.endsWith(`/activities/${statusCard}`));
 
     ({ bot, port } = await BotProcess.start(botEnv(file)));
+    const restartedFrom = connector.requests.length;
     // Teams delivers a turn again when the bot did not answer it.
     const redelivered = confirmAnswered === 200 ? 'not needed' : await post(port, conversation, confirm);
     try {
@@ -344,6 +427,10 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
       verdict: { completionMessages: connector.deliveredCompletions(conversation).length, retrievals, storeProblems: problems },
       diagnosis: {
         killedAtMs,
+        atKill,
+        freshPress: connector.requests
+          .slice(restartedFrom)
+          .some((r) => mine(r) && r.status >= 200 && r.status < 300 && shownText(r.body).startsWith('Starting the retrieval')),
         completionAttempts: posts.filter(isCompletion).length,
         notifications,
         confirmAnswered,
@@ -363,6 +450,10 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
     const { verdict, diagnosis } = await runTrial(trial);
     try {
       expect(verdict).toEqual({ completionMessages: 1, retrievals: ['stored'], storeProblems: [] });
+      const atPoint = expectedAtKill[trial.kind];
+      if (atPoint) expect(diagnosis.atKill).toEqual(atPoint);
+      // Killed before the confirmation was recorded: the re-delivered press is handled as a fresh press.
+      if (atPoint && atPoint.retrievals.length === 0) expect(diagnosis.freshPress).toBe(true);
     } catch (error) {
       // A failure says how it came about: what the clinician saw, what each bot logged, what the store holds.
       throw new Error(`${(error as Error).message}\n\nHow it came about:\n${JSON.stringify(diagnosis, null, 2)}`);
