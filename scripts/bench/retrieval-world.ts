@@ -11,7 +11,7 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
 import { createApplication, type Application } from '../../src/application';
 import { parseConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
-import type { PacsJobStatus, PacsPort, PatientSearch, SiteId, StudySummary, LocalPatientRecord } from '../../src/ports/pacs-port';
+import type { PacsJobStatus, PacsPort, PatientSearch, RemoteStudies, SiteId, StudySummary, LocalPatientRecord } from '../../src/ports/pacs-port';
 import type { Requester, StorePort } from '../../src/ports/store-port';
 import { confirmRetrievals, type RetrievalDeps } from '../../src/retrieval/retrieval-service';
 
@@ -40,7 +40,7 @@ export class CountingPacs implements PacsPort {
     return this.fake.findLocalPatients(search);
   }
 
-  queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<StudySummary[]> {
+  queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<RemoteStudies> {
     this.counts.other += 1;
     return this.fake.queryRemoteStudies(site, nhsNumber, timeoutMs);
   }

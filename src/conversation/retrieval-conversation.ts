@@ -176,6 +176,12 @@ const linkWords: Record<SiteLink, string> = {
   rejected: 'refused the connection',
 };
 
+/** The site line's note on answers left out for carrying no NHS number. */
+function unidentifiedWords(count: number): string {
+  if (count === 0) return '';
+  return ` (${count} answer${count === 1 ? '' : 's'} without an NHS number left out)`;
+}
+
 function locationWords(study: RemoteStudy, guide: Guide): string {
   switch (study.location) {
     case 'remote':
@@ -323,6 +329,14 @@ function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConver
           ];
         case 'several-matches':
           return [notice(deps, 'More than one patient matches', ['Search again with the NHS number, so that the right patient is identified.'])];
+        case 'nhs-number-conflict':
+          // Never guess: a record that also holds another NHS number may be another person's.
+          return [
+            notice(deps, 'Cannot positively identify this patient on UH Bristol PACS', [
+              'The record found holds another NHS number as well as, or instead of, the one searched, so I cannot be sure it is the right patient. Nothing was searched at the other sites.',
+              'Ask the PACS team to check the patient\'s record.',
+            ]),
+          ];
         case 'no-nhs-number':
           return [
             notice(deps, 'This patient has no NHS number on UH Bristol PACS', [
@@ -357,7 +371,7 @@ function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImage
       banner: deps.demo ? 'DEMO DATA: synthetic patients and sites, not real patients.' : null,
       identity: identityFacts(patient.identity, zone),
       localStudies: patient.studies.length > 0 ? newestFirst(patient.studies, (s) => studyLine(s, zone), 'on UH Bristol PACS') : ['No studies.'],
-      sites: sites.map((s) => ({ title: siteName(guide, s.site), value: linkWords[s.link] })),
+      sites: sites.map((s) => ({ title: siteName(guide, s.site), value: `${linkWords[s.link]}${unidentifiedWords(s.withoutNhsNumber)}` })),
       remoteLines: [
         ...(studies.length === 0 ? ['No studies found at the other sites.'] : []),
         ...newestFirst(

@@ -40,6 +40,12 @@ export type PatientSearch =
 /** A patient found on the local PACS, with the studies it already holds. */
 export interface LocalPatientRecord {
   readonly identity: PatientIdentity;
+  /**
+   * Every value the record holds where an NHS number may be kept (PatientID and OtherPatientIDs on
+   * Orthanc), as stored: hospital numbers included. Which of them is the patient's NHS number is the
+   * use case's decision (`recordNhsNumber`), never the adapter's.
+   */
+  readonly nhsNumberValues: readonly string[];
   readonly studies: readonly StudySummary[];
 }
 
@@ -68,6 +74,14 @@ export interface PacsJobStatus {
   readonly reason?: PacsErrorReason;
 }
 
+/** What a site answered for a patient. */
+export interface RemoteStudies {
+  /** The patient's studies there, newest first: answers that carry the NHS number asked for. */
+  readonly studies: readonly StudySummary[];
+  /** Answers left out because they carried no NHS number at all (a peer matching loosely). */
+  readonly withoutNhsNumber: number;
+}
+
 /** UH Bristol's PACS and its peer-to-peer links. */
 export interface PacsPort {
   /** The peer-to-peer sites this PACS is configured to reach. */
@@ -80,7 +94,7 @@ export interface PacsPort {
    * The patient's studies at a remote site, matched by NHS number (C-FIND, study level).
    * Rejects with PacsError: unreachable, timed-out (after `timeoutMs`), rejected, unknown-site.
    */
-  queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<StudySummary[]>;
+  queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<RemoteStudies>;
   /** Starts an asynchronous C-MOVE of one study from the site into the local PACS; resolves with the job id. */
   startRetrieval(site: SiteId, nhsNumber: string, studyInstanceUid: string): Promise<string>;
   /** The states of many retrieval jobs in one request; a job the PACS no longer knows is 'unknown'. */

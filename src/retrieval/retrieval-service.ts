@@ -4,6 +4,7 @@
  * every search, confirmation and outcome is audited.
  */
 import { DateTime } from 'luxon';
+import { recordNhsNumber } from '../domain/patients/nhs-number';
 import { PacsError, type LocalPatientRecord, type PacsErrorReason, type PacsJobStatus, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
 import type { AuditEvent, ConfirmationEntry, Requester, Retrieval, StorePort, TurnClaim } from '../ports/store-port';
 
@@ -27,6 +28,8 @@ export type SiteLink = 'linked' | 'no-match' | 'unreachable' | 'timed-out' | 're
 export interface SiteStatus {
   readonly site: SiteId;
   readonly link: SiteLink;
+  /** Answers the site gave without any NHS number, left out (they cannot be positively identified). */
+  readonly withoutNhsNumber: number;
 }
 
 /** Where a remote study is, as the Image Sharing Status icons say it. */
@@ -43,6 +46,7 @@ export type SearchOutcome =
   | { readonly kind: 'not-registered' }
   | { readonly kind: 'several-matches'; readonly count: number }
   | { readonly kind: 'no-nhs-number'; readonly patient: LocalPatientRecord }
+  | { readonly kind: 'nhs-number-conflict' }
   | { readonly kind: 'found'; readonly patient: LocalPatientRecord; readonly sites: readonly SiteStatus[]; readonly studies: readonly RemoteStudy[] };
 
 function audit(requester: Requester, at: Date, fields: Pick<AuditEvent, 'action' | 'nhsNumber' | 'site' | 'studies' | 'outcome'>): AuditEvent {
@@ -64,18 +68,18 @@ function linkOf(reason: PacsErrorReason): SiteLink {
 }
 
 /** Refreshes the image sharing status at one site, never taking much longer than its timeout. */
-async function refreshSite(pacs: PacsPort, site: SiteId, nhsNumber: string, timeoutMs: number): Promise<{ status: SiteStatus; studies: StudySummary[] }> {
+async function refreshSite(pacs: PacsPort, site: SiteId, nhsNumber: string, timeoutMs: number): Promise<{ status: SiteStatus; studies: readonly StudySummary[] }> {
   let timer: NodeJS.Timeout | undefined;
   // A guard in case an adapter ignores its own timeout: a dead site must never hold back the others.
   const guard = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new PacsError('timed-out', `the ${site} PACS did not answer in time`, site)), timeoutMs + 2000);
   });
   try {
-    const studies = await Promise.race([pacs.queryRemoteStudies(site, nhsNumber, timeoutMs), guard]);
-    return { status: { site, link: studies.length > 0 ? 'linked' : 'no-match' }, studies };
+    const { studies, withoutNhsNumber } = await Promise.race([pacs.queryRemoteStudies(site, nhsNumber, timeoutMs), guard]);
+    return { status: { site, link: studies.length > 0 ? 'linked' : 'no-match', withoutNhsNumber }, studies };
   } catch (error) {
     const reason = error instanceof PacsError ? error.reason : 'protocol';
-    return { status: { site, link: linkOf(reason) }, studies: [] };
+    return { status: { site, link: linkOf(reason), withoutNhsNumber: 0 }, studies: [] };
   } finally {
     clearTimeout(timer);
   }
@@ -95,12 +99,22 @@ export async function findPatientImages(search: PatientSearch, requester: Reques
     await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: `several-matches: ${matches.length}` }));
     return { kind: 'several-matches', count: matches.length };
   }
-  const patient = matches[0]!;
-  const nhsNumber = patient.identity.nhsNumber;
-  if (!nhsNumber) {
-    await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }));
-    return { kind: 'no-nhs-number', patient };
+  const found = matches[0]!;
+  // Positive identification: the NHS number used is the one searched (or the one valid NHS number the
+  // record holds), never a hospital number that happens to have ten digits.
+  const held = recordNhsNumber(found.nhsNumberValues, searchedNhs);
+  switch (held.kind) {
+    case 'conflict':
+      await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: `nhs-number-conflict: ${held.distinct}` }));
+      return { kind: 'nhs-number-conflict' };
+    case 'none':
+      await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }));
+      return { kind: 'no-nhs-number', patient: found };
+    case 'identified':
+      break;
   }
+  const nhsNumber = held.nhsNumber;
+  const patient: LocalPatientRecord = { ...found, identity: { ...found.identity, nhsNumber } };
 
   const refreshed = await Promise.all(pacs.sites().map((site) => refreshSite(pacs, site, nhsNumber, deps.queryTimeoutMs)));
   const active = await store.activeRetrievals();
@@ -121,7 +135,7 @@ export async function findPatientImages(search: PatientSearch, requester: Reques
       nhsNumber,
       site: null,
       studies: studies.map((s) => s.studyInstanceUid),
-      outcome: `found: ${sites.map((s) => `${s.site}=${s.link}`).join(' ')}`,
+      outcome: `found: ${sites.map((s) => `${s.site}=${s.link}${s.withoutNhsNumber > 0 ? `(${s.withoutNhsNumber} without NHS number)` : ''}`).join(' ')}`,
     }),
   );
   return { kind: 'found', patient, sites, studies };
@@ -285,6 +299,15 @@ export function outcomeOf(recorded: RecordedPick, started: ReadonlyMap<string, P
 /** A 'requested' retrieval older than this was not started by the turn that recorded it (a crash, a database error): the poll starts it. */
 export const stalledAfterMs = 60_000;
 
+/**
+ * When the current attempt of a retrieval in 'retrieving' started, in epoch ms: it has not changed
+ * since it moved there (requested -> retrieving is its last transition), so its updatedAt says. A
+ * "Try again" is a new attempt, so its job gets the whole timeout again.
+ */
+export function attemptStartedMs(retrieval: Retrieval): number {
+  return Date.parse(retrieval.updatedAt);
+}
+
 /** A retrieval that has just ended. */
 export interface Settled {
   readonly retrieval: Retrieval;
@@ -317,12 +340,11 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStar
     const status = statusOf(retrieval);
     const expected = retrieval.study.instanceCount ?? 1;
     let next: Retrieval | null = null;
+    const overdue = deps.jobTimeoutMs !== undefined && now.getTime() - attemptStartedMs(retrieval) > deps.jobTimeoutMs;
     switch (status.state) {
       case 'pending':
       case 'running':
-        if (deps.jobTimeoutMs !== undefined && now.getTime() - Date.parse(retrieval.createdAt) > deps.jobTimeoutMs) {
-          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'timed-out', detail: 'the retrieval did not finish in time' });
-        }
+        if (overdue) next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'timed-out', detail: 'the retrieval did not finish in time' });
         break;
       case 'succeeded':
       case 'unknown': {
@@ -332,6 +354,9 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStar
           next = await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances on the local PACS` });
         } else if (status.state === 'succeeded') {
           next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'protocol', detail: `incomplete: ${count} of ${expected} instances` });
+        } else if (overdue) {
+          // Forgotten and never arrived: it ends too, instead of saying "downloading" for ever.
+          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'timed-out', detail: `the PACS no longer knows the job; ${count} of ${expected} instances arrived` });
         }
         break;
       }

@@ -135,6 +135,47 @@ describe('notifications when retrievals end', () => {
     expect(completionMessages()).toHaveLength(1);
   });
 
+  it('fails a job the PACS forgot whose study never arrived once its attempt is 30 minutes old, instead of "downloading" for ever', async () => {
+    await confirmCtHead();
+    const started = now;
+    pacs.forgetJobs();
+    now = new Date(started.getTime() + 29 * 60 * 1000);
+    await bot.application.pollOnce();
+    const [retrieval] = await store.retrievalsFor('29:user-1', 10);
+    expect(retrieval).toMatchObject({ state: 'retrieving' });
+    now = new Date(started.getTime() + 31 * 60 * 1000);
+    await bot.application.pollOnce();
+    expect(await store.getRetrieval(retrieval!.id)).toMatchObject({ state: 'failed', failureReason: 'timed-out' });
+    const failure = bot.sentActivities.map((a) => cardsOf([a])[0]).find((c) => c && textOf(c).includes('Retrieval failed'));
+    expect(textOf(failure)).toContain('did not answer in time');
+    // A new Confirm of the same study is no longer told "already downloading".
+    expect((await store.activeRetrievals()).length).toBe(0);
+  });
+
+  it('gives "Try again" pressed 45 minutes after the first Confirm a whole timeout of its own', async () => {
+    await confirmCtHead();
+    const confirmedAt = now;
+    pacs.failJob(pacs.jobIds()[0]!, 'unreachable');
+    await bot.application.pollOnce();
+    const failure = cardsOf(bot.sentActivities.slice(-2) as never).find((c) => textOf(c).includes('Retrieval failed'))!;
+    const tryAgain = actionsOf(failure).find((a) => a.title === 'Try again')!;
+    now = new Date(confirmedAt.getTime() + 45 * 60 * 1000);
+    await bot.press(tryAgain.data, now);
+    await bot.application.idle();
+    const failuresBefore = bot.sentActivities.filter((a) => textOf(cardsOf([a])[0] ?? {}).includes('Retrieval failed')).length;
+    // A minute into the new attempt (46 minutes after the first Confirm) it is still downloading.
+    now = new Date(confirmedAt.getTime() + 46 * 60 * 1000);
+    await bot.application.pollOnce();
+    const [retrieval] = await store.retrievalsFor('29:user-1', 10);
+    expect(retrieval).toMatchObject({ state: 'retrieving' });
+    expect(bot.sentActivities.filter((a) => textOf(cardsOf([a])[0] ?? {}).includes('Retrieval failed'))).toHaveLength(failuresBefore);
+    pacs.completeJob(pacs.jobIds()[1]!);
+    await bot.application.pollOnce();
+    await bot.application.pollOnce();
+    expect(completionMessages()).toHaveLength(1);
+    expect(await store.getRetrieval(retrieval!.id)).toMatchObject({ state: 'stored' });
+  });
+
   it('settles a job the PACS forgot by finding the study on the local PACS', async () => {
     await confirmCtHead();
     pacs.completeJob(pacs.jobIds()[0]!);

@@ -269,3 +269,37 @@ describe('allow-listing by UPN domain', () => {
     }
   });
 });
+
+describe('positive identification (fake PACS)', () => {
+  let bot: BotHarness | undefined;
+  afterEach(async () => {
+    await bot?.stop();
+    bot = undefined;
+  });
+
+  async function start(pacs: FakePacs): Promise<BotHarness> {
+    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store: createMemoryStore() });
+    return bot;
+  }
+
+  it('refuses a record that also holds another valid NHS number, saying why, and searches no other site', async () => {
+    const pacs = new FakePacs({
+      local: [{ identity: fakeAlice, nhsNumberValues: ['UHB123', nhs, '4010232137'], studies: [] }],
+      sites: { exeter: { studies: { [nhs]: studies() } } },
+    });
+    const { laterText } = await flow(await start(pacs), 'find images for 943 476 5919');
+    expect(laterText).toContain('Cannot positively identify this patient on UH Bristol PACS');
+    expect(laterText).not.toContain('CT Head');
+    expect(pacs.requests.queryRemoteStudies).toBe(0);
+  });
+
+  it("says in a site's line how many of its answers carried no NHS number and were left out", async () => {
+    const pacs = new FakePacs({
+      local: [{ identity: fakeAlice, studies: [] }],
+      sites: { exeter: { studies: { [nhs]: studies() }, withoutNhsNumber: 2 }, plymouth: { studies: {}, withoutNhsNumber: 1 } },
+    });
+    const { laterText } = await flow(await start(pacs), 'find images for 943 476 5919');
+    expect(laterText).toContain('linked (2 answers without an NHS number left out)');
+    expect(laterText).toContain('no match for this NHS number (1 answer without an NHS number left out)');
+  });
+});

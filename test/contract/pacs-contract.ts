@@ -147,7 +147,7 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
     });
 
     it("lists the patient's studies at the site, newest first, with date, description, modalities and count", async () => {
-      const studies = await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.patient.nhsNumber, 10_000);
+      const { studies } = await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.patient.nhsNumber, 10_000);
       expect(studies.map((s) => s.studyInstanceUid).sort()).toEqual([...fixture.remoteStudyUids].sort());
       for (const study of studies) {
         expect(study.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
@@ -160,7 +160,7 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
     });
 
     it('lists no studies at the site for a patient it does not hold', async () => {
-      expect(await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.unregisteredNhsNumber, 10_000)).toEqual([]);
+      expect(await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.unregisteredNhsNumber, 10_000)).toEqual({ studies: [], withoutNhsNumber: 0 });
     });
 
     it('answers ping while UH Bristol PACS is up', async () => {
@@ -174,7 +174,7 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
     });
 
     it('retrieves a study into the local PACS: the job succeeds and every instance arrives', async () => {
-      const studies = await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.patient.nhsNumber, 10_000);
+      const { studies } = await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.patient.nhsNumber, 10_000);
       // The smallest study keeps the contract quick on a real PACS.
       const study: StudySummary = [...studies].sort((a, b) => (a.instanceCount ?? 0) - (b.instanceCount ?? 0))[0]!;
       expect(await localCount(fixture.pacs, study.studyInstanceUid)).toBe(0);

@@ -400,7 +400,7 @@ describe('the card submit handler (property-based)', () => {
         const remote = insigniaSiteIds.map((_, s) => Array.from({ length: h.siteCounts[s]! }, (__, i) => study(`1.2.826.0.2.${s}`, i)));
         // Some studies at the other sites are already on UH Bristol PACS (the same UID).
         const alreadyLocal = remote.flat().filter((_, i) => (i * 37) % 100 < h.alsoLocalPercent);
-        const record: LocalPatientRecord = {
+        const record: Omit<LocalPatientRecord, 'nhsNumberValues'> = {
           identity: { nhsNumber: alice.nhsNumber, localId: h.localId, familyName: h.familyName, givenName: h.givenName, birthDate: h.birthDate, sex: null },
           studies: [...Array.from({ length: h.localCount }, (_, i) => study('1.2.826.0.1', i)), ...alreadyLocal],
         };

@@ -1,4 +1,4 @@
-import { checkDigit, findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../../src/domain/patients/nhs-number';
+import { checkDigit, findNhsNumberText, formatNhsNumber, isValidNhsNumber, parseNhsNumber, recordNhsNumber } from '../../src/domain/patients/nhs-number';
 
 describe('NHS numbers', () => {
   it.each(['943 476 5919', '9434765919', '943-476-5919', ' 943 4765919 ', '401 023 2137'])('accepts %s', (typed) => {
@@ -45,5 +45,28 @@ describe('NHS numbers', () => {
     expect(findNhsNumberText('find images for 943 476 5919 please')).toBe('943 476 5919');
     expect(findNhsNumberText('find images for 9434765919')).toBe('9434765919');
     expect(findNhsNumberText('call 01823 343317')).toBeNull();
+  });
+});
+
+describe("a record's NHS number (positive identification)", () => {
+  const searched = '9434765919';
+
+  it('counts only values that pass Modulus 11: a 10-digit hospital number is not an NHS number', () => {
+    expect(isValidNhsNumber('1234567890')).toBe(false);
+    expect(isValidNhsNumber(searched)).toBe(true);
+    expect(recordNhsNumber(['1234567890', searched], searched)).toEqual({ kind: 'identified', nhsNumber: searched });
+    expect(recordNhsNumber(['1234567890', 'H7654321'], null)).toEqual({ kind: 'none' });
+  });
+
+  it('identifies by the NHS number searched only when the record holds exactly that one', () => {
+    expect(recordNhsNumber([searched, ` ${searched} `], searched)).toEqual({ kind: 'identified', nhsNumber: searched });
+    expect(recordNhsNumber(['4010232137', searched], searched)).toEqual({ kind: 'conflict', distinct: 2 });
+    expect(recordNhsNumber(['4010232137'], searched)).toEqual({ kind: 'conflict', distinct: 1 });
+    expect(recordNhsNumber([], searched)).toEqual({ kind: 'conflict', distinct: 0 });
+  });
+
+  it('takes the one valid NHS number of a record found by name and date of birth, and refuses several', () => {
+    expect(recordNhsNumber(['UHB123', searched], null)).toEqual({ kind: 'identified', nhsNumber: searched });
+    expect(recordNhsNumber([searched, '4010232137'], null)).toEqual({ kind: 'conflict', distinct: 2 });
   });
 });

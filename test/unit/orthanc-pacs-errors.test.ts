@@ -69,12 +69,15 @@ describe('Orthanc adapter requests', () => {
       Query: { PatientID: nhs, StudyDate: '', StudyTime: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '', StudyInstanceUID: '' },
       Timeout: 3,
     });
-    expect(studies).toEqual([
-      { studyInstanceUid: '2.25.3', date: '2024-03-12', description: 'XR Chest later', modalities: ['DX'], instanceCount: 1 },
-      { studyInstanceUid: '2.25.1', date: '2024-03-12', description: 'XR Chest', modalities: ['DX'], instanceCount: 2 },
-      { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT', 'SR'], instanceCount: 5 },
-      { studyInstanceUid: '2.25.4', date: null, description: 'Undated', modalities: [], instanceCount: null },
-    ]);
+    // Another patient's answer is dropped; the two answers with no NHS number at all cannot be
+    // positively identified, so they are dropped too, and counted for the site's status line.
+    expect(studies).toEqual({
+      studies: [
+        { studyInstanceUid: '2.25.1', date: '2024-03-12', description: 'XR Chest', modalities: ['DX'], instanceCount: 2 },
+        { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT', 'SR'], instanceCount: 5 },
+      ],
+      withoutNhsNumber: 2,
+    });
   });
 
   it("queries by the site's own NHS-number attribute", async () => {
@@ -86,14 +89,14 @@ describe('Orthanc adapter requests', () => {
       })
       .reply(200, { ID: 'q1' });
     answers([]);
-    expect(await adapter().queryRemoteStudies('plymouth', nhs, 1_000)).toEqual([]);
+    expect(await adapter().queryRemoteStudies('plymouth', nhs, 1_000)).toEqual({ studies: [], withoutNhsNumber: 0 });
     expect(sent.Query.OtherPatientIDs).toBe(nhs);
     expect(sent.Query.PatientID).toBeUndefined();
   });
 
   it('sends nothing for an NHS number that is not ten digits (a wildcard would match everyone)', async () => {
     const pacs = adapter();
-    expect(await pacs.queryRemoteStudies('exeter', '*', 1_000)).toEqual([]);
+    expect(await pacs.queryRemoteStudies('exeter', '*', 1_000)).toEqual({ studies: [], withoutNhsNumber: 0 });
     expect(await pacs.findLocalPatients({ kind: 'nhs-number', nhsNumber: '943*' })).toEqual([]);
     expect(await pacs.findLocalPatients({ kind: 'demographics', familyName: '*', givenName: 'A', birthDate: '1970-03-12' })).toEqual([]);
     expect(await pacs.findLocalPatients({ kind: 'demographics', familyName: 'X', givenName: 'A', birthDate: '12/03/1970' })).toEqual([]);

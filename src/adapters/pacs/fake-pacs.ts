@@ -3,7 +3,7 @@
  * linked, slow, unreachable, hung or rejecting, and retrieval jobs that finish on a timer or when
  * a test says so. Used by tests, and (seeded with synthetic data) as the demo backend.
  */
-import { PacsError, type LocalPatientRecord, type PacsJobStatus, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../../ports/pacs-port';
+import { PacsError, type LocalPatientRecord, type PacsJobStatus, type PacsPort, type PatientSearch, type RemoteStudies, type SiteId, type StudySummary } from '../../ports/pacs-port';
 
 /** How a fake remote site behaves when queried or retrieved from. */
 export type FakeSiteBehaviour = 'linked' | 'unreachable' | 'hung' | 'rejecting';
@@ -13,13 +13,16 @@ export interface FakeSite {
   /** Studies held there, by NHS number. */
   readonly studies: Readonly<Record<string, readonly StudySummary[]>>;
   behaviour?: FakeSiteBehaviour;
+  /** Answers without an NHS number that the site also gave (a real adapter leaves them out and counts them). */
+  withoutNhsNumber?: number;
   /** Extra delay before a linked site answers, in ms. */
   delayMs?: number;
 }
 
 /** How the fake is set up. */
 export interface FakePacsOptions {
-  readonly local: readonly LocalPatientRecord[];
+  /** Local records; nhsNumberValues defaults to the local id and the identity's NHS number. */
+  readonly local: ReadonlyArray<Omit<LocalPatientRecord, 'nhsNumberValues'> & { readonly nhsNumberValues?: readonly string[] }>;
   readonly sites: Readonly<Record<SiteId, FakeSite>>;
   /** When set, a retrieval finishes by itself after this many ms; otherwise a test calls completeJob/failJob. */
   readonly retrievalMs?: number;
@@ -38,13 +41,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class FakePacs implements PacsPort {
   private readonly jobs = new Map<string, FakeJob>();
   private readonly localStudies = new Map<string, number>();
-  private readonly local: Array<{ identity: LocalPatientRecord['identity']; studies: StudySummary[] }>;
+  private readonly local: Array<{ identity: LocalPatientRecord['identity']; studies: StudySummary[]; nhsNumberValues: string[] }>;
   private nextJob = 1;
   /** How many requests each method received (tests check one request per poll cycle). */
   readonly requests = { findLocalPatients: 0, queryRemoteStudies: 0, startRetrieval: 0, retrievalStates: 0, localInstanceCounts: 0 };
 
   constructor(private readonly options: FakePacsOptions) {
-    this.local = options.local.map((r) => ({ identity: { ...r.identity }, studies: [...r.studies] }));
+    this.local = options.local.map((r) => ({
+      identity: { ...r.identity },
+      studies: [...r.studies],
+      nhsNumberValues: [...(r.nhsNumberValues ?? [r.identity.localId, ...(r.identity.nhsNumber ? [r.identity.nhsNumber] : [])])],
+    }));
     for (const record of this.local) for (const study of record.studies) this.localStudies.set(study.studyInstanceUid, study.instanceCount ?? 1);
   }
 
@@ -56,15 +63,15 @@ export class FakePacs implements PacsPort {
     this.requests.findLocalPatients += 1;
     const matches = this.local.filter((r) =>
       search.kind === 'nhs-number'
-        ? r.identity.nhsNumber === search.nhsNumber
+        ? r.nhsNumberValues.includes(search.nhsNumber)
         : r.identity.familyName.toLowerCase() === search.familyName.toLowerCase() &&
           r.identity.givenName.toLowerCase() === search.givenName.toLowerCase() &&
           r.identity.birthDate === search.birthDate,
     );
-    return Promise.resolve(matches.map((r) => ({ identity: { ...r.identity }, studies: [...r.studies] })));
+    return Promise.resolve(matches.map((r) => ({ identity: { ...r.identity }, studies: [...r.studies], nhsNumberValues: [...r.nhsNumberValues] })));
   }
 
-  async queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<StudySummary[]> {
+  async queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<RemoteStudies> {
     this.requests.queryRemoteStudies += 1;
     const remote = this.options.sites[site];
     if (!remote) throw new PacsError('unknown-site', `no peer-to-peer site "${site}" is configured`, site);
@@ -86,7 +93,7 @@ export class FakePacs implements PacsPort {
     }
     if (remote.delayMs) await sleep(remote.delayMs);
     const studies = [...(remote.studies[nhsNumber] ?? [])];
-    return studies.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
+    return { studies: studies.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '')), withoutNhsNumber: remote.withoutNhsNumber ?? 0 };
   }
 
   startRetrieval(site: SiteId, nhsNumber: string, studyInstanceUid: string): Promise<string> {

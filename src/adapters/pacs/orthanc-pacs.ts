@@ -8,9 +8,11 @@
  */
 import { z } from 'zod';
 import type { PacsSite } from '../../config/config';
+import { recordNhsNumber } from '../../domain/patients/nhs-number';
 import {
   PacsError,
   type LocalPatientRecord,
+  type RemoteStudies,
   type PacsErrorReason,
   type PacsJobStatus,
   type PacsPort,
@@ -249,17 +251,20 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
    * string). The HTTP request gets a little longer than the DICOM timeout, so a hung peer is reported
    * as timed out no later than about timeoutMs + 1 s even if Orthanc does not answer.
    */
-  async function studyFind(site: PacsSite, query: Record<string, string>, timeoutMs: number): Promise<Array<Record<string, unknown>>> {
+  async function studyFind(
+    site: PacsSite,
+    query: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<{ answers: Array<Record<string, unknown>>; withoutNhsNumber: number }> {
     const deadline = AbortSignal.timeout(timeoutMs + abortGraceMs);
     const body = { Level: 'Study', Query: query, Timeout: Math.max(1, Math.ceil(timeoutMs / 1000)) };
     const { ID } = await call('POST', `/modalities/${encodeURIComponent(site.modality)}/query`, created, site.site, body, deadline);
     const answers = await call('GET', `/queries/${encodeURIComponent(ID)}/answers?expand&simplify`, z.array(tags), site.site, undefined, deadline);
     // A peer that matches loosely must not hand us another patient's studies.
     const nhsNumber = query[site.nhsNumberAttribute] ?? '';
-    return answers.filter((answer) => {
-      const value = text(answer, site.nhsNumberAttribute);
-      return value === '' || values(value).includes(nhsNumber);
-    });
+    // An answer with no NHS number at all cannot be positively identified: left out, and counted.
+    const withoutNhsNumber = answers.filter((answer) => text(answer, site.nhsNumberAttribute) === '').length;
+    return { answers: answers.filter((answer) => values(text(answer, site.nhsNumberAttribute)).includes(nhsNumber)), withoutNhsNumber };
   }
 
   async function findStudies(query: Record<string, string>): Promise<Array<z.infer<typeof studyResource>>> {
@@ -279,9 +284,13 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       entry.instances += s.Instances.length;
       perStudy.set(s.ParentStudy, entry);
     }
-    const patients = new Map<string, { identity: PatientIdentity; studies: Array<StudySummary & { time: string }> }>();
+    const patients = new Map<string, { identity: PatientIdentity; nhsNumberValues: string[]; studies: Array<StudySummary & { time: string }> }>();
     for (const study of unique) {
-      const patient = patients.get(study.ParentPatient) ?? { identity: identityOf(study.PatientMainDicomTags), studies: [] };
+      const patient = patients.get(study.ParentPatient) ?? {
+        identity: identityOf(study.PatientMainDicomTags),
+        nhsNumberValues: nhsNumberValuesOf(study.PatientMainDicomTags),
+        studies: [],
+      };
       const extra = perStudy.get(study.ID);
       patient.studies.push({
         studyInstanceUid: text(study.MainDicomTags, 'StudyInstanceUID'),
@@ -293,7 +302,7 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       });
       patients.set(study.ParentPatient, patient);
     }
-    return [...patients.values()].map((p) => ({ identity: p.identity, studies: sortedStudies(p.studies) }));
+    return [...patients.values()].map((p) => ({ identity: p.identity, nhsNumberValues: p.nhsNumberValues, studies: sortedStudies(p.studies) }));
   }
 
   async function findByNhsNumber(nhsNumber: string): Promise<LocalPatientRecord[]> {
@@ -337,10 +346,10 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       }
     },
 
-    async queryRemoteStudies(siteId: SiteId, nhsNumber: string, timeoutMs: number): Promise<StudySummary[]> {
+    async queryRemoteStudies(siteId: SiteId, nhsNumber: string, timeoutMs: number): Promise<RemoteStudies> {
       const site = siteOf(siteId);
-      if (!nhsNumberPattern.test(nhsNumber)) return [];
-      const answers = await studyFind(
+      if (!nhsNumberPattern.test(nhsNumber)) return { studies: [], withoutNhsNumber: 0 };
+      const { answers, withoutNhsNumber } = await studyFind(
         site,
         {
           StudyDate: '',
@@ -354,7 +363,7 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
         },
         timeoutMs,
       );
-      return sortedStudies(
+      const studies = sortedStudies(
         answers
           .map((answer) => ({
             studyInstanceUid: text(answer, 'StudyInstanceUID'),
@@ -366,6 +375,7 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
           }))
           .filter((study) => study.studyInstanceUid !== ''),
       );
+      return { studies, withoutNhsNumber };
     },
 
     async startRetrieval(siteId: SiteId, nhsNumber: string, studyInstanceUid: string): Promise<string> {
@@ -383,7 +393,7 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       const answers = await call('GET', `/queries/${encodeURIComponent(queryId)}/answers?expand&simplify`, z.array(tags), site.site, undefined, deadline);
       const index = answers.findIndex((answer) => {
         const nhs = text(answer, site.nhsNumberAttribute);
-        return text(answer, 'StudyInstanceUID') === studyInstanceUid && (nhs === '' || values(nhs).includes(nhsNumber));
+        return text(answer, 'StudyInstanceUID') === studyInstanceUid && values(nhs).includes(nhsNumber);
       });
       if (index < 0) throw notFound;
       const retrieve = { TargetAet: options.localAet, Asynchronous: true, Timeout: retrievalTimeoutS };
@@ -430,13 +440,18 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
   };
 }
 
+/** The values where a record may keep an NHS number: PatientID, then each of OtherPatientIDs. */
+function nhsNumberValuesOf(patient: Record<string, unknown>): string[] {
+  return [text(patient, 'PatientID'), ...values(text(patient, 'OtherPatientIDs'))].filter((v) => v !== '');
+}
+
 function identityOf(patient: Record<string, unknown>): PatientIdentity {
   const localId = text(patient, 'PatientID');
   const [family = '', given = ''] = text(patient, 'PatientName').split('^');
   const sex = text(patient, 'PatientSex').toUpperCase();
-  const nhsNumber = nhsNumberPattern.test(localId)
-    ? localId
-    : (values(text(patient, 'OtherPatientIDs')).find((id) => nhsNumberPattern.test(id)) ?? null);
+  // Only a value that passes Modulus 11 is an NHS number (a 10-digit hospital number is not); the use case decides.
+  const held = recordNhsNumber(nhsNumberValuesOf(patient), null);
+  const nhsNumber = held.kind === 'identified' ? held.nhsNumber : null;
   return {
     nhsNumber,
     localId,

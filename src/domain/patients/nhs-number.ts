@@ -44,3 +44,29 @@ export function findNhsNumberText(text: string): string | null {
   const match = /(?<!\d)(\d{3}[\s-]?\d{3}[\s-]?\d{4})(?!\d)/.exec(text);
   return match?.[1] ?? null;
 }
+
+/** True for ten digits whose last is the Modulus 11 check digit of the first nine. */
+export function isValidNhsNumber(value: string): boolean {
+  return /^\d{10}$/.test(value) && checkDigit(value.slice(0, 9)) === Number(value[9]);
+}
+
+/** Which NHS number a PACS record holds, as far as positive identification goes. */
+export type RecordNhsNumber =
+  | { readonly kind: 'identified'; readonly nhsNumber: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'conflict'; readonly distinct: number };
+
+/**
+ * The patient's NHS number on a record, from the values in its NHS-number places. Only values that
+ * pass Modulus 11 count (a 10-digit hospital number is not an NHS number). Searched by NHS number:
+ * the record must hold exactly that one and no other valid NHS number, else it conflicts. Searched by
+ * name and date of birth: the one valid NHS number it holds, none, or a conflict when it holds several.
+ */
+export function recordNhsNumber(values: readonly string[], searched: string | null): RecordNhsNumber {
+  const valid = [...new Set(values.map((v) => v.trim()).filter(isValidNhsNumber))];
+  if (searched !== null) {
+    return valid.length === 1 && valid[0] === searched ? { kind: 'identified', nhsNumber: searched } : { kind: 'conflict', distinct: valid.length };
+  }
+  if (valid.length === 0) return { kind: 'none' };
+  return valid.length === 1 ? { kind: 'identified', nhsNumber: valid[0]! } : { kind: 'conflict', distinct: valid.length };
+}
