@@ -3,7 +3,7 @@
  * gracefully on SIGTERM/SIGINT. A bad configuration or guide file stops the start with one line.
  */
 import { createApplication } from './application';
-import { loadConfig } from './config/config';
+import { loadConfig, redactSecrets } from './config/config';
 import { createLogger } from './logging/logger';
 
 async function main(): Promise<void> {
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
   } catch (error) {
-    process.stderr.write(`Refusing to start: ${(error as Error).message}\n`);
+    process.stderr.write(`Refusing to start: ${redactSecrets((error as Error).message)}\n`);
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     app = await createApplication(config, { logger, clock: () => new Date() });
     await app.listen();
   } catch (error) {
-    process.stderr.write(`Refusing to start: ${(error as Error).message}\n`);
+    process.stderr.write(`Refusing to start: ${redactSecrets((error as Error).message)}\n`);
     process.exit(1);
   }
 

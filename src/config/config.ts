@@ -81,6 +81,11 @@ export const settings = {
     z.string().min(1).default('content/guide.json'),
   ),
   LOG_LEVEL: setting('debug, info, warn or error.', 'info', z.enum(logLevels).default('info')),
+  TEST_LAB: setting(
+    'true only on a test lab (synthetic patients): lets development mode, which does not authenticate, use PACS_BACKEND=orthanc and a PostgreSQL database.',
+    'false',
+    z.enum(['true', 'false']).default('false'),
+  ),
   PACS_BACKEND: setting(
     'demo (synthetic patients and sites, clearly labelled) or orthanc (the trust\'s DICOM gateway).',
     'demo',
@@ -151,14 +156,14 @@ const siteIds = ['weston', 'north-devon', 'exeter', 'plymouth', 'cornwall', 'sou
 
 function parseSites(value: string, ctx: z.RefinementCtx): PacsSite[] {
   const sites: PacsSite[] = [];
-  for (const entry of list(value)) {
+  for (const [index, entry] of list(value).entries()) {
     const [site = '', modality = '', attribute = 'PatientID', ...rest] = entry.split(':').map((p) => p.trim());
     if (!siteIds.includes(site) || !/^[A-Za-z0-9_-]+$/.test(modality) || !/^[A-Za-z]+$/.test(attribute) || rest.length > 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" must be site-id:MODALITY[:Attribute] with a site id from ${siteIds.join(', ')}` });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `entry ${index + 1} must be site-id:MODALITY[:Attribute] with a site id from ${siteIds.join(', ')}` });
       return z.NEVER;
     }
     if (sites.some((s) => s.site === site)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `site ${site} is listed twice` });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `entry ${index + 1} names a site listed before it` });
       return z.NEVER;
     }
     sites.push({ site, modality, nhsNumberAttribute: attribute });
@@ -226,14 +231,56 @@ export class ConfigError extends Error {
   }
 }
 
+/** What a failed check requires, in words that never quote the value given (zod's may). */
+function ruleOf(issue: z.ZodIssue): string {
+  if (issue.code === z.ZodIssueCode.invalid_enum_value) return `must be one of ${issue.options.map(String).join(', ')}`;
+  if (issue.code === z.ZodIssueCode.invalid_type) return `must be ${issue.expected}`;
+  if (issue.code === z.ZodIssueCode.invalid_union) {
+    // A union's branches each say what they wanted; the literal '' branch only means "or empty".
+    const rules = issue.unionErrors.flatMap((e) => e.issues.filter((i) => i.code !== z.ZodIssueCode.invalid_literal).map(ruleOf));
+    return [...new Set(rules)].join(' or ') || 'is not allowed';
+  }
+  return issue.message;
+}
+
+/** Settings whose values are secrets: never printed, and blanked out of any start-up message. */
+const secretKeys: readonly SettingKey[] = ['MicrosoftAppPassword', 'CARD_SIGNING_SECRET', 'ORTHANC_PASSWORD', 'DATABASE_URL'];
+
+/**
+ * `text` with every configured secret (and a database URL's password) replaced by [redacted]: a
+ * last guard on what a refused start prints, whatever library wrote the message.
+ */
+export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  const secrets = new Set<string>();
+  for (const key of secretKeys) {
+    const value = env[key]?.trim();
+    if (!value) continue;
+    secrets.add(value);
+    // postgres://user:password@host/...: the password alone may be quoted too.
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:([^@]+)@/i.exec(value)?.[1];
+    if (password) {
+      secrets.add(password);
+      try {
+        secrets.add(decodeURIComponent(password));
+      } catch {
+        // Not percent-encoded: the raw form is enough.
+      }
+    }
+  }
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
 function read<K extends SettingKey>(env: NodeJS.ProcessEnv, key: K): z.infer<(typeof settings)[K]['schema']> {
   const raw = env[key];
   // An empty value in a .env file means "not set", so the default applies.
   const value = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
   const result = settings[key].schema.safeParse(value);
   if (!result.success) {
-    const why = result.error.issues.map((issue) => issue.message).join('; ');
-    throw new ConfigError('invalid-value', key, `${key}=${JSON.stringify(raw)} is invalid: ${why}`);
+    // The key and the rule, never the value: a setting may be a secret (a password, a signing key).
+    const why = result.error.issues.map(ruleOf).join('; ');
+    throw new ConfigError('invalid-value', key, `${key} is invalid: ${why}`);
   }
   return result.data;
 }
@@ -263,7 +310,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       );
     }
     if (!isLoopback(host)) {
-      throw new ConfigError('unsafe-development', 'HOST', `HOST=${host} in development mode would let other machines reach the unauthenticated bot; use 127.0.0.1, or NODE_ENV=production; refusing to start.`);
+      throw new ConfigError('unsafe-development', 'HOST', 'HOST in development mode must be a loopback address (other machines could reach the unauthenticated bot); use 127.0.0.1, or NODE_ENV=production; refusing to start.');
     }
   }
   if (mode === 'production') {
@@ -279,6 +326,25 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       missing('MicrosoftAppTenantId', `required for ${microsoftApp.type}`);
     }
   }
+  const backend = read(env, 'PACS_BACKEND');
+  const database = databaseUrl(read(env, 'DATABASE_URL'));
+  if (mode === 'development' && read(env, 'TEST_LAB') !== 'true') {
+    // Without authentication anybody who can reach the bot could search real patients: only on a test lab.
+    if (backend === 'orthanc') {
+      throw new ConfigError(
+        'unsafe-development',
+        'PACS_BACKEND',
+        'PACS_BACKEND=orthanc in development mode would let anyone reaching the unauthenticated bot search a real PACS; use NODE_ENV=production, the demo backend, or TEST_LAB=true on a test lab; refusing to start.',
+      );
+    }
+    if (database.startsWith('postgres')) {
+      throw new ConfigError(
+        'unsafe-development',
+        'DATABASE_URL',
+        'DATABASE_URL names a PostgreSQL database in development mode, which is for a shared deployment; use NODE_ENV=production, SQLite, or TEST_LAB=true on a test lab; refusing to start.',
+      );
+    }
+  }
   const guideFile = read(env, 'GUIDE_FILE');
   return {
     mode,
@@ -289,7 +355,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     guideFile: path.resolve(projectRoot, guideFile),
     logLevel: read(env, 'LOG_LEVEL'),
     pacs: {
-      backend: read(env, 'PACS_BACKEND'),
+      backend,
       orthancUrl: read(env, 'ORTHANC_URL').replace(/\/+$/, ''),
       username: read(env, 'ORTHANC_USERNAME'),
       password: read(env, 'ORTHANC_PASSWORD'),
@@ -298,7 +364,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       queryTimeoutMs: read(env, 'PACS_QUERY_TIMEOUT_S') * 1000,
       pollIntervalMs: Math.round(read(env, 'PACS_POLL_INTERVAL_S') * 1000),
     },
-    databaseUrl: databaseUrl(read(env, 'DATABASE_URL')),
+    databaseUrl: database,
     access: {
       allowedTenantIds: read(env, 'ALLOWED_TENANT_IDS'),
       retrievalAllowedUsers: read(env, 'RETRIEVAL_ALLOWED_USERS'),
@@ -313,7 +379,7 @@ function databaseUrl(value: string): string {
   if (value.startsWith('postgres://') || value.startsWith('postgresql://')) return value;
   if (value === 'sqlite::memory:') return value;
   if (value.startsWith('sqlite:')) return `sqlite:${path.resolve(projectRoot, value.slice('sqlite:'.length))}`;
-  throw new ConfigError('invalid-value', 'DATABASE_URL', `DATABASE_URL=${JSON.stringify(value)} is invalid: use sqlite:PATH or postgres://...`);
+  throw new ConfigError('invalid-value', 'DATABASE_URL', 'DATABASE_URL is invalid: must be sqlite:PATH or postgres://...');
 }
 
 /** Reads `.env` (if present) into the process environment, then validates it. */

@@ -18,6 +18,7 @@ import path from 'node:path';
 import type restify from 'restify';
 import { z } from 'zod';
 import type { Logger } from '../logging/logger';
+import { jsonBody } from './http-server';
 
 /** What the browser chat needs from the application. */
 export interface DevChatOptions {
@@ -228,7 +229,7 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
   });
 
   // The page: something typed, a button pressed, or "installed" -> an activity to the bot's /api/messages.
-  server.post('/chat/api/send', async (req, res) => {
+  server.post('/chat/api/send', ...jsonBody(), async (req: restify.Request, res: restify.Response) => {
     const parsed = sendBody.safeParse(req.body);
     if (!parsed.success) {
       res.send(400, { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
@@ -329,11 +330,11 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
     res.send(200, { id });
     return Promise.resolve();
   };
-  server.post('/chat/connector/v3/conversations/:conversationId/activities', post);
-  server.post('/chat/connector/v3/conversations/:conversationId/activities/:replyToId', post);
+  server.post('/chat/connector/v3/conversations/:conversationId/activities', ...jsonBody(), post);
+  server.post('/chat/connector/v3/conversations/:conversationId/activities/:replyToId', ...jsonBody(), post);
 
   // ... and cards updated in place.
-  server.put('/chat/connector/v3/conversations/:conversationId/activities/:activityId', async (req, res) => {
+  server.put('/chat/connector/v3/conversations/:conversationId/activities/:activityId', ...jsonBody(), async (req: restify.Request, res: restify.Response) => {
     const params = req.params as { conversationId: string; activityId: string };
     const conversation = log.get(params.conversationId);
     if (!conversation?.ids.has(params.activityId)) {

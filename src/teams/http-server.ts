@@ -16,6 +16,28 @@ import { withRequest, type Logger } from '../logging/logger';
 /** Largest request body accepted; a Teams activity is a few KB. */
 export const maxBodyBytes = 256 * 1024;
 
+/**
+ * What every route with a body takes: JSON and nothing else (415), no larger than maxBodyBytes (413),
+ * both checked before a byte is parsed. No multipart (nothing is written to disk) and no URL-encoded
+ * forms: a web page can post those cross-origin without asking, but not application/json.
+ */
+export function jsonBody(): restify.RequestHandler[] {
+  const requireJson: restify.RequestHandler = (req, res, next) => {
+    const type = (req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      res.send(415, { error: 'The body must be application/json.' });
+      return next(false);
+    }
+    const length = Number(req.header('content-length') ?? '0');
+    if (Number.isFinite(length) && length > maxBodyBytes) {
+      res.send(413, { error: `The body must be at most ${maxBodyBytes} bytes.` });
+      return next(false);
+    }
+    return next();
+  };
+  return [requireJson, restify.plugins.bodyReader({ maxBodySize: maxBodyBytes }), ...restify.plugins.jsonBodyParser({ mapParams: false, bodyReader: true })];
+}
+
 /** CloudAdapter with authentication as a step of its own, so its failures are answered apart from the turn's. */
 export class BotAdapter extends CloudAdapter {
   /** Checks the request's Bot Framework token (anonymous in development mode); rejects when it is not valid. */
@@ -130,9 +152,7 @@ export function createServer(
   readiness: Readonly<Record<string, ReadinessCheck>> = {},
 ): restify.Server {
   const server = restify.createServer({ name: 'image-sharing-assistant', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ maxBodySize: maxBodyBytes, mapParams: false }));
-
-  server.post('/api/messages', async (req, res) => {
+  server.post('/api/messages', ...jsonBody(), async (req: restify.Request, res: restify.Response) => {
     const requestId = requestIdOf(req);
     res.header('x-request-id', requestId);
     // Every log line written while this request is handled (the turn included) carries its id.

@@ -37,7 +37,19 @@ describe('starting the bot', () => {
   it('refuses a bad setting, naming it', async () => {
     const bot = run({ PORT: 'eighty' });
     expect(await bot.exited).toBe(1);
-    expect(bot.output()).toContain('PORT="eighty" is invalid');
+    expect(bot.output().trim()).toBe('Refusing to start: PORT is invalid: must be number');
+  });
+
+  it.each([
+    ['a too-short CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: 'Sh0rtSecretValue' }, 'CARD_SIGNING_SECRET is invalid: must be at least 32 characters', 'Sh0rtSecretValue'],
+    ['a DATABASE_URL of the wrong kind, with a password', { DATABASE_URL: 'mysql://admin:Pa55wordInUrl@db.example/x' }, 'DATABASE_URL is invalid: must be sqlite:PATH or postgres://...', 'Pa55wordInUrl'],
+    ['a PostgreSQL DATABASE_URL that cannot be reached, with a password', { DATABASE_URL: 'postgres://admin:Pa55wordInUrl@127.0.0.1:1/x', TEST_LAB: 'true' }, 'Refusing to start: ', 'Pa55wordInUrl'],
+    ['an unknown PACS_BACKEND', { PACS_BACKEND: 'Hunter2Backend' }, 'PACS_BACKEND is invalid: must be one of demo, orthanc', 'Hunter2Backend'],
+  ])('refuses %s naming the key and the rule, never the value', async (_what, env, said, secret) => {
+    const bot = run({ PORT: '0', ...env });
+    expect(await bot.exited).toBe(1);
+    expect(bot.output()).toContain(said);
+    expect(bot.output()).not.toContain(secret);
   });
 
   it('refuses an invalid guide file, naming the file', async () => {

@@ -199,7 +199,7 @@ describeWithPostgres('PostgreSQL stopped, then started again', () => {
     now = london('2026-12-02T02:00');
     connector = await StandInConnector.start();
     const url = await server.createDatabase(`faults_${(databases += 1)}`);
-    bot = await InProcessBot.start({ connector, clock: () => now, pacs, env: { DATABASE_URL: url } });
+    bot = await InProcessBot.start({ connector, clock: () => now, pacs, env: { DATABASE_URL: url, TEST_LAB: 'true' } });
   }, 30_000);
   afterEach(async () => {
     // Closing the store needs the server (the pool ends its connections).

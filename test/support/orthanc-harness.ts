@@ -408,6 +408,8 @@ export async function startOrthancLab(spec: LabSpec): Promise<OrthancLab> {
 export function orthancBotEnv(lab: OrthancLab, sites = 'exeter:EXETER', queryTimeoutS = 5): Record<string, string> {
   return {
     PACS_BACKEND: 'orthanc',
+    // The lab's patients are synthetic: development mode may use the real Orthanc servers here.
+    TEST_LAB: 'true',
     ORTHANC_URL: lab.local.url,
     ORTHANC_USERNAME: botUser.username,
     ORTHANC_PASSWORD: botUser.password,

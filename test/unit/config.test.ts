@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, parseConfig, projectRoot, settings } from '../../src/config/config';
+import { ConfigError, parseConfig, projectRoot, redactSecrets, settings } from '../../src/config/config';
 
 function refusal(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -67,6 +67,20 @@ describe('configuration', () => {
     expect(error.message).toContain(key);
   });
 
+  describe('development mode (no authentication)', () => {
+    it.each([
+      ['PACS_BACKEND', { PACS_BACKEND: 'orthanc' }],
+      ['DATABASE_URL', { DATABASE_URL: 'postgres://bot@127.0.0.1/isa' }],
+    ])('refuses a real %s unless TEST_LAB=true says the machine is a test lab', (key, env) => {
+      const error = refusal(env);
+      expect(error.reason).toBe('unsafe-development');
+      expect(error.key).toBe(key);
+      expect(error.message).toContain('TEST_LAB=true');
+      expect(parseConfig({ ...env, TEST_LAB: 'true' }).mode).toBe('development');
+      expect(parseConfig({ ...production, ...env }).mode).toBe('production');
+    });
+  });
+
   describe('production', () => {
     const complete = production;
 
@@ -114,5 +128,14 @@ describe('configuration', () => {
     };
     walk(path.join(projectRoot, 'src'));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('start-up messages never carry a secret', () => {
+  it('blanks every configured secret and a database URL password, encoded or not', () => {
+    const env = { MicrosoftAppPassword: 'app-secret-value', DATABASE_URL: 'postgres://bot:p%40ss%2Fword@db:5432/isa', CARD_SIGNING_SECRET: '' };
+    const text = 'failed with app-secret-value for postgres://bot:p%40ss%2Fword@db:5432/isa (password p@ss/word)';
+    expect(redactSecrets(text, env)).toBe('failed with [redacted] for [redacted] (password [redacted])');
+    expect(redactSecrets('nothing secret here', env)).toBe('nothing secret here');
   });
 });
