@@ -29,6 +29,7 @@ import os from 'node:os';
 import { createAdapter, createServer } from './teams/http-server';
 import { loopbackUrl, registerDevChat } from './teams/dev-chat';
 import { TeamsBot } from './teams/teams-bot';
+import { withDeadline } from './support/deadline';
 
 /** A built bot, ready to listen. */
 export interface Application {
@@ -56,6 +57,8 @@ export interface ApplicationDeps {
   readonly store?: StorePort;
   /** Poll interval in ms (default: the configured PACS_POLL_INTERVAL_S); 0 = no timer (tests call pollOnce). */
   readonly pollIntervalMs?: number;
+  /** How long a poll cycle may run before the next one starts without it (default: 4 connector timeouts + 30 s, at least 60 s). */
+  readonly pollWatchdogMs?: number;
 }
 
 function createPacs(config: Config): PacsPort {
@@ -130,17 +133,23 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     { access, guide, knowledge: buildKnowledge(guide, config.timeZone), cards, zone: config.timeZone },
     retrieval,
     (reference, send) =>
-      adapter.continueConversationAsync(appId, reference, async (context) => {
-        // A continuation turn carries a made-up activity id; without this, sends would go out as replies to it.
-        context.onSendActivities(async (_ctx, activities, next) => {
-          for (const activity of activities) delete activity.replyToId;
-          return next();
-        });
-        await send(context);
-      }),
+      // A connector that never answers must not keep this reply (and shutdown, which waits for it) pending.
+      withDeadline(
+        adapter.continueConversationAsync(appId, reference, async (context) => {
+          // A continuation turn carries a made-up activity id; without this, sends would go out as replies to it.
+          context.onSendActivities(async (_ctx, activities, next) => {
+            for (const activity of activities) delete activity.replyToId;
+            return next();
+          });
+          await send(context);
+        }),
+        config.connectorTimeoutMs,
+        'the Bot Connector',
+      ),
     logger,
     clock,
     ownership,
+    { connectorTimeoutMs: config.connectorTimeoutMs },
   );
   const health = () => ({
     version,
@@ -151,12 +160,12 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       reviewOverdue: isReviewOverdue(guide, clock()),
     },
   });
-  const server = createServer(adapter, bot, health, logger, { database: () => store.ping(), pacs: () => pacs.ping() });
+  const server = createServer(adapter, bot, health, logger, { database: () => store.ping(), pacs: () => pacs.ping(), poll: () => pollReadiness() });
   // Development only: a browser chat at / that plays the Teams channel (never registered in production).
   if (config.mode === 'development') {
     registerDevChat(server, { botUrl: () => loopbackUrl(server, config.host), logger, clock, publicDir: path.join(projectRoot, 'public'), timeZone: config.timeZone });
   }
-  const notifier = createTeamsNotifier({ adapter, appId, logger });
+  const notifier = createTeamsNotifier({ adapter, appId, logger, attemptTimeoutMs: config.connectorTimeoutMs });
   let cycles = 0;
   // Retrievals recorded before this process started cannot be being started by it: the first poll resumes them.
   const startedAt = clock();
@@ -167,23 +176,44 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   };
   const delivery = { store, notifier, owner, leaseMs: 5 * 60 * 1000, unrecorded: new Map(), compose: composeNotification(retrieval) };
 
+  // The watchdog: a cycle still running after this long is left behind (logged, /readyz says so) and the
+  // next one starts, so one hung call cannot stop retrievals settling, timeouts and notifications.
+  const watchdogMs = deps.pollWatchdogMs ?? Math.max(60_000, 4 * config.connectorTimeoutMs + 30_000);
   let polling: Promise<void> = Promise.resolve();
+  /** Cycles left behind by the watchdog that have still not finished: a call somewhere is hung. */
+  let hungCycles = 0;
+  const cycle = async (): Promise<void> => {
+    try {
+      // Every 20th cycle (and the first): leases left by a killed process on this machine are freed.
+      if (cycles++ % 20 === 0) await releaseGoneOwners();
+      const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);
+      for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
+      const report = await deliverNotifications(delivery, clock());
+      if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
+    } catch (error) {
+      logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
+    }
+  };
   const pollOnce = (): Promise<void> => {
     // Never two polls at once: a slow PACS stretches the cycle instead of piling up requests.
     polling = polling.then(async () => {
+      const running = cycle();
       try {
-        // Every 20th cycle (and the first): leases left by a killed process on this machine are freed.
-        if (cycles++ % 20 === 0) await releaseGoneOwners();
-        const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);
-        for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
-        const report = await deliverNotifications(delivery, clock());
-        if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
-      } catch (error) {
-        logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
+        await withDeadline(running, watchdogMs, 'a poll cycle');
+      } catch {
+        hungCycles += 1;
+        logger.error('poll-stalled', { afterMs: watchdogMs, hungCycles });
+        void running.finally(() => {
+          hungCycles -= 1;
+          logger.info('poll-recovered', { hungCycles });
+        });
       }
     });
     return polling;
   };
+  /** /readyz: the poll loop is stalled while a cycle the watchdog left behind is still hung. */
+  const pollReadiness = (): Promise<void> =>
+    hungCycles > 0 ? Promise.reject(Object.assign(new Error('poll stalled'), { reason: 'stalled' })) : Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
   return {

@@ -109,6 +109,11 @@ export const settings = {
     '0.5',
     z.coerce.number().min(0.1).max(60).default(0.5),
   ),
+  CONNECTOR_TIMEOUT_S: setting(
+    'Seconds one request to the Bot Connector (a message, a card update, a member look-up) may take before it counts as failed and is retried later.',
+    '15',
+    z.coerce.number().min(0.1).max(120).default(15),
+  ),
   PATIENT_SEARCHES_PER_MINUTE: setting(
     'Patient searches one user may make per minute; more are refused and audited.',
     '30',
@@ -209,6 +214,8 @@ export interface Config {
   };
   /** Signs retrieval card data; random per process when not configured. */
   readonly cardSigningSecret: string;
+  /** How long one Bot Connector request may take, in ms. */
+  readonly connectorTimeoutMs: number;
 }
 
 /** Why the configuration was refused. */
@@ -371,6 +378,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       searchesPerMinute: read(env, 'PATIENT_SEARCHES_PER_MINUTE'),
     },
     cardSigningSecret: read(env, 'CARD_SIGNING_SECRET') || randomBytes(32).toString('hex'),
+    connectorTimeoutMs: Math.round(read(env, 'CONNECTOR_TIMEOUT_S') * 1000),
   };
 }
 

@@ -8,6 +8,7 @@ import { converse, type ConversationDeps, type Incoming, type Reply, type Turn }
 import type { RetrievalConversationDeps, TurnCaller } from '../conversation/retrieval-conversation';
 import type { Logger } from '../logging/logger';
 import type { TurnClaim } from '../ports/store-port';
+import { withDeadline } from '../support/deadline';
 
 /** The instant of an activity: its own timestamp, else the clock (the channel always sends one). */
 export function activityInstant(activity: Partial<Activity>, clock: () => Date): Date {
@@ -102,6 +103,7 @@ export class TeamsBot extends ActivityHandler {
     private readonly logger: Logger,
     private readonly clock: () => Date,
     private readonly ownership: ActivityOwnership = { owner: `turns:${process.pid}`, isGone: () => false },
+    private readonly options: { readonly connectorTimeoutMs: number } = { connectorTimeoutMs: 15_000 },
   ) {
     super();
     this.onMessage(async (context, next) => {
@@ -154,7 +156,8 @@ export class TeamsBot extends ActivityHandler {
     const wantsDomains = this.retrieval?.access.retrievalAllowedUsers.some((entry) => entry.startsWith('@')) ?? false;
     if (!wantsDomains || context.activity.channelId !== 'msteams' || !context.activity.from?.id) return null;
     try {
-      return (await TeamsInfo.getMember(context, context.activity.from.id)).userPrincipalName ?? null;
+      const member = await withDeadline(TeamsInfo.getMember(context, context.activity.from.id), this.options.connectorTimeoutMs, 'the Teams member look-up');
+      return member.userPrincipalName ?? null;
     } catch {
       this.logger.warn('upn-lookup-failed', {});
       return null;

@@ -29,7 +29,7 @@ describe('/healthz and /readyz', () => {
   };
 
   it('is ready when the database and the PACS answer', async () => {
-    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null }, pacs: { ok: true, reason: null } } } });
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null }, pacs: { ok: true, reason: null }, poll: { ok: true, reason: null } } } });
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
   });
 
@@ -37,7 +37,7 @@ describe('/healthz and /readyz', () => {
     pacs.reachable = false;
     const { status, body } = await ready();
     expect(status).toBe(503);
-    expect(body.checks).toEqual({ database: { ok: true, reason: null }, pacs: { ok: false, reason: 'unreachable' } });
+    expect(body.checks).toEqual({ database: { ok: true, reason: null }, pacs: { ok: false, reason: 'unreachable' }, poll: { ok: true, reason: null } });
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
     expect(bot.logger.lines.some((l) => l.includes('"event":"not-ready"') && l.includes('"pacs":"unreachable"'))).toBe(true);
   });

@@ -20,6 +20,7 @@
 import { MessageFactory, type Activity, type CloudAdapter, type ConversationReference, type ResourceResponse, type TurnContext } from 'botbuilder';
 import type { Logger } from '../../logging/logger';
 import type { NotifierPort, OutgoingMessage, SendOutcome } from '../../ports/notifier-port';
+import { withDeadline } from '../../support/deadline';
 
 /** How the Teams notifier is built; everything but the adapter, app id and logger has a default. */
 export interface TeamsNotifierOptions {
@@ -41,6 +42,8 @@ export interface TeamsNotifierOptions {
   readonly now?: () => number;
   /** Most messages posted into one conversation in any one second (default 7, Teams' per-conversation limit). */
   readonly perConversationPerSecond?: number;
+  /** How long one request to the Bot Connector may take before it counts as a transient failure (default 15 s). */
+  readonly attemptTimeoutMs?: number;
 }
 
 /** Why the notifier's options were refused. */
@@ -302,6 +305,8 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
+  if (!(attemptTimeoutMs > 0)) throw new NotifierError('invalid-options', 'attemptTimeoutMs must be more than 0');
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new NotifierError('invalid-options', 'maxAttempts must be a whole number of at least 1');
   if (!(baseDelayMs >= 0) || !(maxDelayMs >= baseDelayMs)) throw new NotifierError('invalid-options', 'delays must satisfy 0 <= baseDelayMs <= maxDelayMs');
   if (!Number.isInteger(perSecond) || perSecond < 1) throw new NotifierError('invalid-options', 'perConversationPerSecond must be a whole number of at least 1');
@@ -314,7 +319,9 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
     // Filled in by the logic: the adapter swallows what the logic throws (see the file comment).
     const captured: { ran: boolean; failed: boolean; error: unknown; delivered: Delivered } = { ran: false, failed: false, error: null, delivered: { activityId: null, status: null } };
     try {
-      await adapter.continueConversationAsync(appId, reference, async (context) => {
+      // A connector that never answers must not hold the outbox (and the poll behind it) for ever.
+      await withDeadline(
+        adapter.continueConversationAsync(appId, reference, async (context) => {
         captured.ran = true;
         try {
           const connector: unknown = context.turnState.get(adapter.ConnectorClientKey);
@@ -327,7 +334,10 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
           captured.failed = true;
           captured.error = error;
         }
-      });
+      }),
+        attemptTimeoutMs,
+        'the Bot Connector',
+      );
     } catch (error) {
       // Raised before the logic ran (connector or credentials), so onTurnError never saw it.
       captured.failed = true;

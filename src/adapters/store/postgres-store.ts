@@ -360,6 +360,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export interface PostgresStoreOptions {
   /** Connections in this instance's pool; default 10. */
   readonly poolSize?: number;
+  /** Longest a statement may run on the server (statement_timeout) before it fails as unavailable; default 15 s. */
+  readonly statementTimeoutMs?: number;
 }
 
 /**
@@ -374,6 +376,10 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     // Fail (as unavailable) rather than hang when the server does not answer.
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    // A lock held elsewhere or a hung server must not stall a turn or the poll: the server cancels the
+    // statement, and the client gives up a little later still if the server itself stopped answering.
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    query_timeout: (options.statementTimeoutMs ?? 15_000) + 5_000,
   });
   // An idle connection that the server drops is reported here; without a listener it would crash
   // the process. The pool discards it, and the next query opens a new one.
