@@ -20,7 +20,7 @@ import type { Logger } from './logging/logger';
 import type { PacsPort } from './ports/pacs-port';
 import type { StorePort } from './ports/store-port';
 import { deliverNotifications } from './retrieval/notification-service';
-import { goneOwners, ownerName, processAlive } from './retrieval/lease-owners';
+import { goneOwners, isGoneOwner, ownerName, processAlive } from './retrieval/lease-owners';
 import { pollRetrievals } from './retrieval/retrieval-service';
 import { createTeamsNotifier } from './adapters/notifier/teams-notifier';
 import { composeNotification } from './conversation/retrieval-conversation';
@@ -128,7 +128,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   const appId = config.microsoftApp.appId;
   // Unique per process, so leases and activity claims tell instances (and a restarted process) apart.
   const owner = ownerName(os.hostname(), process.pid, randomUUID().slice(0, 8));
-  const ownership = { owner, isGone: (other: string) => goneOwners([other], os.hostname(), process.pid, processAlive).length > 0 };
+  const ownership = { owner, isGone: (other: string) => isGoneOwner(other, os.hostname(), process.pid, processAlive) };
   const bot = new TeamsBot(
     { access, guide, knowledge: buildKnowledge(guide, config.timeZone), cards, zone: config.timeZone },
     retrieval,

@@ -32,6 +32,7 @@ import {
   type RetrievalDeps,
   type SiteLink,
 } from '../retrieval/retrieval-service';
+import { withDeadline } from '../support/deadline';
 import type { Signer } from './signed-data';
 
 /** Everything the retrieval conversation needs. */
@@ -439,16 +440,8 @@ async function pick(value: Record<string, unknown>, caller: TurnCaller, deps: Re
 const localCheckMs = 2000;
 
 /** The local instance counts, or null when the PACS fails or takes longer than `ms`. */
-async function localCountsWithin(deps: RetrievalConversationDeps, uids: readonly string[], ms: number): Promise<ReadonlyMap<string, number> | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  try {
-    return await Promise.race([deps.pacs.localInstanceCounts(uids).catch(() => null), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function localCountsWithin(deps: RetrievalConversationDeps, uids: readonly string[], ms: number): Promise<ReadonlyMap<string, number> | null> {
+  return withDeadline(deps.pacs.localInstanceCounts(uids), ms, "UH Bristol's PACS").catch(() => null);
 }
 
 async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {

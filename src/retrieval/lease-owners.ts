@@ -9,14 +9,17 @@ export function ownerName(host: string, pid: number, nonce: string): string {
   return `${host}:${pid}:${nonce}`;
 }
 
+/** Whether `owner` was a process on `host`, other than `selfPid`, that `isAlive` says is gone. */
+export function isGoneOwner(owner: string, host: string, selfPid: number, isAlive: (pid: number) => boolean): boolean {
+  const parts = owner.split(':');
+  if (parts.length !== 3 || parts[0] !== host) return false;
+  const pid = Number(parts[1]);
+  return Number.isSafeInteger(pid) && pid > 0 && pid !== selfPid && !isAlive(pid);
+}
+
 /** The holders that were processes on `host`, other than `selfPid`, that `isAlive` says are gone. */
 export function goneOwners(holders: readonly string[], host: string, selfPid: number, isAlive: (pid: number) => boolean): string[] {
-  return holders.filter((holder) => {
-    const parts = holder.split(':');
-    if (parts.length !== 3 || parts[0] !== host) return false;
-    const pid = Number(parts[1]);
-    return Number.isSafeInteger(pid) && pid > 0 && pid !== selfPid && !isAlive(pid);
-  });
+  return holders.filter((holder) => isGoneOwner(holder, host, selfPid, isAlive));
 }
 
 /** Whether a process id is alive on this machine (signal 0 checks without sending anything). */

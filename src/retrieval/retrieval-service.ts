@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { recordNhsNumber } from '../domain/patients/nhs-number';
+import { DeadlineError, withDeadline } from '../support/deadline';
 import { PacsError, type LocalPatientRecord, type PacsErrorReason, type PacsJobStatus, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
 import type { AuditEvent, ConfirmationEntry, Requester, Retrieval, StorePort, TurnClaim } from '../ports/store-port';
 
@@ -69,19 +70,13 @@ function linkOf(reason: PacsErrorReason): SiteLink {
 
 /** Refreshes the image sharing status at one site, never taking much longer than its timeout. */
 async function refreshSite(pacs: PacsPort, site: SiteId, nhsNumber: string, timeoutMs: number): Promise<{ status: SiteStatus; studies: readonly StudySummary[] }> {
-  let timer: NodeJS.Timeout | undefined;
-  // A guard in case an adapter ignores its own timeout: a dead site must never hold back the others.
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PacsError('timed-out', `the ${site} PACS did not answer in time`, site)), timeoutMs + 2000);
-  });
   try {
-    const { studies, withoutNhsNumber } = await Promise.race([pacs.queryRemoteStudies(site, nhsNumber, timeoutMs), guard]);
+    // A guard in case an adapter ignores its own timeout: a dead site must never hold back the others.
+    const { studies, withoutNhsNumber } = await withDeadline(pacs.queryRemoteStudies(site, nhsNumber, timeoutMs), timeoutMs + 2000, `the ${site} PACS`);
     return { status: { site, link: studies.length > 0 ? 'linked' : 'no-match', withoutNhsNumber }, studies };
   } catch (error) {
-    const reason = error instanceof PacsError ? error.reason : 'protocol';
+    const reason = error instanceof PacsError ? error.reason : error instanceof DeadlineError ? 'timed-out' : 'protocol';
     return { status: { site, link: linkOf(reason), withoutNhsNumber: 0 }, studies: [] };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -382,12 +377,8 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStar
   return settled;
 }
 
-/** What happened when the clinician pressed "Try again" on a failed retrieval. */
-export type RetryOutcome =
-  | { readonly kind: 'started'; readonly retrieval: Retrieval }
-  | { readonly kind: 'not-failed' }
-  | { readonly kind: 'gone' }
-  | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
+/** What starting a recorded "Try again" did. */
+export type RetryOutcome = { readonly kind: 'started'; readonly retrieval: Retrieval } | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
 
 /** What "Try again" found before anything was started. */
 export type RetryRequest = { readonly kind: 'requested'; readonly retrieval: Retrieval } | { readonly kind: 'not-failed' } | { readonly kind: 'gone' };
@@ -408,7 +399,7 @@ export async function requestRetry(retrievalId: string, requester: Requester, de
 }
 
 /** Starts a retrieval "Try again" recorded (requested -> retrieving); a PACS that will not start it fails it again. */
-export async function startRetry(requested: Retrieval, requester: Requester, deps: RetrievalDeps, now: Date): Promise<Extract<RetryOutcome, { kind: 'started' | 'failed' }>> {
+export async function startRetry(requested: Retrieval, requester: Requester, deps: RetrievalDeps, now: Date): Promise<RetryOutcome> {
   const { pacs, store } = deps;
   const at = now.toISOString();
   const uid = requested.study.studyInstanceUid;
@@ -422,10 +413,4 @@ export async function startRetry(requested: Retrieval, requester: Requester, dep
     await store.appendAudit(audit(requester, now, { action: 'retrieval-outcome', nhsNumber: requested.nhsNumber, site: requested.site, studies: [uid], outcome: `failed: ${reason}` }));
     return { kind: 'failed', reason };
   }
-}
-
-/** Resubmits a failed retrieval (failed -> requested -> retrieving), audited like a confirmation: both steps at once. */
-export async function retryRetrieval(retrievalId: string, requester: Requester, deps: RetrievalDeps, now: Date): Promise<RetryOutcome> {
-  const requested = await requestRetry(retrievalId, requester, deps, now);
-  return requested.kind === 'requested' ? startRetry(requested.retrieval, requester, deps, now) : requested;
 }

@@ -12,6 +12,7 @@ import { AuthenticationError, type AuthenticateRequestResult } from 'botframewor
 import restify from 'restify';
 import type { Config } from '../config/config';
 import { withRequest, type Logger } from '../logging/logger';
+import { withDeadline } from '../support/deadline';
 
 /** Largest request body accepted; a Teams activity is a few KB. */
 export const maxBodyBytes = 256 * 1024;
@@ -128,18 +129,12 @@ export type ReadinessCheck = () => Promise<void>;
 const readinessTimeoutMs = 3000;
 
 async function check(probe: ReadinessCheck): Promise<{ readonly ok: boolean; readonly reason: string | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { reason: 'timed-out' })), readinessTimeoutMs);
-  });
   try {
-    await Promise.race([probe(), late]);
+    await withDeadline(probe(), readinessTimeoutMs, 'a readiness check');
     return { ok: true, reason: null };
   } catch (error) {
     const reason = (error as { reason?: unknown }).reason;
     return { ok: false, reason: typeof reason === 'string' ? reason : error instanceof Error ? error.name : 'unknown' };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

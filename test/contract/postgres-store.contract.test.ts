@@ -7,7 +7,7 @@
 import { openPostgresStore, postgresMigrations } from '../../src/adapters/store/postgres-store';
 import { StoreError, type Notification, type StorePort } from '../../src/ports/store-port';
 import { describeWithPostgres, startPostgres, type PostgresServer } from '../support/postgres-harness';
-import { auditEvent, expectStoreError, newRetrieval, storeContract } from './store-contract';
+import { auditEvent, expectPreClaimsKeyDone, expectStoreError, newRetrieval, preClaimsKey, storeContract } from './store-contract';
 
 describeWithPostgres('PostgreSQL store', () => {
   let server: PostgresServer;
@@ -100,22 +100,12 @@ describeWithPostgres('PostgreSQL store', () => {
          CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
          ${upTo3.map((m) => m.sql).join('\n')}
          INSERT INTO schema_migrations (version, name, applied_at) VALUES ${upTo3.map((m) => `(${m.version}, 'v${m.version}', '2026-01-01T00:00:00Z')`).join(', ')};
-         INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES ('msteams|a:chat|old', ${Date.parse('2026-03-01T09:00:00.000Z')});`,
+         INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES ('${preClaimsKey}', ${Date.parse('2026-03-01T09:00:00.000Z')});`,
       );
       const store = openPostgresStore(url);
       await withStores([store], async () => {
         await store.migrate();
-        expect(await store.activityFor('msteams|a:chat|old')).toEqual({
-          key: 'msteams|a:chat|old',
-          state: 'done',
-          owner: 'before-claims',
-          claimedAt: '2026-03-01T09:00:00.000Z',
-          claimUntil: '2026-03-01T09:00:00.000Z',
-          expiresAt: '2026-03-02T09:00:00.000Z',
-        });
-        const claim = (at: string) => store.claimActivity({ key: 'msteams|a:chat|old', owner: 'bot-a', at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'before-claims' });
-        expect(await claim('2026-03-01T09:05:00.000Z')).toEqual({ outcome: 'done' });
-        expect(await claim('2026-03-02T09:00:00.000Z')).toEqual({ outcome: 'claimed', previousOwner: null });
+        await expectPreClaimsKeyDone(store);
       });
     });
 

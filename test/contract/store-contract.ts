@@ -104,6 +104,27 @@ export async function endRetrieval(store: StorePort, id: string, uid: string, to
   return notification!;
 }
 
+/** The activity key that a schema-3 database recorded (seen at 09:00 on 1 March 2026) before claims existed. */
+export const preClaimsKey = 'msteams|a:chat|old';
+
+/**
+ * Checks, after migration 4, that `preClaimsKey` means done for 24 hours from when it was seen (not
+ * even a named gone owner takes it over), and is an ordinary new key after that.
+ */
+export async function expectPreClaimsKeyDone(store: StorePort): Promise<void> {
+  expect(await store.activityFor(preClaimsKey)).toEqual({
+    key: preClaimsKey,
+    state: 'done',
+    owner: 'before-claims',
+    claimedAt: '2026-03-01T09:00:00.000Z',
+    claimUntil: '2026-03-01T09:00:00.000Z',
+    expiresAt: '2026-03-02T09:00:00.000Z',
+  });
+  const claim = (at: string) => store.claimActivity({ key: preClaimsKey, owner: 'bot-a', at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'before-claims' });
+  expect(await claim('2026-03-01T09:05:00.000Z')).toEqual({ outcome: 'done' });
+  expect(await claim('2026-03-02T09:00:00.000Z')).toEqual({ outcome: 'claimed', previousOwner: null });
+}
+
 /** Awaits `promise` and checks that it rejected with a StoreError of `reason`. */
 export async function expectStoreError(promise: Promise<unknown>, reason: StoreErrorReason): Promise<StoreError> {
   const error: unknown = await promise.then(

@@ -12,7 +12,7 @@ import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import { migrations, runMigrations } from '../../src/adapters/store/migrations';
 import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
 import { StoreError, type Notification } from '../../src/ports/store-port';
-import { alice, auditEvent, endRetrieval, expectStoreError, newRetrieval, storeContract, storedReference } from './store-contract';
+import { alice, auditEvent, endRetrieval, expectPreClaimsKeyDone, expectStoreError, newRetrieval, preClaimsKey, storeContract, storedReference } from './store-contract';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'store-contract-'));
 let files = 0;
@@ -108,22 +108,12 @@ describe('SQLite store on a file', () => {
     const v3 = new Database(file);
     runMigrations(v3, migrations.slice(0, 3));
     const seenMs = Date.parse('2026-03-01T09:00:00.000Z');
-    v3.prepare('INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES (?, ?)').run('msteams|a:chat|old', seenMs);
+    v3.prepare('INSERT INTO processed_activities (activity_key, seen_at_ms) VALUES (?, ?)').run(preClaimsKey, seenMs);
     v3.close();
     const store = openSqliteStore(file);
     try {
       await store.migrate();
-      expect(await store.activityFor('msteams|a:chat|old')).toEqual({
-        key: 'msteams|a:chat|old',
-        state: 'done',
-        owner: 'before-claims',
-        claimedAt: '2026-03-01T09:00:00.000Z',
-        claimUntil: '2026-03-01T09:00:00.000Z',
-        expiresAt: '2026-03-02T09:00:00.000Z',
-      });
-      const claim = (at: string) => store.claimActivity({ key: 'msteams|a:chat|old', owner: 'bot-a', at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'before-claims' });
-      expect(await claim('2026-03-01T09:05:00.000Z')).toEqual({ outcome: 'done' });
-      expect(await claim('2026-03-02T09:00:00.000Z')).toEqual({ outcome: 'claimed', previousOwner: null });
+      await expectPreClaimsKeyDone(store);
     } finally {
       await store.close();
     }
@@ -346,6 +336,26 @@ require.extensions['.ts'] = (module, filename) => {
 const { openSqliteStore } = require(process.env.STORE_PATH);
 const ready = () => process.stdout.write('ready\\n');
 const started = new Promise((resolve) => process.stdin.once('data', () => { process.stdin.pause(); resolve(); }));
+// Opens and migrates \`file\`, says ready, and once started prints what \`work(store)\` returns as one JSON line.
+const withOpenedStore = (file, work) => {
+  const opening = (async () => {
+    const store = openSqliteStore(file);
+    await store.migrate();
+    return store;
+  })();
+  opening.then(ready, () => ready());
+  started.then(async () => {
+    try {
+      const store = await opening;
+      const result = await work(store);
+      await store.close();
+      process.stdout.write(JSON.stringify(result) + '\\n');
+    } catch (error) {
+      process.stderr.write(String(error && error.stack) + '\\n');
+      process.exitCode = 1;
+    }
+  });
+};
 `;
 
 /** A child that migrates a new file and asks for the same study `count` times, printing what it got as one JSON line. */
@@ -387,62 +397,37 @@ started.then(async () => {
  */
 const claimWorkerSource = `${workerPrelude}
 const [file, owner, limit, settle] = process.argv.slice(2);
-const opening = (async () => {
-  const store = openSqliteStore(file);
-  await store.migrate();
-  return store;
-})();
-opening.then(ready, () => ready());
-started.then(async () => {
-  try {
-    const store = await opening;
-    const now = '2026-03-01T10:00:00.000Z';
-    const claimed = [];
-    for (;;) {
-      const batch = await store.claimNotifications(owner, now, 300000, Number(limit));
-      if (batch.length === 0) break;
-      claimed.push(...batch);
-      // Sending takes a while, which lets the other processes in.
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      if (settle === 'settle') {
-        for (const n of batch) {
-          if (!(await store.settleNotification(n.id, owner, { state: 'sent', at: now }))) throw new Error('lost a lease it held');
-        }
+withOpenedStore(file, async (store) => {
+  const now = '2026-03-01T10:00:00.000Z';
+  const claimed = [];
+  for (;;) {
+    const batch = await store.claimNotifications(owner, now, 300000, Number(limit));
+    if (batch.length === 0) break;
+    claimed.push(...batch);
+    // Sending takes a while, which lets the other processes in.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (settle === 'settle') {
+      for (const n of batch) {
+        if (!(await store.settleNotification(n.id, owner, { state: 'sent', at: now }))) throw new Error('lost a lease it held');
       }
     }
-    await store.close();
-    process.stdout.write(JSON.stringify(claimed) + '\\n');
-  } catch (error) {
-    process.stderr.write(String(error && error.stack) + '\\n');
-    process.exitCode = 1;
   }
+  return claimed;
 });
 `;
 
+/** A child that claims and finishes the same 50 activity keys as `owner`, printing each outcome, as one JSON line. */
 const activityWorkerSource = `${workerPrelude}
 const [file, owner] = process.argv.slice(2);
-const opening = (async () => {
-  const store = openSqliteStore(file);
-  await store.migrate();
-  return store;
-})();
-opening.then(ready, () => ready());
-started.then(async () => {
-  try {
-    const store = await opening;
-    const results = [];
-    // The same 50 activities, each re-delivered to every process at once.
-    for (let i = 0; i < 50; i++) {
-      const found = await store.claimActivity({ key: 'msteams|a:chat|' + i, owner, at: '2026-03-01T09:00:00.000Z', claimMs: 10000, keepMs: 86400000 });
-      if (found.outcome === 'claimed' && !(await store.finishActivity('msteams|a:chat|' + i, owner))) throw new Error('lost a claim it held');
-      results.push(found.outcome);
-    }
-    await store.close();
-    process.stdout.write(JSON.stringify(results) + '\\n');
-  } catch (error) {
-    process.stderr.write(String(error && error.stack) + '\\n');
-    process.exitCode = 1;
+withOpenedStore(file, async (store) => {
+  const results = [];
+  // The same 50 activities, each re-delivered to every process at once.
+  for (let i = 0; i < 50; i++) {
+    const found = await store.claimActivity({ key: 'msteams|a:chat|' + i, owner, at: '2026-03-01T09:00:00.000Z', claimMs: 10000, keepMs: 86400000 });
+    if (found.outcome === 'claimed' && !(await store.finishActivity('msteams|a:chat|' + i, owner))) throw new Error('lost a claim it held');
+    results.push(found.outcome);
   }
+  return results;
 });
 `;
 

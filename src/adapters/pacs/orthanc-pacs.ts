@@ -264,7 +264,7 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
     const nhsNumber = query[site.nhsNumberAttribute] ?? '';
     // An answer with no NHS number at all cannot be positively identified: left out, and counted.
     const withoutNhsNumber = answers.filter((answer) => text(answer, site.nhsNumberAttribute) === '').length;
-    return { answers: answers.filter((answer) => values(text(answer, site.nhsNumberAttribute)).includes(nhsNumber)), withoutNhsNumber };
+    return { answers: answers.filter((answer) => holdsNhsNumber(answer, site, nhsNumber)), withoutNhsNumber };
   }
 
   async function findStudies(query: Record<string, string>): Promise<Array<z.infer<typeof studyResource>>> {
@@ -286,11 +286,11 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
     }
     const patients = new Map<string, { identity: PatientIdentity; nhsNumberValues: string[]; studies: Array<StudySummary & { time: string }> }>();
     for (const study of unique) {
-      const patient = patients.get(study.ParentPatient) ?? {
-        identity: identityOf(study.PatientMainDicomTags),
-        nhsNumberValues: nhsNumberValuesOf(study.PatientMainDicomTags),
-        studies: [],
-      };
+      let patient = patients.get(study.ParentPatient);
+      if (!patient) {
+        const nhsNumberValues = nhsNumberValuesOf(study.PatientMainDicomTags);
+        patient = { identity: identityOf(study.PatientMainDicomTags, nhsNumberValues), nhsNumberValues, studies: [] };
+      }
       const extra = perStudy.get(study.ID);
       patient.studies.push({
         studyInstanceUid: text(study.MainDicomTags, 'StudyInstanceUID'),
@@ -391,10 +391,7 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       };
       const { ID: queryId } = await call('POST', `/modalities/${encodeURIComponent(site.modality)}/query`, created, site.site, body, deadline);
       const answers = await call('GET', `/queries/${encodeURIComponent(queryId)}/answers?expand&simplify`, z.array(tags), site.site, undefined, deadline);
-      const index = answers.findIndex((answer) => {
-        const nhs = text(answer, site.nhsNumberAttribute);
-        return text(answer, 'StudyInstanceUID') === studyInstanceUid && values(nhs).includes(nhsNumber);
-      });
+      const index = answers.findIndex((answer) => text(answer, 'StudyInstanceUID') === studyInstanceUid && holdsNhsNumber(answer, site, nhsNumber));
       if (index < 0) throw notFound;
       const retrieve = { TargetAet: options.localAet, Asynchronous: true, Timeout: retrievalTimeoutS };
       const { ID } = await call('POST', `/queries/${encodeURIComponent(queryId)}/answers/${index}/retrieve`, created, site.site, retrieve);
@@ -445,12 +442,17 @@ function nhsNumberValuesOf(patient: Record<string, unknown>): string[] {
   return [text(patient, 'PatientID'), ...values(text(patient, 'OtherPatientIDs'))].filter((v) => v !== '');
 }
 
-function identityOf(patient: Record<string, unknown>): PatientIdentity {
+/** Whether a peer's answer carries `nhsNumber` in the site's NHS-number attribute (one of its values). */
+function holdsNhsNumber(answer: Record<string, unknown>, site: PacsSite, nhsNumber: string): boolean {
+  return values(text(answer, site.nhsNumberAttribute)).includes(nhsNumber);
+}
+
+function identityOf(patient: Record<string, unknown>, nhsNumberValues: readonly string[]): PatientIdentity {
   const localId = text(patient, 'PatientID');
   const [family = '', given = ''] = text(patient, 'PatientName').split('^');
   const sex = text(patient, 'PatientSex').toUpperCase();
   // Only a value that passes Modulus 11 is an NHS number (a 10-digit hospital number is not); the use case decides.
-  const held = recordNhsNumber(nhsNumberValuesOf(patient), null);
+  const held = recordNhsNumber(nhsNumberValues, null);
   const nhsNumber = held.kind === 'identified' ? held.nhsNumber : null;
   return {
     nhsNumber,
