@@ -20,7 +20,7 @@ import type { Logger } from './logging/logger';
 import type { PacsPort } from './ports/pacs-port';
 import type { StorePort } from './ports/store-port';
 import { deliverNotifications } from './retrieval/notification-service';
-import { goneOwners, isGoneOwner, ownerName, processAlive } from './retrieval/lease-owners';
+import { beat, defaultLiveness, goneOwners, instanceId, type Liveness } from './retrieval/lease-owners';
 import { pollRetrievals } from './retrieval/retrieval-service';
 import { createTeamsNotifier } from './adapters/notifier/teams-notifier';
 import { composeNotification } from './conversation/retrieval-conversation';
@@ -59,6 +59,10 @@ export interface ApplicationDeps {
   readonly pollIntervalMs?: number;
   /** How long a poll cycle may run before the next one starts without it (default: 4 connector timeouts + 30 s, at least 60 s). */
   readonly pollWatchdogMs?: number;
+  /** Heartbeat interval and the silence that means an instance is gone (default: 1 s and 5 s). */
+  readonly liveness?: Liveness;
+  /** How long a notification lease lasts from its claim or renewal (default 5 minutes). */
+  readonly leaseMs?: number;
 }
 
 function createPacs(config: Config): PacsPort {
@@ -76,8 +80,9 @@ function createPacs(config: Config): PacsPort {
   }
 }
 
-function createStore(config: Config): StorePort {
-  if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length));
+function createStore(config: Config, clock: () => Date): StorePort {
+  // An embedded database's clock is this host's: the application's.
+  if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length), { clock });
   return openPostgresStore(config.databaseUrl);
 }
 
@@ -102,8 +107,13 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   }
 
   const pacs = deps.pacs ?? createPacs(config);
-  const store = deps.store ?? createStore(config);
+  const store = deps.store ?? createStore(config, clock);
   await store.migrate();
+  // Unique per process, so leases and activity claims tell instances (and a restarted process) apart;
+  // whether an instance is still there is read from its heartbeats, never from its name.
+  const owner = instanceId(os.hostname(), randomUUID());
+  const liveness = deps.liveness ?? defaultLiveness;
+  await beat(store, owner);
   if (config.pacs.backend === 'demo' && !deps.pacs) logger.warn('demo-pacs', { detail: 'PACS_BACKEND=demo: synthetic patients and sites only.' });
 
   const access = { mode: config.mode, allowedTenantIds: config.access.allowedTenantIds, retrievalAllowedUsers: config.access.retrievalAllowedUsers };
@@ -126,9 +136,12 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
 
   const adapter = createAdapter(config, logger);
   const appId = config.microsoftApp.appId;
-  // Unique per process, so leases and activity claims tell instances (and a restarted process) apart.
-  const owner = ownerName(os.hostname(), process.pid, randomUUID().slice(0, 8));
-  const ownership = { owner, isGone: (other: string) => isGoneOwner(other, os.hostname(), process.pid, processAlive) };
+  const ownership = {
+    owner,
+    isGone: async (other: string) => (await goneOwners(store, [other], owner, liveness.silentMs)).length === 1,
+    // Long enough for an owner killed a moment ago to fall silent.
+    waitMs: liveness.silentMs + liveness.heartbeatMs,
+  };
   const bot = new TeamsBot(
     { access, guide, knowledge: buildKnowledge(guide, config.timeZone), cards, zone: config.timeZone },
     retrieval,
@@ -170,11 +183,23 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   // Retrievals recorded before this process started cannot be being started by it: the first poll resumes them.
   const startedAt = clock();
   const releaseGoneOwners = async (): Promise<void> => {
-    for (const gone of goneOwners(await store.leaseHolders(), os.hostname(), process.pid, processAlive)) {
-      logger.info('leases-released', { released: await store.releaseLeases(gone), reason: 'holder process gone' });
+    for (const gone of await goneOwners(store, await store.leaseHolders(), owner, liveness.silentMs)) {
+      logger.info('leases-released', { released: await store.releaseLeases(gone), reason: 'holder silent' });
     }
   };
-  const delivery = { store, notifier, owner, leaseMs: 5 * 60 * 1000, unrecorded: new Map(), compose: composeNotification(retrieval) };
+  const delivery = {
+    store,
+    notifier,
+    owner,
+    leaseMs: deps.leaseMs ?? 5 * 60 * 1000,
+    clock: async () => new Date(await store.clockNow()),
+    unrecorded: new Map(),
+    compose: composeNotification(retrieval),
+  };
+  // Beats on a timer of its own, so a long poll cycle or send never makes this instance look gone.
+  const heartbeat = (): Promise<void> =>
+    beat(store, owner).catch((error: unknown) => logger.warn('heartbeat-failed', { reason: (error as { reason?: string }).reason ?? null }));
+  let heartbeatTimer: NodeJS.Timeout | undefined;
 
   // The watchdog: a cycle still running after this long is left behind (logged, /readyz says so) and the
   // next one starts, so one hung call cannot stop retrievals settling, timeouts and notifications.
@@ -184,11 +209,12 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   let hungCycles = 0;
   const cycle = async (): Promise<void> => {
     try {
-      // Every 20th cycle (and the first): leases left by a killed process on this machine are freed.
-      if (cycles++ % 20 === 0) await releaseGoneOwners();
+      await heartbeat();
+      // Every 4th cycle (and the first): leases left by an instance that fell silent are freed.
+      if (cycles++ % 4 === 0) await releaseGoneOwners();
       const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);
       for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
-      const report = await deliverNotifications(delivery, clock());
+      const report = await deliverNotifications(delivery);
       if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
     } catch (error) {
       logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
@@ -228,6 +254,8 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
           const { port } = server.address();
           const interval = deps.pollIntervalMs ?? config.pacs.pollIntervalMs;
           if (interval > 0) timer = setInterval(() => void pollOnce(), interval);
+          heartbeatTimer = setInterval(() => void heartbeat(), liveness.heartbeatMs);
+          heartbeatTimer.unref();
           logger.info('listening', { host: config.host, port, mode: config.mode, pacs: config.pacs.backend });
           resolve(port);
         });
@@ -243,6 +271,9 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       });
       await bot.idle();
       await polling;
+      clearInterval(heartbeatTimer);
+      // Stopped cleanly: read as gone at once, so another instance need not wait out the silence.
+      await store.retireOwner(owner).catch(() => undefined);
       await store.close();
     },
   };

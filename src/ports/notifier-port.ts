@@ -15,7 +15,16 @@ export type SendOutcome =
   /** Transient (throttled, channel down, network): already retried in-process as configured and still failing. Try again after `afterMs`. */
   | { readonly kind: 'retry'; readonly afterMs: number; readonly reason: string }
   /** Will not succeed by retrying (403 / 404 / 400 / 401: not in roster, blocked, conversation gone, bad request). */
-  | { readonly kind: 'permanent'; readonly reason: string };
+  | { readonly kind: 'permanent'; readonly reason: string }
+  /** Not sent: the caller's guard said no (or failed) just before an attempt, e.g. its lease was lost. */
+  | { readonly kind: 'withdrawn'; readonly reason: 'guard-refused' | 'guard-failed' };
+
+/**
+ * Asked just before each attempt of a send (after any pacing or backoff wait): true lets it go out,
+ * false (or a failure) withdraws the send. The outbox renews its lease here (the fence), so a sender
+ * that lost its lease while it waited never sends what another sender now owns.
+ */
+export type AttemptGuard = () => Promise<boolean>;
 
 /** A message to post: text, a card, or a card with fallback text. At least one must be present. */
 export interface OutgoingMessage {
@@ -26,7 +35,7 @@ export interface OutgoingMessage {
 /** Posts and updates messages in Teams conversations outside a turn. */
 export interface NotifierPort {
   /** Posts a new message into the conversation of `reference` (a serialized ConversationReference). */
-  send(reference: Partial<ConversationReference>, message: OutgoingMessage): Promise<SendOutcome>;
+  send(reference: Partial<ConversationReference>, message: OutgoingMessage, guard?: AttemptGuard): Promise<SendOutcome>;
   /** Replaces an earlier message (e.g. the status card) in place. */
   update(reference: Partial<ConversationReference>, activityId: string, message: OutgoingMessage): Promise<SendOutcome>;
 }

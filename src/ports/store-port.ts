@@ -222,6 +222,26 @@ export interface StorePort {
   claimNotifications(owner: string, now: string, leaseMs: number, limit: number): Promise<Notification[]>;
   /** Records how a leased notification ended; false (and no change) if `owner` no longer holds its lease. */
   settleNotification(id: string, owner: string, outcome: NotificationOutcome): Promise<boolean>;
+  /**
+   * Extends `owner`'s lease on a pending notification to now + leaseMs, just before a send (the fence):
+   * true while `owner` still holds it (even run out, if no one has claimed it since); false, and no
+   * change, once another owner has claimed it, it was released, or it is settled.
+   */
+  renewLease(id: string, owner: string, now: string, leaseMs: number): Promise<boolean>;
+  /**
+   * The database's own clock (an ISO instant). Leases and heartbeats are timed by it, so instances
+   * whose clocks disagree still agree on who holds what. An embedded database's clock is its host's.
+   */
+  clockNow(): Promise<string>;
+  /** Records that `owner` (a process's instance id) is alive at `at`, by the database's clock. */
+  heartbeat(owner: string, at: string): Promise<void>;
+  /**
+   * Those of `owners` whose last heartbeat is older than `silentMs` at `now` (or who never beat): gone,
+   * as far as anyone can tell, so their leases and claims may be taken over. Order kept.
+   */
+  silentOwners(owners: readonly string[], now: string, silentMs: number): Promise<string[]>;
+  /** Forgets `owner`'s heartbeat (it stopped cleanly), so it reads as gone at once. */
+  retireOwner(owner: string): Promise<void>;
   /** The owners holding leases on pending notifications now (live or run out), each once. */
   leaseHolders(): Promise<string[]>;
   /** Releases every lease `owner` holds (its process is known to be gone), so others may claim at once; returns how many. */

@@ -1,34 +1,35 @@
 /**
- * Notification leases are held by "host:pid:nonce" owners. A process killed mid-send (SIGKILL, a
- * crash) leaves its leases until they run out (5 minutes); a process on the same machine can tell
- * that the holder is gone and release them, so a restarted bot does not wait them out.
+ * Who holds a notification lease or an activity claim, and whether they are still there. Each
+ * process is an instance with an id of its own; it beats in the database (store.heartbeat) by the
+ * database's clock, and an instance silent for `silentMs` is gone: its leases are released and its
+ * claims taken over. Nothing is judged from host names or pids, which containers (pid 1 each time),
+ * cloned hosts and reused pids share.
  */
+import type { StorePort } from '../ports/store-port';
 
-/** The owner name for this process: unique per process, readable by the rules below. */
-export function ownerName(host: string, pid: number, nonce: string): string {
-  return `${host}:${pid}:${nonce}`;
+/** How often an instance beats, and how long a silence means it is gone. */
+export interface Liveness {
+  readonly heartbeatMs: number;
+  /** Several beats long, so a busy process (a long garbage collection, a slow write) is not taken for dead. */
+  readonly silentMs: number;
 }
 
-/** Whether `owner` was a process on `host`, other than `selfPid`, that `isAlive` says is gone. */
-export function isGoneOwner(owner: string, host: string, selfPid: number, isAlive: (pid: number) => boolean): boolean {
-  const parts = owner.split(':');
-  if (parts.length !== 3 || parts[0] !== host) return false;
-  const pid = Number(parts[1]);
-  return Number.isSafeInteger(pid) && pid > 0 && pid !== selfPid && !isAlive(pid);
+/** Beats every second; gone after five seconds of silence. */
+export const defaultLiveness: Liveness = { heartbeatMs: 1_000, silentMs: 5_000 };
+
+/** An instance id: the host name (for people reading logs and tables) and a random part that makes it unique. */
+export function instanceId(host: string, nonce: string): string {
+  return `${host}:${nonce}`;
 }
 
-/** The holders that were processes on `host`, other than `selfPid`, that `isAlive` says are gone. */
-export function goneOwners(holders: readonly string[], host: string, selfPid: number, isAlive: (pid: number) => boolean): string[] {
-  return holders.filter((holder) => isGoneOwner(holder, host, selfPid, isAlive));
+/** Records that `owner` is alive now, by the database's clock. */
+export async function beat(store: StorePort, owner: string): Promise<void> {
+  await store.heartbeat(owner, await store.clockNow());
 }
 
-/** Whether a process id is alive on this machine (signal 0 checks without sending anything). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but is not ours to signal.
-    return (error as { code?: string }).code === 'EPERM';
-  }
+/** Those of `owners` that have been silent for `silentMs` by the database's clock (`self` never is). */
+export async function goneOwners(store: StorePort, owners: readonly string[], self: string, silentMs: number): Promise<string[]> {
+  const others = owners.filter((owner) => owner !== self);
+  if (others.length === 0) return [];
+  return store.silentOwners(others, await store.clockNow(), silentMs);
 }

@@ -70,17 +70,28 @@ const activityMemoryMs = 24 * 60 * 60 * 1000;
 /**
  * How long a turn's claim on its activity holds before another instance may take it over. Teams
  * waits 15 s for an answer before it re-delivers, so a re-delivery finds the claim run out unless
- * the first turn is still within its time; a claim whose owner is known to be dead is taken at once.
+ * the first turn is still within its time; a claim whose owner has fallen silent is taken over.
  */
 export const activityClaimMs = 10_000;
 
 /** Who this process is, for claims on inbound activities, and how to tell that another owner is gone. */
 export interface ActivityOwnership {
-  /** Unique per process (host, pid and a nonce). */
+  /** Unique per process (an instance id). */
   readonly owner: string;
-  /** True when `owner` is known to be dead (a process on this machine that is no longer running). */
-  readonly isGone: (owner: string) => boolean;
+  /** True when `owner` is known to be gone (its heartbeat in the database has fallen silent). */
+  readonly isGone: (owner: string) => Promise<boolean>;
+  /**
+   * How long a re-delivery held by an owner that still looks alive waits for that owner to finish or
+   * fall silent (a process killed a moment ago still looks alive until its silence is long enough).
+   * Shorter than Teams' 15 s wait for an answer.
+   */
+  readonly waitMs: number;
 }
+
+/** How often a waiting re-delivery looks at its claim again. */
+const claimRecheckMs = 100;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An unchanged conversation reference is written again after this long (its updatedAt stays recent). */
 const referenceRefreshMs = 60 * 60 * 1000;
@@ -102,7 +113,7 @@ export class TeamsBot extends ActivityHandler {
     private readonly proactive: Proactive,
     private readonly logger: Logger,
     private readonly clock: () => Date,
-    private readonly ownership: ActivityOwnership = { owner: `turns:${process.pid}`, isGone: () => false },
+    private readonly ownership: ActivityOwnership = { owner: `turns:${process.pid}`, isGone: () => Promise.resolve(false), waitMs: 0 },
     private readonly options: { readonly connectorTimeoutMs: number } = { connectorTimeoutMs: 15_000 },
   ) {
     super();
@@ -167,8 +178,10 @@ export class TeamsBot extends ActivityHandler {
   /**
    * Claims this activity for this turn. Teams re-delivers a turn it thinks timed out, with the same
    * id: a re-delivery is ignored when the first delivery finished, or is still being handled by a live
-   * owner; a claim left by a dead owner (or run out) is taken over and the turn handled afresh. Null:
-   * handle it without a claim (no store, no id, or the store failing).
+   * owner; a claim left by a gone owner (or run out) is taken over and the turn handled afresh. A
+   * claim held by an owner that still looks alive is watched for a while (ownership.waitMs): it
+   * finishes, or its owner falls silent and the turn is taken over. Null: handle it without a claim
+   * (no store, no id, or the store failing).
    */
   private async claim(context: TurnContext, instant: Date): Promise<TurnClaim | null | 'ignore'> {
     const { id, channelId, conversation } = context.activity;
@@ -177,9 +190,17 @@ export class TeamsBot extends ActivityHandler {
     const { owner } = this.ownership;
     const request = { key, owner, at: instant.toISOString(), claimMs: activityClaimMs, keepMs: activityMemoryMs };
     try {
-      let found = await this.retrieval.store.claimActivity(request);
-      if (found.outcome === 'held' && found.owner !== owner && this.ownership.isGone(found.owner)) {
-        found = await this.retrieval.store.claimActivity({ ...request, takeOverFrom: found.owner });
+      const { store } = this.retrieval;
+      let found = await store.claimActivity(request);
+      // Counted in steps, not read from a clock: the wait is real time whatever clock the turn runs on.
+      for (let step = 0; found.outcome === 'held' && found.owner !== owner; step += 1) {
+        if (await this.ownership.isGone(found.owner)) {
+          found = await store.claimActivity({ ...request, takeOverFrom: found.owner });
+          break;
+        }
+        if (step * claimRecheckMs >= this.ownership.waitMs) break;
+        await pause(claimRecheckMs);
+        found = await store.claimActivity(request);
       }
       switch (found.outcome) {
         case 'claimed':

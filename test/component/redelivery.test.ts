@@ -5,10 +5,9 @@
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { createMemoryStore } from '../../src/adapters/store/memory-store';
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { StorePort } from '../../src/ports/store-port';
-import { ownerName } from '../../src/retrieval/lease-owners';
+import { instanceId } from '../../src/retrieval/lease-owners';
 import { activityClaimMs } from '../../src/teams/teams-bot';
 import { actionsOf, BotHarness, cardsOf } from '../support/bot-harness';
 import { london } from '../support/instants';
@@ -27,6 +26,8 @@ function makePacs(): FakePacs {
     },
   });
 }
+
+const liveness = { heartbeatMs: 100, silentMs: 500 };
 
 describe('re-delivered activities', () => {
   let bot: BotHarness;
@@ -48,7 +49,8 @@ describe('re-delivered activities', () => {
         return inner.retrievalsFor(user, limit);
       },
     };
-    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store });
+    // Short heartbeats, so waiting out a live-looking owner takes a moment, not seconds.
+    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store, liveness });
   });
   afterEach(() => bot.stop());
 
@@ -104,15 +106,21 @@ describe('re-delivered activities', () => {
     const claimAs = (id: string, owner: string, at: Date) =>
       store.claimActivity({ key: key(id), owner, at: at.toISOString(), claimMs: activityClaimMs, keepMs: 86_400_000 });
 
-    /** The owner name of a process on this machine that has exited (its pid is gone). */
-    async function deadOwner(): Promise<string> {
-      const child = spawn(process.execPath, ['-e', '0']);
-      await new Promise((resolve) => child.once('exit', resolve));
-      return ownerName(os.hostname(), child.pid!, 'deadbeef');
+    /** An instance that beat last `agoMs` ago by the store's clock (the database's), then stopped. */
+    async function lastBeat(owner: string, agoMs: number): Promise<string> {
+      await store.heartbeat(owner, new Date(Date.parse(await store.clockNow()) - agoMs).toISOString());
+      return owner;
     }
 
-    it('handles afresh a re-delivery whose first delivery was claimed by a process that has died', async () => {
-      const gone = await deadOwner();
+    /** An instance that keeps beating until `stop` is called. */
+    function beating(owner: string): { stop: () => void } {
+      const timer = setInterval(() => void lastBeat(owner, 0), 50);
+      void lastBeat(owner, 0);
+      return { stop: () => clearInterval(timer) };
+    }
+
+    it('handles afresh a re-delivery whose first delivery was claimed by an instance that has fallen silent', async () => {
+      const gone = await lastBeat(instanceId('another-host', 'deadbeef'), liveness.silentMs);
       expect(await claimAs('teams-cut-1', gone, asked)).toMatchObject({ outcome: 'claimed' });
       const again = await bot.say('how do I get Taunton access at 2am?', asked, { id: 'teams-cut-1' });
       expect(again.replies.length).toBeGreaterThan(0);
@@ -123,13 +131,50 @@ describe('re-delivered activities', () => {
     });
 
     it('ignores a re-delivery while a live owner (another instance) holds the claim, and takes it over once the claim has run out', async () => {
-      const elsewhere = ownerName('another-host', 4242, 'cafef00d');
+      const elsewhere = instanceId('another-host', 'cafef00d');
+      const live = beating(elsewhere);
       await claimAs('teams-cut-2', elsewhere, asked);
-      const during = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs - 1), { id: 'teams-cut-2' });
+      let during;
+      try {
+        during = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs - 1), { id: 'teams-cut-2' });
+      } finally {
+        live.stop();
+      }
       expect(during.replies).toHaveLength(0);
       const after = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs), { id: 'teams-cut-2' });
       expect(after.replies.length).toBeGreaterThan(0);
       expect(await store.activityFor(key('teams-cut-2'))).toMatchObject({ state: 'done' });
+    });
+
+    it('takes over from an owner that stopped beating while the re-delivery waited, and finishes the turn', async () => {
+      const elsewhere = instanceId('another-host', 'f00dcafe');
+      await lastBeat(elsewhere, 0);
+      await claimAs('teams-cut-3', elsewhere, asked);
+      // Within the claim's time, but its owner never beats again: the re-delivery waits for the silence, then answers.
+      const again = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + 1_000), { id: 'teams-cut-3' });
+      expect(again.replies.length).toBeGreaterThan(0);
+      expect(await store.activityFor(key('teams-cut-3'))).toMatchObject({ state: 'done' });
+      expect(bot.logger.lines.some((line) => line.includes('activity-taken-over'))).toBe(true);
+    });
+
+    it('judges owners by their heartbeats, never by a host name and pid they share with this process', async () => {
+      // Containers of one image: the same host name and pid 1 here, as this process's own.
+      const sameHostAndPid = (nonce: string): string => `${os.hostname()}:${process.pid}:${nonce}`;
+      const dead = await lastBeat(sameHostAndPid('dead'), liveness.silentMs);
+      await claimAs('teams-cut-4', dead, asked);
+      const afterDead = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + 1_000), { id: 'teams-cut-4' });
+      expect(afterDead.replies.length).toBeGreaterThan(0);
+
+      const alive = sameHostAndPid('alive');
+      const live = beating(alive);
+      try {
+        await claimAs('teams-cut-5', alive, asked);
+        const whileAlive = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + 1_000), { id: 'teams-cut-5' });
+        expect(whileAlive.replies).toHaveLength(0);
+        expect(await store.activityFor(key('teams-cut-5'))).toMatchObject({ state: 'claimed', owner: alive });
+      } finally {
+        live.stop();
+      }
     });
 
     it('records a confirmation and marks its activity done in one unit, so a re-delivery after the record starts nothing twice', async () => {

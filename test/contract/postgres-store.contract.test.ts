@@ -43,6 +43,21 @@ describeWithPostgres('PostgreSQL store', () => {
   storeContract('PostgreSQL', async () => openPostgresStore(await newSchema(), { poolSize: 4 }));
 
   describe('on a shared server', () => {
+    it("answers the server's clock, the one every instance reads, not this host's", async () => {
+      const store = openPostgresStore(await newSchema());
+      await withStores([store], async () => {
+        const serverMs = async (): Promise<number> => {
+          const [row] = await server.query<{ ms: string }>(database, 'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms');
+          return Number(row!.ms);
+        };
+        const before = await serverMs();
+        const said = Date.parse(await store.clockNow());
+        const after = await serverMs();
+        expect(said).toBeGreaterThanOrEqual(before);
+        expect(said).toBeLessThanOrEqual(after);
+      });
+    });
+
     it('records each migration once, and enforces one active retrieval per study and the state set in the schema', async () => {
       const url = await newSchema();
       const schema = `case_${schemas}`;
@@ -52,7 +67,7 @@ describeWithPostgres('PostgreSQL store', () => {
         await store.migrate();
         await store.createRetrieval(newRetrieval('r1'));
         const versions = await server.query<{ version: number }>(database, `SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-        expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+        expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
         const copy = (columns: string, values: string): Promise<unknown> =>
           server.query(database, `INSERT INTO ${schema}.retrievals (${columns}) SELECT ${values} FROM ${schema}.retrievals WHERE id = 'r1'`);
         const others = `requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
@@ -83,6 +98,7 @@ describeWithPostgres('PostgreSQL store', () => {
           { version: 2, n: '1' },
           { version: 3, n: '1' },
           { version: 4, n: '1' },
+          { version: 5, n: '1' },
         ]);
         // And every instance can use the schema at once.
         await Promise.all(stores.map((s, i) => s.appendAudit(auditEvent(`2026-03-01T09:00:0${i}.000Z`))));

@@ -986,6 +986,41 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(await current('r1')).toMatchObject({ state: 'pending', leaseOwner: 'bot-a' });
       });
 
+      it("renews only its holder's lease, from `now`, so no one claims it while a send is under way", async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        expect(await store.renewLease(id, 'bot-a', '2026-03-01T10:00:50.000Z', minute)).toBe(true);
+        expect(await current('r1')).toMatchObject({ attempts: 1, leaseOwner: 'bot-a', leaseUntil: '2026-03-01T10:01:50.000Z' });
+        // At the first lease's end the renewed one still holds.
+        expect(await store.claimNotifications('bot-b', '2026-03-01T10:01:00.000Z', minute, 10)).toEqual([]);
+        expect(await store.renewLease(id, 'bot-b', '2026-03-01T10:01:00.000Z', minute)).toBe(false);
+        // Run out but claimed by no one since: still bot-a's to renew.
+        expect(await store.renewLease(id, 'bot-a', '2026-03-01T10:05:00.000Z', minute)).toBe(true);
+        // Once bot-b has claimed it (after it ran out), bot-a can neither renew nor settle it.
+        const [taken] = await store.claimNotifications('bot-b', '2026-03-01T10:06:00.000Z', minute, 10);
+        expect(taken).toMatchObject({ attempts: 2, leaseOwner: 'bot-b', leaseUntil: '2026-03-01T10:07:00.000Z' });
+        expect(await store.renewLease(id, 'bot-a', '2026-03-01T10:06:01.000Z', minute)).toBe(false);
+        expect(await current('r1')).toEqual(taken);
+        // Settled or released: nothing left to renew.
+        expect(await store.settleNotification(id, 'bot-b', { state: 'sent', at: '2026-03-01T10:06:02.000Z' })).toBe(true);
+        expect(await store.renewLease(id, 'bot-b', '2026-03-01T10:06:03.000Z', minute)).toBe(false);
+        expect(await current('r1')).toMatchObject({ state: 'sent', leaseOwner: null, leaseUntil: null });
+        expect(await store.renewLease('no-such-notification', 'bot-a', '2026-03-01T10:06:03.000Z', minute)).toBe(false);
+      });
+
+      it("renews nothing once the holder's leases were released, and refuses bad arguments with invalid", async () => {
+        const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
+        const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
+        await expectStoreError(store.renewLease(id, '', '2026-03-01T10:00:01.000Z', minute), 'invalid');
+        await expectStoreError(store.renewLease(id, 'bot-a', 'soon', minute), 'invalid');
+        await expectStoreError(store.renewLease(id, 'bot-a', '2026-03-01T10:00:01.000Z', 0), 'invalid');
+        await expectStoreError(store.renewLease(id, 'bot-a', '2026-03-01T10:00:01.000Z', 1.5), 'invalid');
+        expect(await current('r1')).toEqual(claimed);
+        expect(await store.releaseLeases('bot-a')).toBe(1);
+        expect(await store.renewLease(id, 'bot-a', '2026-03-01T10:00:02.000Z', minute)).toBe(false);
+        expect(await current('r1')).toMatchObject({ leaseOwner: null, leaseUntil: null });
+      });
+
       it('gives each of 200 notifications to exactly one of 4 owners claiming at once', async () => {
         const ids = new Set<string>();
         for (let i = 0; i < 200; i++) {
@@ -1018,6 +1053,57 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
       });
     });
 
+    describe('instances: heartbeats and the clock', () => {
+      const t = (seconds: number): string => new Date(Date.parse('2026-03-01T10:00:00.000Z') + seconds * 1000).toISOString();
+
+      it('counts an owner silent once silentMs has passed since its last beat, and one that never beat', async () => {
+        await store.heartbeat('bot-a', t(0));
+        await store.heartbeat('bot-b', t(4));
+        expect(await store.silentOwners(['bot-a', 'bot-b', 'bot-c'], t(4.999), 5_000)).toEqual(['bot-c']);
+        expect(await store.silentOwners(['bot-c', 'bot-b', 'bot-a'], t(5), 5_000)).toEqual(['bot-c', 'bot-a']);
+        // A later beat brings it back; a late-arriving older one does not move it back in time.
+        await store.heartbeat('bot-a', t(6));
+        await store.heartbeat('bot-a', t(1));
+        expect(await store.silentOwners(['bot-a'], t(10.999), 5_000)).toEqual([]);
+        expect(await store.silentOwners(['bot-a'], t(11), 5_000)).toEqual(['bot-a']);
+        expect(await store.silentOwners([], t(11), 5_000)).toEqual([]);
+      });
+
+      it('tells owners apart by their whole id, never by a shared host name and pid', async () => {
+        // Two containers of one image: the same host name and pid 1, different instance ids.
+        await store.heartbeat('bot-host:1:aaaa', t(0));
+        expect(await store.silentOwners(['bot-host:1:aaaa', 'bot-host:1:bbbb'], t(1), 5_000)).toEqual(['bot-host:1:bbbb']);
+        await store.heartbeat('bot-host:1:bbbb', t(2));
+        expect(await store.silentOwners(['bot-host:1:aaaa', 'bot-host:1:bbbb'], t(5), 5_000)).toEqual(['bot-host:1:aaaa']);
+      });
+
+      it('reads a retired owner as silent at once, and leaves the others', async () => {
+        await store.heartbeat('bot-a', t(0));
+        await store.heartbeat('bot-b', t(0));
+        await store.retireOwner('bot-a');
+        await store.retireOwner('never-beat');
+        expect(await store.silentOwners(['bot-a', 'bot-b'], t(1), 5_000)).toEqual(['bot-a']);
+      });
+
+      it('refuses bad heartbeats and silence checks with invalid', async () => {
+        await expectStoreError(store.heartbeat('', t(0)), 'invalid');
+        await expectStoreError(store.heartbeat('x'.repeat(257), t(0)), 'invalid');
+        await expectStoreError(store.heartbeat('bot-a', 'now'), 'invalid');
+        await expectStoreError(store.silentOwners(['bot-a'], 'now', 5_000), 'invalid');
+        await expectStoreError(store.silentOwners(['bot-a'], t(0), 0), 'invalid');
+        await expectStoreError(store.silentOwners([42 as unknown as string], t(0), 5_000), 'invalid');
+        await expectStoreError(store.retireOwner(''), 'invalid');
+        expect(await store.silentOwners(['bot-a'], t(0), 5_000)).toEqual(['bot-a']);
+      });
+
+      it('answers its clock as an ISO instant that never goes back between two reads', async () => {
+        const first = await store.clockNow();
+        const second = await store.clockNow();
+        expect(new Date(first).toISOString()).toBe(first);
+        expect(Date.parse(second)).toBeGreaterThanOrEqual(Date.parse(first));
+      });
+    });
+
     describe('close', () => {
       it('makes later calls fail with unavailable, and may be called twice', async () => {
         await store.createRetrieval(newRetrieval('r1'));
@@ -1034,6 +1120,10 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.finishActivity('k', 'bot-a'), 'unavailable');
         await expectStoreError(store.recordConfirmation({ entries: [], activity: null }), 'unavailable');
         await expectStoreError(store.countAudit(alice.teamsUserId, 'patient-search', '2026-03-01T09:00:00.000Z'), 'unavailable');
+        await expectStoreError(store.renewLease('n1', 'bot-a', '2026-03-01T10:00:00.000Z', 1000), 'unavailable');
+        await expectStoreError(store.heartbeat('bot-a', '2026-03-01T10:00:00.000Z'), 'unavailable');
+        await expectStoreError(store.silentOwners(['bot-a'], '2026-03-01T10:00:00.000Z', 1000), 'unavailable');
+        await expectStoreError(store.clockNow(), 'unavailable');
         await store.close();
       });
     });

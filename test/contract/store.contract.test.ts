@@ -27,6 +27,24 @@ storeContract('memory', () => Promise.resolve(createMemoryStore()));
 storeContract('SQLite :memory:', () => Promise.resolve(openSqliteStore(':memory:')));
 storeContract('SQLite file', () => Promise.resolve(openSqliteStore(newFile())));
 
+describe("an embedded store's clock", () => {
+  it.each([
+    ['memory', (clock: () => Date) => createMemoryStore({ clock })],
+    ['SQLite', (clock: () => Date) => openSqliteStore(':memory:', { clock })],
+  ])("is its host's, so a %s store reads the clock it is given", async (_name, open) => {
+    let now = new Date('2026-03-01T10:00:00.000Z');
+    const store = open(() => now);
+    await store.migrate();
+    try {
+      expect(await store.clockNow()).toBe('2026-03-01T10:00:00.000Z');
+      now = new Date('2026-03-29T01:30:00.000Z');
+      expect(await store.clockNow()).toBe('2026-03-29T01:30:00.000Z');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('SQLite store on a file', () => {
   it('sets up WAL, records each migration once and enforces one active retrieval per study in the schema', async () => {
     const file = newFile();
@@ -37,7 +55,7 @@ describe('SQLite store on a file', () => {
     const raw = new Database(file);
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
       const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
       expect(indexes).toEqual([
         'activity_claims_by_expiry',
@@ -154,7 +172,7 @@ describe('SQLite store on a file', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4]);
+      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5]);
     } finally {
       check.close();
     }
@@ -481,7 +499,7 @@ describe('SQLite store across processes', () => {
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
       expect(raw.prepare('SELECT COUNT(*) FROM retrievals').pluck().get()).toBe(1);
       expect(raw.prepare('SELECT COUNT(*) FROM retrieval_transitions').pluck().get()).toBe(1);
     } finally {

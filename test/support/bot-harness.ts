@@ -38,9 +38,14 @@ export class BotHarness {
   /** Cards the bot replaced in place. */
   readonly updates: Array<{ activityId: string; activity: SentActivity }> = [];
 
-  async start(env: Record<string, string> = {}, clock: () => Date = () => new Date(0), parts: Partial<Pick<ApplicationDeps, 'pacs' | 'store'>> = {}): Promise<this> {
+  async start(
+    env: Record<string, string> = {},
+    clock: () => Date = () => new Date(0),
+    parts: Partial<Pick<ApplicationDeps, 'pacs' | 'store' | 'liveness' | 'leaseMs'>> = {},
+  ): Promise<this> {
     const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ...env });
-    this.app = await createApplication(config, { logger: this.logger, clock, pollIntervalMs: 0, store: parts.store ?? createMemoryStore(), ...(parts.pacs ? { pacs: parts.pacs } : {}) });
+    // The default store keeps the test's time, as an embedded database keeps its host's.
+    this.app = await createApplication(config, { logger: this.logger, clock, pollIntervalMs: 0, ...parts, store: parts.store ?? createMemoryStore({ clock }) });
     this.port = await this.app.listen();
     if (!nock.isActive()) nock.activate();
     nock.disableNetConnect();

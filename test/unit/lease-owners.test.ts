@@ -1,18 +1,32 @@
 /**
- * Which notification lease holders are gone processes on this machine (their leases may be freed at
- * once), and which must be left to run out: other machines, this process, live ones, odd names.
+ * Which lease holders are gone: those whose heartbeat has been silent long enough by the store's
+ * (the database's) clock. Names say nothing: two instances sharing a host name and pid are told apart,
+ * and this instance is never gone to itself.
  */
-import { goneOwners, ownerName, processAlive } from '../../src/retrieval/lease-owners';
+import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { beat, defaultLiveness, goneOwners, instanceId } from '../../src/retrieval/lease-owners';
 
 describe('lease owners', () => {
-  it('frees only holders on this host whose process is gone', () => {
-    const alive = new Set([200]);
-    const holders = [ownerName('bot-1', 100, 'aa'), ownerName('bot-1', 200, 'bb'), ownerName('bot-1', 300, 'cc'), ownerName('bot-2', 100, 'dd'), 'bot-1:x:ee', 'bot-1', 'bot-1:400'];
-    expect(goneOwners(holders, 'bot-1', 300, (pid) => alive.has(pid))).toEqual(['bot-1:100:aa']);
+  it('finds gone the holders silent for silentMs by the store clock, whatever their names, and never this instance', async () => {
+    let now = new Date('2026-12-02T02:00:00.000Z');
+    const store = createMemoryStore({ clock: () => now });
+    // Containers of one image: one host name, pid 1 in each.
+    const self = 'bot-1:1:self';
+    const twin = 'bot-1:1:twin';
+    const other = instanceId('bot-2', 'other');
+    await beat(store, self);
+    await beat(store, twin);
+    now = new Date(now.getTime() + 3_000);
+    await beat(store, other);
+    expect(await goneOwners(store, [self, twin, other, 'never-beat'], self, 5_000)).toEqual(['never-beat']);
+    now = new Date(now.getTime() + 2_000);
+    expect(await goneOwners(store, [self, twin, other], self, 5_000)).toEqual([twin]);
+    now = new Date(now.getTime() + 60_000);
+    expect(await goneOwners(store, [self, twin, other], self, 5_000)).toEqual([twin, other]);
+    expect(await goneOwners(store, [self], self, 5_000)).toEqual([]);
   });
 
-  it('knows this process is alive, and a pid far beyond any in use is not', () => {
-    expect(processAlive(process.pid)).toBe(true);
-    expect(processAlive(2 ** 22 + 12345)).toBe(false);
+  it('gives a silence of several beats before an instance counts as gone', () => {
+    expect(defaultLiveness.silentMs).toBeGreaterThanOrEqual(4 * defaultLiveness.heartbeatMs);
   });
 });

@@ -4,7 +4,7 @@
  * `maxAttempts` per call, like the Teams notifier) or permanently. Used by tests.
  */
 import type { ConversationReference } from 'botbuilder';
-import type { NotifierPort, OutgoingMessage, SendOutcome } from '../../ports/notifier-port';
+import type { AttemptGuard, NotifierPort, OutgoingMessage, SendOutcome } from '../../ports/notifier-port';
 
 /** A message the fake delivered, as first sent. */
 export interface FakeSent {
@@ -21,7 +21,7 @@ export interface FakeUpdate {
 }
 
 /** A failure to answer requests with: a transient one (handed back as 'retry' once attempts run out) or a permanent one. */
-export type FakeFailure = Exclude<SendOutcome, { readonly kind: 'sent' }>;
+export type FakeFailure = Exclude<SendOutcome, { readonly kind: 'sent' } | { readonly kind: 'withdrawn' }>;
 
 /** How the fake behaves. */
 export interface FakeNotifierOptions {
@@ -68,36 +68,47 @@ export class FakeNotifier implements NotifierPort {
     return this.shown.get(activityId)?.message;
   }
 
-  send(reference: Partial<ConversationReference>, message: OutgoingMessage): Promise<SendOutcome> {
-    return Promise.resolve(
-      this.deliver(reference, message, (conversationId) => {
+  send(reference: Partial<ConversationReference>, message: OutgoingMessage, guard?: AttemptGuard): Promise<SendOutcome> {
+    return this.deliver(
+      reference,
+      message,
+      (conversationId) => {
         const activityId = `fake-activity-${this.nextId++}`;
         this.shown.set(activityId, { conversationId, message });
         this.sentLog.push({ conversationId, activityId, message });
         return { kind: 'sent', activityId };
-      }),
+      },
+      guard,
     );
   }
 
   update(reference: Partial<ConversationReference>, activityId: string, message: OutgoingMessage): Promise<SendOutcome> {
     if (!activityId) return Promise.resolve({ kind: 'permanent', reason: 'invalid-reference' });
-    return Promise.resolve(
-      this.deliver(reference, message, (conversationId) => {
+    return this.deliver(reference, message, (conversationId) => {
         const existing = this.shown.get(activityId);
         // Teams answers 404 for an activity that is not in this conversation.
         if (!existing || existing.conversationId !== conversationId) return { kind: 'permanent', reason: 'not-found' };
         existing.message = message;
         this.updateLog.push({ conversationId, activityId, message });
         return { kind: 'sent', activityId };
-      }),
-    );
+      });
   }
 
-  private deliver(reference: Partial<ConversationReference>, message: OutgoingMessage, succeed: (conversationId: string) => SendOutcome): SendOutcome {
+  private async deliver(
+    reference: Partial<ConversationReference>,
+    message: OutgoingMessage,
+    succeed: (conversationId: string) => SendOutcome,
+    guard?: AttemptGuard,
+  ): Promise<SendOutcome> {
     const conversationId = reference.conversation?.id;
     if (!conversationId || !reference.serviceUrl) return { kind: 'permanent', reason: 'invalid-reference' };
     if (!message.text && !message.card) return { kind: 'permanent', reason: 'empty-message' };
     for (let attempt = 1; ; attempt += 1) {
+      // As the Teams notifier: the guard is asked before every attempt, and a failing guard withdraws.
+      if (guard) {
+        const allowed = await guard().catch(() => null);
+        if (allowed !== true) return { kind: 'withdrawn', reason: allowed === false ? 'guard-refused' : 'guard-failed' };
+      }
       this.requestCount += 1;
       const failure = this.failures.shift();
       if (!failure) return succeed(conversationId);

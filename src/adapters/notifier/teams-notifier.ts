@@ -19,7 +19,7 @@
  */
 import { MessageFactory, type Activity, type CloudAdapter, type ConversationReference, type ResourceResponse, type TurnContext } from 'botbuilder';
 import type { Logger } from '../../logging/logger';
-import type { NotifierPort, OutgoingMessage, SendOutcome } from '../../ports/notifier-port';
+import type { AttemptGuard, NotifierPort, OutgoingMessage, SendOutcome } from '../../ports/notifier-port';
 import { withDeadline } from '../../support/deadline';
 
 /** How the Teams notifier is built; everything but the adapter, app id and logger has a default. */
@@ -356,6 +356,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
     message: OutgoingMessage,
     run: (context: TurnContext) => Promise<Delivered>,
     activityId: string | null,
+    guard?: AttemptGuard,
   ): Promise<SendOutcome> {
     const conversation = reference.conversation?.id ?? null;
     const refuse = (reason: PermanentReason): SendOutcome => {
@@ -368,6 +369,15 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
 
     for (let attempt = 1; ; attempt += 1) {
       await pacer.acquire(conversation);
+      // The fence: asked after every wait, just before the request, so a lease lost meanwhile sends nothing.
+      if (guard) {
+        const allowed = await guard().catch(() => null);
+        if (allowed !== true) {
+          const reason = allowed === false ? 'guard-refused' : 'guard-failed';
+          logger.warn('notify-attempt', { operation, conversation, attempt, status: null, outcome: 'withdrawn', reason });
+          return { kind: 'withdrawn', reason };
+        }
+      }
       const result = await attemptOnce(reference, run);
       if (result.ok) {
         logger.info('notify-attempt', { operation, conversation, attempt, status: result.status, outcome: 'sent' });
@@ -396,7 +406,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
   }
 
   return {
-    send(reference, message) {
+    send(reference, message, guard) {
       return deliver('send', reference, message, async (context) => {
         // A new message, not a reply to the continuation's made-up activity id (see the file comment).
         context.onSendActivities((_context, activities, next) => {
@@ -405,7 +415,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
         });
         const response = await context.sendActivity(toActivity(message));
         return { activityId: response?.id || null, status: successStatus(response) };
-      }, null);
+      }, null, guard);
     },
     update(reference, activityId, message) {
       return deliver('update', reference, message, async (context) => {

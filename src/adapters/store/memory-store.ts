@@ -26,6 +26,9 @@ import {
   checkClaim,
   checkConfirmation,
   checkMove,
+  checkOwner,
+  checkRenewal,
+  checkSilence,
   checkNewRetrieval,
   checkReference,
   checkSettlement,
@@ -64,8 +67,16 @@ interface HeldNotification {
 /** Oldest first: by creation instant, then by the transition that wrote it. */
 const byAge = (a: HeldNotification, b: HeldNotification): number => a.createdMs - b.createdMs || a.transitionSeq - b.transitionSeq;
 
+/** Options of the in-memory store. */
+export interface MemoryStoreOptions {
+  /** The store's clock (clockNow): default the system clock; tests pass the clock they drive. */
+  readonly clock?: () => Date;
+}
+
 /** A fresh, empty in-memory store (migrate() has nothing to do). */
-export function createMemoryStore(): StorePort {
+export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
+  /** Last heartbeat (epoch ms) per owner. */
+  const heartbeats = new Map<string, number>();
   const retrievals = new Map<string, Held>();
   const transitions = new Map<string, RetrievalTransition[]>();
   const audit: { readonly event: AuditEvent; readonly atMs: number }[] = [];
@@ -320,6 +331,36 @@ export function createMemoryStore(): StorePort {
           }
         }
         return released;
+      }),
+
+    renewLease: (id, owner, now, leaseMs) =>
+      run(() => {
+        const checked = checkRenewal(id, owner, now, leaseMs);
+        const held = notifications.get(id);
+        if (!held || !holdsLease(held.notification, owner)) return false;
+        held.notification = { ...held.notification, leaseUntil: checked.leaseUntil };
+        return true;
+      }),
+
+    clockNow: () => run(() => (options.clock ?? (() => new Date()))().toISOString()),
+
+    heartbeat: (owner, at) =>
+      run(() => {
+        checkOwner(owner);
+        const atMs = instantMs(at, 'at');
+        heartbeats.set(owner, Math.max(atMs, heartbeats.get(owner) ?? atMs));
+      }),
+
+    silentOwners: (owners, now, silentMs) =>
+      run(() => {
+        const cutoffMs = checkSilence(owners, now, silentMs);
+        return owners.filter((owner) => (heartbeats.get(owner) ?? Number.NEGATIVE_INFINITY) <= cutoffMs);
+      }),
+
+    retireOwner: (owner) =>
+      run(() => {
+        checkOwner(owner);
+        heartbeats.delete(owner);
       }),
 
     close: () => {

@@ -160,6 +160,18 @@ export const migrations: readonly Migration[] = [
       DROP TABLE processed_activities;
     `,
   },
+  {
+    version: 5,
+    name: 'heartbeats of running instances',
+    sql: `
+      -- Each running instance beats here; one silent for long enough is gone, and its leases and claims
+      -- may be taken over (names alone cannot say so: containers share pid 1, cloned hosts share names).
+      CREATE TABLE owner_heartbeats (
+        owner TEXT PRIMARY KEY NOT NULL,
+        beat_at_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -49,6 +49,9 @@ import {
   stateOf,
   fromNotificationRow,
   fromReferenceRow,
+  checkOwner,
+  checkRenewal,
+  checkSilence,
   pruneEvery,
   type RetrievalColumns,
   type TransitionChanges,
@@ -202,6 +205,18 @@ export const postgresMigrations: readonly Migration[] = [
       INSERT INTO activity_claims (activity_key, state, owner, claimed_at_ms, claim_until_ms, expires_at_ms)
         SELECT activity_key, 'done', 'before-claims', seen_at_ms, seen_at_ms, seen_at_ms + 86400000 FROM processed_activities;
       DROP TABLE processed_activities;
+    `,
+  },
+  {
+    version: 5,
+    name: 'heartbeats of running instances',
+    sql: `
+      -- Each running instance beats here, by the database's clock; one silent for long enough is gone,
+      -- and its leases and claims may be taken over (names cannot say so: containers share pid 1).
+      CREATE TABLE owner_heartbeats (
+        owner TEXT PRIMARY KEY,
+        beat_at_ms BIGINT NOT NULL
+      );
     `,
   },
 ];
@@ -842,6 +857,46 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
         [owner],
       );
       return rows.length;
+    },
+
+    renewLease: async (id, owner, now, leaseMs) => {
+      checkOpen();
+      const checked = checkRenewal(id, owner, now, leaseMs);
+      const rows = await query(
+        "UPDATE notifications SET lease_until = $3, lease_until_ms = $4 WHERE id = $1 AND state = 'pending' AND lease_owner = $2 RETURNING id",
+        [id, owner, checked.leaseUntil, checked.leaseUntilMs],
+      );
+      return rows.length === 1;
+    },
+
+    // The server's clock, not this host's: every instance reads the same one.
+    clockNow: async () => {
+      const [row] = await query<{ ms: string }>('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms');
+      return new Date(Number(row!.ms)).toISOString();
+    },
+
+    heartbeat: async (owner, at) => {
+      checkOpen();
+      checkOwner(owner);
+      await query(
+        'INSERT INTO owner_heartbeats (owner, beat_at_ms) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET beat_at_ms = GREATEST(owner_heartbeats.beat_at_ms, excluded.beat_at_ms)',
+        [owner, instantMs(at, 'at')],
+      );
+    },
+
+    silentOwners: async (owners, now, silentMs) => {
+      checkOpen();
+      const cutoffMs = checkSilence(owners, now, silentMs);
+      if (owners.length === 0) return [];
+      const rows = await query<{ owner: string }>('SELECT owner FROM owner_heartbeats WHERE owner = ANY($1::text[]) AND beat_at_ms > $2', [[...owners], cutoffMs]);
+      const beating = new Set(rows.map((row) => row.owner));
+      return owners.filter((owner) => !beating.has(owner));
+    },
+
+    retireOwner: async (owner) => {
+      checkOpen();
+      checkOwner(owner);
+      await query('DELETE FROM owner_heartbeats WHERE owner = $1', [owner]);
     },
 
     close: async () => {

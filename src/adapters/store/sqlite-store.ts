@@ -195,6 +195,27 @@ export function checkClaim(owner: string, now: string, leaseMs: number, limit: n
   return { nowMs, leaseUntil: until.toISOString(), leaseUntilMs: until.getTime() };
 }
 
+/** Checks the arguments of renewLease; returns the renewed lease's end. */
+export function checkRenewal(id: string, owner: string, now: string, leaseMs: number): Claim {
+  if (typeof id !== 'string') throw new StoreError('invalid', 'a notification id must be a string');
+  return checkClaim(owner, now, leaseMs, 0);
+}
+
+/** Checks an instance id for heartbeats (1-256 characters). */
+export function checkOwner(owner: string): void {
+  if (!isNonEmptyString(owner) || owner.length > 256) throw new StoreError('invalid', 'an owner must be 1-256 characters');
+}
+
+/**
+ * Checks the arguments of silentOwners; returns the instant (ms) at or before which a last heartbeat
+ * counts as silent (an owner is silent once `silentMs` has passed since it last beat).
+ */
+export function checkSilence(owners: readonly string[], now: string, silentMs: number): number {
+  if (!Array.isArray(owners) || owners.some((owner) => typeof owner !== 'string')) throw new StoreError('invalid', 'owners must be a list of strings');
+  if (!Number.isSafeInteger(silentMs) || silentMs < 1) throw new StoreError('invalid', 'silentMs must be a whole number of milliseconds, 1 or more');
+  return instantMs(now, 'now') - silentMs;
+}
+
 /** Activity keys recorded between two prunes of the old ones. */
 export const pruneEvery = 500;
 
@@ -463,6 +484,14 @@ function prepareStatements(db: Database.Database) {
     ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
     leaseHolders: db.prepare<[], { owner: string }>("SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner"),
     releaseLeases: db.prepare<[string]>("UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL WHERE state = 'pending' AND lease_owner = ?"),
+    renewLease: db.prepare<{ id: string; owner: string; lease_until: string; lease_until_ms: number }>(
+      "UPDATE notifications SET lease_until = @lease_until, lease_until_ms = @lease_until_ms WHERE id = @id AND state = 'pending' AND lease_owner = @owner",
+    ),
+    heartbeat: db.prepare<[string, number]>(
+      'INSERT INTO owner_heartbeats (owner, beat_at_ms) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET beat_at_ms = MAX(beat_at_ms, excluded.beat_at_ms)',
+    ),
+    lastBeat: db.prepare<[string], { beat_at_ms: number }>('SELECT beat_at_ms FROM owner_heartbeats WHERE owner = ?'),
+    retireOwner: db.prepare<[string]>('DELETE FROM owner_heartbeats WHERE owner = ?'),
     saveReference: db.prepare<ReferenceRow>(`
       INSERT INTO conversation_references (teams_user_id, conversation_id, entra_object_id, reference, updated_at, updated_at_ms)
       VALUES (@teams_user_id, @conversation_id, @entra_object_id, @reference, @updated_at, @updated_at_ms)
@@ -629,6 +658,8 @@ function toStoreError(error: unknown): Error {
 export interface SqliteStoreOptions {
   /** How long to wait for another process's write lock before giving up (busy_timeout); default 5000. */
   readonly busyTimeoutMs?: number;
+  /** The database's clock, which for an embedded database is its host's (default: the system clock; tests pass their own). */
+  readonly clock?: () => Date;
 }
 
 /**
@@ -1010,6 +1041,32 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       }),
 
     leaseHolders: () => run(() => statements().leaseHolders.all().map((row) => row.owner)),
+
+    renewLease: (id, owner, now, leaseMs) =>
+      run(() => {
+        const checked = checkRenewal(id, owner, now, leaseMs);
+        return statements().renewLease.run({ id, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs }).changes === 1;
+      }),
+
+    clockNow: () => run(() => (options.clock ?? (() => new Date()))().toISOString()),
+
+    heartbeat: (owner, at) =>
+      run(() => {
+        checkOwner(owner);
+        statements().heartbeat.run(owner, instantMs(at, 'at'));
+      }),
+
+    silentOwners: (owners, now, silentMs) =>
+      run(() => {
+        const cutoffMs = checkSilence(owners, now, silentMs);
+        return owners.filter((owner) => (statements().lastBeat.get(owner)?.beat_at_ms ?? Number.NEGATIVE_INFINITY) <= cutoffMs);
+      }),
+
+    retireOwner: (owner) =>
+      run(() => {
+        checkOwner(owner);
+        statements().retireOwner.run(owner);
+      }),
 
     releaseLeases: (owner) =>
       run(() => {
