@@ -192,7 +192,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     notifier,
     owner,
     leaseMs: deps.leaseMs ?? 5 * 60 * 1000,
-    clock: async () => new Date(await store.clockNow()),
+    leaseClock: async () => new Date(await store.clockNow()),
     unrecorded: new Map(),
     compose: composeNotification(retrieval),
   };
@@ -214,7 +214,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       if (cycles++ % 4 === 0) await releaseGoneOwners();
       const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);
       for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
-      const report = await deliverNotifications(delivery);
+      const report = await deliverNotifications(delivery, clock());
       if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
     } catch (error) {
       logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });

@@ -216,10 +216,12 @@ export interface StorePort {
   referenceFor(teamsUserId: string, conversationId: string): Promise<StoredReference | null>;
   /**
    * Leases up to `limit` pending notifications that are due at `now` and not leased by a live
-   * lease, to `owner` until now + leaseMs, counting one attempt each; oldest first. Atomic across
-   * processes sharing the database: two owners never hold the same notification.
+   * lease, to `owner` until leaseNow + leaseMs, counting one attempt each; oldest first. Leases are
+   * timed by `leaseNow` (the database's clock, so instances whose clocks disagree agree on them;
+   * default `now`): a lease is live while leaseNow < leaseUntil. Atomic across processes sharing the
+   * database: two owners never hold the same notification.
    */
-  claimNotifications(owner: string, now: string, leaseMs: number, limit: number): Promise<Notification[]>;
+  claimNotifications(owner: string, now: string, leaseMs: number, limit: number, leaseNow?: string): Promise<Notification[]>;
   /** Records how a leased notification ended; false (and no change) if `owner` no longer holds its lease. */
   settleNotification(id: string, owner: string, outcome: NotificationOutcome): Promise<boolean>;
   /**

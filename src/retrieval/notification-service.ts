@@ -4,9 +4,10 @@
  * that did not happen; a sender leases a notification before sending, so two bot instances never send
  * the same one; transient send failures are retried later, permanent ones are recorded.
  *
- * Leases are timed by the database's clock (read afresh for every batch and every attempt), and each
- * attempt of a send first renews its lease (the fence): a sender whose lease ran out and was claimed by
- * another while it waited (backoff, pacing, a pause) withdraws instead of sending a second copy.
+ * Which notifications are due is judged by the caller's `now`; leases are timed by the database's
+ * clock (read afresh for every batch and every attempt), and each attempt of a send first renews its
+ * lease (the fence): a sender whose lease ran out and was claimed by another while it waited
+ * (backoff, pacing, a hung request) withdraws instead of sending a second copy.
  */
 import type { NotifierPort, OutgoingMessage } from '../ports/notifier-port';
 import type { Notification, NotificationOutcome, Retrieval, StorePort } from '../ports/store-port';
@@ -19,8 +20,8 @@ export interface DeliveryDeps {
   readonly owner: string;
   /** How long a lease lasts from its claim or its last renewal: longer than any one attempt. */
   readonly leaseMs: number;
-  /** The outbox's clock: the database's (store.clockNow), so instances whose clocks disagree agree on leases. */
-  readonly clock: () => Promise<Date>;
+  /** The leases' clock: the database's (store.clockNow), so instances whose clocks disagree agree on who holds what. */
+  readonly leaseClock: () => Promise<Date>;
   /**
    * Messages Teams accepted whose record as sent failed (the database busy or gone), by notification
    * id: recorded again at the start of every round and never sent again. Kept by the process.
@@ -57,7 +58,7 @@ type Outcome = keyof DeliveryReport;
  * sends them; returns what happened. Messages to one conversation go out one after another, in the
  * order they were claimed; different conversations are served concurrently.
  */
-export async function deliverNotifications(deps: DeliveryDeps, limits: DeliveryLimits = {}): Promise<DeliveryReport> {
+export async function deliverNotifications(deps: DeliveryDeps, now: Date, limits: DeliveryLimits = {}): Promise<DeliveryReport> {
   const batchSize = limits.batchSize ?? 50;
   const concurrency = Math.max(1, limits.concurrency ?? 8);
   const maxPerRound = limits.maxPerRound ?? 1000;
@@ -69,8 +70,9 @@ export async function deliverNotifications(deps: DeliveryDeps, limits: DeliveryL
   }
   let handled = 0;
   while (handled < maxPerRound) {
-    // Each batch is claimed at the clock's time now, not the round's start: a long round must not claim short leases.
-    const claimed = await deps.store.claimNotifications(deps.owner, (await deps.clock()).toISOString(), deps.leaseMs, Math.min(batchSize, maxPerRound - handled));
+    // Each batch's leases start at the database's time now, not the round's start: a long round must not claim short leases.
+    const leaseNow = (await deps.leaseClock()).toISOString();
+    const claimed = await deps.store.claimNotifications(deps.owner, now.toISOString(), deps.leaseMs, Math.min(batchSize, maxPerRound - handled), leaseNow);
     if (claimed.length === 0) break;
     handled += claimed.length;
     const queues = await conversationQueues(deps.store, claimed);
@@ -78,7 +80,7 @@ export async function deliverNotifications(deps: DeliveryDeps, limits: DeliveryL
     const worker = async (): Promise<void> => {
       for (let queue = queues.shift(); queue; queue = queues.shift()) {
         for (const item of queue) {
-          const outcome = await deliverOne(deps, item);
+          const outcome = await deliverOne(deps, item, now);
           if (outcome !== 'withdrawn') report[outcome] += 1;
         }
       }
@@ -111,9 +113,9 @@ async function conversationQueues(store: StorePort, claimed: readonly Notificati
 }
 
 /** Sends one claimed notification and records the outcome; 'withdrawn' when its lease was lost before a send. */
-async function deliverOne(deps: DeliveryDeps, { notification, retrieval }: Claimed): Promise<Outcome | 'withdrawn'> {
+async function deliverOne(deps: DeliveryDeps, { notification, retrieval }: Claimed, now: Date): Promise<Outcome | 'withdrawn'> {
   const { store, notifier, owner } = deps;
-  const at = (await deps.clock()).toISOString();
+  const at = now.toISOString();
   const saved = retrieval ? await store.referenceFor(retrieval.requester.teamsUserId, retrieval.requester.conversationId) : null;
   if (!retrieval || !saved) {
     await store.settleNotification(notification.id, owner, { state: 'undeliverable', at, error: noReference });
@@ -122,19 +124,18 @@ async function deliverOne(deps: DeliveryDeps, { notification, retrieval }: Claim
   const reference = JSON.parse(saved.reference) as Parameters<NotifierPort['send']>[0];
   const { message, card } = await deps.compose(retrieval, notification);
   // The fence: before every attempt the lease is renewed from the database's clock, or the send withdrawn.
-  const guard = async (): Promise<boolean> => store.renewLease(notification.id, owner, (await deps.clock()).toISOString(), deps.leaseMs);
+  const guard = async (): Promise<boolean> => store.renewLease(notification.id, owner, (await deps.leaseClock()).toISOString(), deps.leaseMs);
   const outcome = await notifier.send(reference, message, guard);
-  const settledAt = (await deps.clock()).toISOString();
   switch (outcome.kind) {
     case 'withdrawn':
       // Another sender owns it now (or the store could not say): it is theirs to send and settle.
       return 'withdrawn';
     case 'sent':
       try {
-        await store.settleNotification(notification.id, owner, { state: 'sent', at: settledAt });
+        await store.settleNotification(notification.id, owner, { state: 'sent', at });
       } catch (error) {
         // Teams has the message: remember that, so it is recorded later and never sent again.
-        deps.unrecorded?.set(notification.id, { state: 'sent', at: settledAt });
+        deps.unrecorded?.set(notification.id, { state: 'sent', at });
         throw error;
       }
       // The status card is refreshed after the message is recorded as sent; an update is idempotent.
@@ -143,12 +144,12 @@ async function deliverOne(deps: DeliveryDeps, { notification, retrieval }: Claim
     case 'retry':
       await store.settleNotification(notification.id, owner, {
         state: 'pending',
-        nextAttemptAt: new Date(Date.parse(settledAt) + outcome.afterMs).toISOString(),
+        nextAttemptAt: new Date(now.getTime() + outcome.afterMs).toISOString(),
         error: outcome.reason,
       });
       return 'retrying';
     case 'permanent':
-      await store.settleNotification(notification.id, owner, { state: 'undeliverable', at: settledAt, error: outcome.reason });
+      await store.settleNotification(notification.id, owner, { state: 'undeliverable', at, error: outcome.reason });
       return 'undeliverable';
   }
 }

@@ -109,6 +109,29 @@ export function notifierContract(name: string, makeFixture: () => Promise<Notifi
       expect(fixture.requests()).toBe(fixture.maxAttempts);
     });
 
+    it('asks the guard before every attempt, and sends nothing once it says no', async () => {
+      let asked = 0;
+      const allowTwice = (): Promise<boolean> => Promise.resolve(++asked <= 2);
+      fixture.failNext(fixture.maxAttempts, 'transient');
+      // The first attempt fails, the guard allows the second (which fails too), then refuses the third.
+      const outcome = await fixture.notifier.send(fixture.reference, { text: 'Your studies are ready.' }, allowTwice);
+      expect(outcome).toEqual({ kind: 'withdrawn', reason: 'guard-refused' });
+      expect(asked).toBe(3);
+      expect(fixture.requests()).toBe(2);
+    });
+
+    it('withdraws without a request when the guard refuses or fails at once', async () => {
+      expect(await fixture.notifier.send(fixture.reference, { text: 'x' }, () => Promise.resolve(false))).toEqual({ kind: 'withdrawn', reason: 'guard-refused' });
+      expect(await fixture.notifier.send(fixture.reference, { text: 'x' }, () => Promise.reject(new Error('database gone')))).toEqual({
+        kind: 'withdrawn',
+        reason: 'guard-failed',
+      });
+      expect(fixture.requests()).toBe(0);
+      const allowed = await fixture.notifier.send(fixture.reference, { text: 'Your studies are ready.' }, () => Promise.resolve(true));
+      expect(allowed.kind).toBe('sent');
+      expect(fixture.requests()).toBe(1);
+    });
+
     it('update retries transient failures too', async () => {
       const sent = await fixture.notifier.send(fixture.reference, { text: 'Retrieving' });
       const id = (sent as { activityId: string }).activityId;

@@ -4,6 +4,7 @@
  * instances (separate pools, as separate processes would have) migrating, creating and claiming
  * notifications at once.
  */
+import pg from 'pg';
 import { openPostgresStore, postgresMigrations } from '../../src/adapters/store/postgres-store';
 import { StoreError, type Notification, type StorePort } from '../../src/ports/store-port';
 import { describeWithPostgres, startPostgres, type PostgresServer } from '../support/postgres-harness';
@@ -43,6 +44,27 @@ describeWithPostgres('PostgreSQL store', () => {
   storeContract('PostgreSQL', async () => openPostgresStore(await newSchema(), { poolSize: 4 }));
 
   describe('on a shared server', () => {
+    it('gives up a statement held past statementTimeoutMs (a lock another session keeps) as unavailable, and works once it is released', async () => {
+      const url = await newSchema();
+      const store = openPostgresStore(url, { statementTimeoutMs: 300 });
+      const holder = new pg.Client({ connectionString: url });
+      await withStores([store], async () => {
+        await store.migrate();
+        await holder.connect();
+        try {
+          await holder.query('BEGIN');
+          await holder.query('LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE');
+          const error = await expectStoreError(store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z')), 'unavailable');
+          expect(error.message).not.toContain('9434765919');
+          await holder.query('ROLLBACK');
+        } finally {
+          await holder.end();
+        }
+        await store.appendAudit(auditEvent('2026-03-01T09:00:01.000Z'));
+        expect(await store.auditSince('2026-03-01T00:00:00Z')).toHaveLength(1);
+      });
+    });
+
     it("answers the server's clock, the one every instance reads, not this host's", async () => {
       const store = openPostgresStore(await newSchema());
       await withStores([store], async () => {

@@ -986,6 +986,21 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(await current('r1')).toMatchObject({ state: 'pending', leaseOwner: 'bot-a' });
       });
 
+      it('times leases by leaseNow (the database clock) and due-ness by now (the caller clock)', async () => {
+        const { first, third } = await threeEnded();
+        // Due by the caller's clock at 09:15 (first and second, not third); the leases run from the database's 12:00.
+        const claimed = await store.claimNotifications('bot-a', '2026-03-01T09:15:00.000Z', minute, 10, '2026-03-01T12:00:00.000Z');
+        expect(claimed.map((n) => [n.retrievalId, n.leaseUntil])).toEqual([
+          ['r-first', '2026-03-01T12:01:00.000Z'],
+          ['r-second', '2026-03-01T12:01:00.000Z'],
+        ]);
+        // An instance whose own clock runs far ahead still finds the leases live by the database's clock.
+        expect((await store.claimNotifications('bot-b', '2026-03-01T15:00:00.000Z', minute, 10, '2026-03-01T12:00:59.999Z')).map((n) => n.id)).toEqual([third.id]);
+        const [again] = await store.claimNotifications('bot-b', '2026-03-01T09:15:00.000Z', minute, 10, '2026-03-01T12:01:00.000Z');
+        expect(again).toMatchObject({ id: first.id, attempts: 2, leaseOwner: 'bot-b', leaseUntil: '2026-03-01T12:02:00.000Z' });
+        await expectStoreError(store.claimNotifications('bot-a', '2026-03-01T09:15:00.000Z', minute, 10, 'later'), 'invalid');
+      });
+
       it("renews only its holder's lease, from `now`, so no one claims it while a send is under way", async () => {
         const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
         await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);

@@ -23,6 +23,7 @@ import { parseConfig, projectRoot } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
 import type { PacsPort } from '../../src/ports/pacs-port';
 import type { Retrieval, StorePort } from '../../src/ports/store-port';
+import type { Liveness } from '../../src/retrieval/lease-owners';
 import { orthancBinary, OrthancServer } from '../support/orthanc-harness';
 import { postgresBinDir } from '../support/postgres-harness';
 
@@ -211,6 +212,12 @@ export class InProcessBot {
     readonly connector: StandInConnector;
     readonly store?: StorePort;
     readonly pacs?: PacsPort;
+    /** Notification lease length (default: the application's 5 minutes). */
+    readonly leaseMs?: number;
+    /** Heartbeat settings (default: the application's). */
+    readonly liveness?: Liveness;
+    /** How long a poll cycle may run before the next starts without it (default: the application's). */
+    readonly pollWatchdogMs?: number;
   }): Promise<InProcessBot> {
     const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', CARD_SIGNING_SECRET: 'a-fixed-secret-for-the-fault-tests-0123456789', ...options.env });
     const logger = createMemoryLogger('debug');
@@ -220,6 +227,9 @@ export class InProcessBot {
       pollIntervalMs: 0,
       ...(options.store ? { store: options.store } : {}),
       ...(options.pacs ? { pacs: options.pacs } : {}),
+      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+      ...(options.liveness ? { liveness: options.liveness } : {}),
+      ...(options.pollWatchdogMs ? { pollWatchdogMs: options.pollWatchdogMs } : {}),
     });
     const port = await app.listen();
     return new InProcessBot(logger, app, `http://127.0.0.1:${port}`, options.connector);

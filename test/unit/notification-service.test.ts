@@ -64,7 +64,7 @@ function deps(store: StorePort, notifier: NotifierPort): DeliveryDeps {
     notifier,
     owner: 'test-owner',
     leaseMs: 60_000,
-    clock: () => Promise.resolve(now),
+    leaseClock: async () => new Date(await store.clockNow()),
     compose: (retrieval) => Promise.resolve({ message: { text: `${retrieval.id} is on UH Bristol PACS` }, card: null }),
   };
 }
@@ -75,12 +75,12 @@ describe('deliverNotifications', () => {
     for (let chat = 0; chat < 130; chat += 1) await finished(store, `chat-${chat}`, 1, chat);
     const notifier = new FakeNotifier();
 
-    const report = await deliverNotifications(deps(store, notifier), { batchSize: 50 });
+    const report = await deliverNotifications(deps(store, notifier), now, { batchSize: 50 });
 
     expect(report).toEqual({ sent: 130, retrying: 0, undeliverable: 0 });
     expect(new Set(notifier.sent.map((s) => s.message.text)).size).toBe(130);
     // Nothing is owed any more, so a second round sends nothing.
-    expect(await deliverNotifications(deps(store, notifier))).toEqual({ sent: 0, retrying: 0, undeliverable: 0 });
+    expect(await deliverNotifications(deps(store, notifier), now)).toEqual({ sent: 0, retrying: 0, undeliverable: 0 });
     expect(notifier.sent).toHaveLength(130);
   });
 
@@ -89,7 +89,7 @@ describe('deliverNotifications', () => {
     for (let chat = 0; chat < 20; chat += 1) await finished(store, `chat-${chat}`, 1, chat);
     const notifier = new CountingNotifier();
 
-    await deliverNotifications(deps(store, notifier), { concurrency: 4 });
+    await deliverNotifications(deps(store, notifier), now, { concurrency: 4 });
 
     expect(notifier.inner.sent).toHaveLength(20);
     expect(notifier.maxInFlight).toBe(4);
@@ -101,7 +101,7 @@ describe('deliverNotifications', () => {
     await finished(store, 'other-chat', 1, 100);
     const notifier = new CountingNotifier();
 
-    await deliverNotifications(deps(store, notifier), { concurrency: 8 });
+    await deliverNotifications(deps(store, notifier), now, { concurrency: 8 });
 
     const busy = notifier.inner.sent.filter((s) => s.conversationId === 'busy-chat').map((s) => s.message.text);
     expect(busy).toEqual([0, 1, 2, 3, 4, 5].map((i) => `r-${i} is on UH Bristol PACS`));
@@ -114,8 +114,8 @@ describe('deliverNotifications', () => {
     for (let chat = 0; chat < 30; chat += 1) await finished(store, `chat-${chat}`, 1, chat);
     const notifier = new FakeNotifier();
 
-    expect((await deliverNotifications(deps(store, notifier), { batchSize: 10, maxPerRound: 25 })).sent).toBe(25);
-    expect((await deliverNotifications(deps(store, notifier), { batchSize: 10, maxPerRound: 25 })).sent).toBe(5);
+    expect((await deliverNotifications(deps(store, notifier), now, { batchSize: 10, maxPerRound: 25 })).sent).toBe(25);
+    expect((await deliverNotifications(deps(store, notifier), now, { batchSize: 10, maxPerRound: 25 })).sent).toBe(5);
     expect(notifier.sent).toHaveLength(30);
   });
 
@@ -129,7 +129,7 @@ describe('deliverNotifications', () => {
     };
     let firstId: string | undefined;
 
-    await expect(deliverNotifications(deps(failing, notifier), { concurrency: 2 })).rejects.toThrow('disk full');
+    await expect(deliverNotifications(deps(failing, notifier), now, { concurrency: 2 })).rejects.toThrow('disk full');
     expect(notifier.inFlight).toBe(0);
     expect(notifier.inner.sent).toHaveLength(5);
   });
@@ -146,14 +146,13 @@ describe('deliverNotifications', () => {
     const unrecorded = new Map();
     const withMemory = { ...deps(flaky, notifier), unrecorded, leaseMs: 1000 };
 
-    const at = (ms: number) => ({ ...withMemory, clock: () => Promise.resolve(new Date(now.getTime() + ms)) });
-    await expect(deliverNotifications(at(0))).rejects.toThrow('database is locked');
+    await expect(deliverNotifications(withMemory, now)).rejects.toThrow('database is locked');
     expect(notifier.sent).toHaveLength(1);
     // Still down a round later: nothing is claimed or sent meanwhile.
-    await expect(deliverNotifications(at(500))).rejects.toThrow('database is locked');
+    await expect(deliverNotifications(withMemory, new Date(now.getTime() + 500))).rejects.toThrow('database is locked');
     // Back, and the lease long gone: the message is recorded as sent, not sent again.
     storeDown = false;
-    expect(await deliverNotifications(at(60_000))).toEqual({ sent: 0, retrying: 0, undeliverable: 0 });
+    expect(await deliverNotifications(withMemory, new Date(now.getTime() + 60_000))).toEqual({ sent: 0, retrying: 0, undeliverable: 0 });
     expect(notifier.sent).toHaveLength(1);
     expect((await store.notificationsFor('r-0'))[0]).toMatchObject({ state: 'sent' });
     expect(unrecorded.size).toBe(0);

@@ -202,11 +202,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
         return saved ? { ...saved } : null;
       }),
 
-    claimNotifications: (owner, now, leaseMs, limit) =>
+    claimNotifications: (owner, now, leaseMs, limit, leaseNow) =>
       run(() => {
-        const claim = checkClaim(owner, now, leaseMs, limit);
+        const claim = checkClaim(owner, now, leaseMs, limit, leaseNow);
         const due = [...notifications.values()]
-          .filter((held) => isClaimable(held.notification, claim.nowMs))
+          .filter((held) => isClaimable(held.notification, claim.nowMs, claim.leaseNowMs))
           .sort(byAge)
           .slice(0, limit);
         for (const held of due) held.notification = leaseNotification(held.notification, owner, claim);

@@ -688,9 +688,9 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     }
   }
 
-  async function claimNotifications(owner: string, now: string, leaseMs: number, limit: number): Promise<Notification[]> {
+  async function claimNotifications(owner: string, now: string, leaseMs: number, limit: number, leaseNow?: string): Promise<Notification[]> {
     checkOpen();
-    const claim = checkClaim(owner, now, leaseMs, limit);
+    const claim = checkClaim(owner, now, leaseMs, limit, leaseNow);
     if (limit === 0) return [];
     // One statement, so atomic without an explicit transaction: SKIP LOCKED passes over rows that
     // another claim is taking right now, and FOR UPDATE re-checks (on the newest row version) that a
@@ -700,7 +700,7 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
          UPDATE notifications SET attempts = attempts + 1, lease_owner = $1, lease_until = $2, lease_until_ms = $3
          WHERE id IN (
            SELECT id FROM notifications
-           WHERE state = 'pending' AND next_attempt_at_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms <= $4)
+           WHERE state = 'pending' AND next_attempt_at_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms <= $6)
            ORDER BY created_at_ms, transition_seq
            LIMIT $5
            FOR UPDATE SKIP LOCKED
@@ -708,7 +708,7 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
          RETURNING ${notificationColumns}, created_at_ms, transition_seq
        )
        SELECT ${notificationColumns} FROM claimed ORDER BY created_at_ms, transition_seq`,
-      [owner, claim.leaseUntil, claim.leaseUntilMs, claim.nowMs, limit],
+      [owner, claim.leaseUntil, claim.leaseUntilMs, claim.nowMs, limit, claim.leaseNowMs],
     );
     return rows.map(fromNotificationRow);
   }

@@ -174,9 +174,10 @@ export function checkReference(reference: StoredReference): number {
   return instantMs(reference.updatedAt, 'updatedAt');
 }
 
-/** A checked claim: `now` in epoch ms and when the leases it hands out run out. */
+/** A checked claim: `now` (due-ness) and `leaseNow` (lease time) in epoch ms, and when the leases it hands out run out. */
 export interface Claim {
   readonly nowMs: number;
+  readonly leaseNowMs: number;
   readonly leaseUntil: string;
   readonly leaseUntilMs: number;
 }
@@ -185,14 +186,15 @@ export interface Claim {
  * Checks the arguments of claimNotifications. A lease must last at least a millisecond (a lease
  * that has already run out would let a second owner claim at once); leaseUntil is written in UTC.
  */
-export function checkClaim(owner: string, now: string, leaseMs: number, limit: number): Claim {
+export function checkClaim(owner: string, now: string, leaseMs: number, limit: number, leaseNow: string = now): Claim {
   if (!isNonEmptyString(owner)) throw new StoreError('invalid', 'a claim needs an owner');
   const nowMs = instantMs(now, 'now');
+  const leaseNowMs = instantMs(leaseNow, 'leaseNow');
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new StoreError('invalid', 'leaseMs must be a whole number of milliseconds, 1 or more');
   if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
-  const until = new Date(nowMs + leaseMs);
+  const until = new Date(leaseNowMs + leaseMs);
   if (Number.isNaN(until.getTime()) || until.getUTCFullYear() > 9999) throw new StoreError('invalid', 'leaseMs would end the lease after the year 9999');
-  return { nowMs, leaseUntil: until.toISOString(), leaseUntilMs: until.getTime() };
+  return { nowMs, leaseNowMs, leaseUntil: until.toISOString(), leaseUntilMs: until.getTime() };
 }
 
 /** Checks the arguments of renewLease; returns the renewed lease's end. */
@@ -215,6 +217,9 @@ export function checkSilence(owners: readonly string[], now: string, silentMs: n
   if (!Number.isSafeInteger(silentMs) || silentMs < 1) throw new StoreError('invalid', 'silentMs must be a whole number of milliseconds, 1 or more');
   return instantMs(now, 'now') - silentMs;
 }
+
+/** How long a heartbeat waits for another process's write lock before it gives up (ms). */
+const heartbeatBusyMs = 100;
 
 /** Activity keys recorded between two prunes of the old ones. */
 export const pruneEvery = 500;
@@ -283,11 +288,11 @@ export function checkConfirmation(confirmation: Confirmation): Array<number | nu
  * True if `notification` may be claimed at `nowMs`: pending, due (nextAttemptAt <= now), and not
  * under a live lease (a lease is live while now < leaseUntil). The SQLite adapter says the same in SQL.
  */
-export function isClaimable(notification: Notification, nowMs: number): boolean {
+export function isClaimable(notification: Notification, nowMs: number, leaseNowMs: number = nowMs): boolean {
   return (
     notification.state === 'pending' &&
     instantMs(notification.nextAttemptAt, 'nextAttemptAt') <= nowMs &&
-    (notification.leaseUntil === null || instantMs(notification.leaseUntil, 'leaseUntil') <= nowMs)
+    (notification.leaseUntil === null || instantMs(notification.leaseUntil, 'leaseUntil') <= leaseNowMs)
   );
 }
 
@@ -508,13 +513,13 @@ function prepareStatements(db: Database.Database) {
       'SELECT * FROM notifications WHERE retrieval_id = ? ORDER BY created_at_ms, transition_seq',
     ),
     // Due, pending and not under a live lease (isClaimable, in SQL), oldest first.
-    claimable: db.prepare<{ now: number; limit: number }, { id: string }>(`
+    claimable: db.prepare<{ now: number; lease_now: number; limit: number }, { id: string }>(`
       SELECT id FROM notifications
-      WHERE state = 'pending' AND next_attempt_at_ms <= @now AND (lease_until_ms IS NULL OR lease_until_ms <= @now)
+      WHERE state = 'pending' AND next_attempt_at_ms <= @now AND (lease_until_ms IS NULL OR lease_until_ms <= @lease_now)
       ORDER BY created_at_ms, transition_seq LIMIT @limit`),
-    lease: db.prepare<{ id: string; now: number; owner: string; lease_until: string; lease_until_ms: number }>(`
+    lease: db.prepare<{ id: string; now: number; lease_now: number; owner: string; lease_until: string; lease_until_ms: number }>(`
       UPDATE notifications SET attempts = attempts + 1, lease_owner = @owner, lease_until = @lease_until, lease_until_ms = @lease_until_ms
-      WHERE id = @id AND state = 'pending' AND next_attempt_at_ms <= @now AND (lease_until_ms IS NULL OR lease_until_ms <= @now)`),
+      WHERE id = @id AND state = 'pending' AND next_attempt_at_ms <= @now AND (lease_until_ms IS NULL OR lease_until_ms <= @lease_now)`),
     // Compare-and-set on the lease: only the holder of a pending notification's lease settles it.
     settle: db.prepare<SettleParams>(`
       UPDATE notifications SET state = @state, next_attempt_at = @next_attempt_at, next_attempt_at_ms = @next_attempt_at_ms,
@@ -686,13 +691,14 @@ function setWalMode(db: Database.Database, timeoutMs: number): void {
  * StoreError('unavailable') if the file cannot be opened.
  */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): StorePort {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   let db: Database.Database;
   try {
     if (file !== ':memory:' && file !== '') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // timeout = busy_timeout: wait this long for another process's write lock before SQLITE_BUSY.
-    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    db = new Database(file, { timeout: busyTimeoutMs });
     // WAL lets readers go on while a writer writes; a no-op (and answers 'memory') for ':memory:'.
-    setWalMode(db, options.busyTimeoutMs ?? 5000);
+    setWalMode(db, busyTimeoutMs);
     db.pragma('foreign_keys = ON');
   } catch (error) {
     if (!isSqliteFailure(error)) {
@@ -802,8 +808,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const claim = database.transaction((owner: string, checked: Claim, limit: number): Notification[] => {
     const s = statements();
     const leased: Notification[] = [];
-    for (const { id } of s.claimable.all({ now: checked.nowMs, limit })) {
-      const result = s.lease.run({ id, now: checked.nowMs, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs });
+    for (const { id } of s.claimable.all({ now: checked.nowMs, lease_now: checked.leaseNowMs, limit })) {
+      const result = s.lease.run({ id, now: checked.nowMs, lease_now: checked.leaseNowMs, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs });
       if (result.changes !== 1) continue;
       const row = s.notificationById.get(id);
       if (!row) throw corrupt('notification');
@@ -964,9 +970,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         return row ? fromReferenceRow(row) : null;
       }),
 
-    claimNotifications: (owner, now, leaseMs, limit) =>
+    claimNotifications: (owner, now, leaseMs, limit, leaseNow) =>
       run(() => {
-        const checked = checkClaim(owner, now, leaseMs, limit);
+        const checked = checkClaim(owner, now, leaseMs, limit, leaseNow);
         return limit === 0 ? [] : claim.immediate(owner, checked, limit);
       }),
 
@@ -1053,7 +1059,15 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     heartbeat: (owner, at) =>
       run(() => {
         checkOwner(owner);
-        statements().heartbeat.run(owner, instantMs(at, 'at'));
+        const atMs = instantMs(at, 'at');
+        // A beat must not hold the whole process up for the busy timeout while another process holds the
+        // write lock (the wait is synchronous): it fails fast instead, and the next beat comes soon.
+        database.pragma(`busy_timeout = ${heartbeatBusyMs}`);
+        try {
+          statements().heartbeat.run(owner, atMs);
+        } finally {
+          database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        }
       }),
 
     silentOwners: (owners, now, silentMs) =>
