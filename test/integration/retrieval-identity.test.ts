@@ -3,13 +3,16 @@
  * Orthanc servers (UH Bristol and Exeter): a record filed under a 10-digit hospital number is searched
  * by the NHS number it holds in OtherPatientIDs, and only that number goes to the peer; a record that
  * holds a second valid NHS number is refused; a job Orthanc no longer knows, whose study never
- * arrived, fails once its attempt has run 30 minutes by the injected clock.
+ * arrived, fails once its attempt has run 30 minutes by the injected clock; a "Try again" pressed 45
+ * minutes after the first Confirm is a new attempt with a whole timeout of its own.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createOrthancPacs } from '../../src/adapters/pacs/orthanc-pacs';
 import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { PacsPort } from '../../src/ports/pacs-port';
 import type { Requester, StorePort } from '../../src/ports/store-port';
-import { findPatientImages, pollRetrievals, recordConfirmation, type RetrievalDeps } from '../../src/retrieval/retrieval-service';
+import { findPatientImages, pollRetrievals, recordConfirmation, requestRetry, startRetry, type RetrievalDeps } from '../../src/retrieval/retrieval-service';
 import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { seedStudies, type SeedPatient, type SeedStudy } from '../support/orthanc-seed';
 
@@ -38,6 +41,46 @@ function study(patient: SeedPatient, uid: string, description: string, instituti
     bodyPart: 'HEAD',
     institution,
     series: [{ number: 1, description: 'Axial', instances: 1 }],
+  };
+}
+
+/**
+ * A loopback pass-through to an Orthanc REST API that calls `freeze` just before forwarding the first
+ * "retrieve" request (the C-MOVE), so a test can hold the peer still at exactly that moment.
+ */
+async function freezingProxy(target: string, freeze: () => void): Promise<{ url: string; froze: () => boolean; close: () => Promise<void> }> {
+  let frozen = false;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (!frozen && req.method === 'POST' && /^\/queries\/[^/]+\/answers\/\d+\/retrieve$/.test(req.url ?? '')) {
+        frozen = true;
+        freeze();
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      fetch(new URL(req.url ?? '/', target), { method: req.method, headers, ...(body ? { body } : {}) })
+        .then(async (answer) => {
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+          res.end(Buffer.from(await answer.arrayBuffer()));
+        })
+        .catch(() => {
+          res.writeHead(502);
+          res.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    froze: () => frozen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -123,4 +166,44 @@ describeWithOrthanc('Identity and retrievals that end, against real Orthanc', ()
     expect(settled?.retrieval).toMatchObject({ id: 'r-forgotten', state: 'failed', failureReason: 'timed-out' });
     expect((await store.notificationsFor('r-forgotten')).map((n) => n.kind)).toEqual(['failed']);
   });
+
+  it('gives a Try again pressed 45 minutes after the first Confirm a whole attempt of its own: its real C-MOVE is not timed out by the first', async () => {
+    const ctHead = { studyInstanceUid: '2.25.77011', date: '2025-01-01', description: 'CT Head', modalities: ['CT'], instanceCount: 1 };
+    const [picked] = await recordConfirmation(searched, [{ site: 'exeter', study: ctHead }], requester, deps, t0, () => 'r-retried');
+    // The first attempt: a job Orthanc forgot, failed 31 minutes in.
+    await store.transition(picked!.retrieval!.id, ['requested'], 'retrieving', t0.toISOString(), { pacsJobId: 'c0ffee00-0000-4000-8000-000000000001' });
+    expect((await pollRetrievals(deps, minutes(31))).map((s) => s.retrieval.failureReason)).toEqual(['timed-out']);
+
+    // Try again at +45 minutes. Exeter freezes the moment UH Bristol's Orthanc is asked to retrieve (after
+    // the C-FIND), so the real C-MOVE is still running at the next poll.
+    const exeter = lab.remote('EXETER');
+    const proxy = await freezingProxy(lab.local.url, () => exeter.pause());
+    const viaProxy = createOrthancPacs({
+      url: proxy.url,
+      ...botUser,
+      localAet: lab.localAet,
+      sites: [{ site: 'exeter', modality: 'EXETER', nhsNumberAttribute: 'PatientID' }],
+      requestTimeoutMs: 10_000,
+    });
+    try {
+      const requested = await requestRetry('r-retried', requester, deps, minutes(45));
+      expect(requested.kind).toBe('requested');
+      if (requested.kind !== 'requested') return;
+      expect(await startRetry(requested.retrieval, requester, { ...deps, pacs: viaProxy }, minutes(45))).toMatchObject({ kind: 'started', retrieval: { state: 'retrieving' } });
+      expect(proxy.froze()).toBe(true);
+      // 46 minutes after the first Confirm, one minute into this attempt: still downloading, not timed out.
+      expect(await pollRetrievals(deps, minutes(46))).toEqual([]);
+      expect(await store.getRetrieval('r-retried')).toMatchObject({ state: 'retrieving', failureReason: null });
+    } finally {
+      exeter.resume();
+      await proxy.close();
+    }
+    let settled: Awaited<ReturnType<typeof pollRetrievals>> = [];
+    for (let i = 0; i < 100 && settled.length === 0; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      settled = await pollRetrievals(deps, minutes(47));
+    }
+    expect(settled.map((s) => s.retrieval)).toEqual([expect.objectContaining({ id: 'r-retried', state: 'stored' })]);
+    expect((await store.notificationsFor('r-retried')).map((n) => n.kind)).toEqual(['failed', 'stored']);
+  }, 30_000);
 });
