@@ -209,7 +209,6 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   let hungCycles = 0;
   const cycle = async (): Promise<void> => {
     try {
-      await heartbeat();
       // Every 4th cycle (and the first): leases left by an instance that fell silent are freed.
       if (cycles++ % 4 === 0) await releaseGoneOwners();
       const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);

@@ -10,13 +10,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import type { Requester, Retrieval } from '../../src/ports/store-port';
-import { confirmRetrievals } from '../../src/retrieval/retrieval-service';
+import type { Retrieval } from '../../src/ports/store-port';
 import { fakeAlice } from '../support/fixtures';
 import { london } from '../support/instants';
-import { InProcessBot, StandInConnector, waitFor } from './fault-support';
+import { InProcessBot, StandInConnector, startedRetrieval, waitFor } from './fault-support';
 
 const nhs = '9434765919';
 const study = (n: number) => ({ studyInstanceUid: `2.25.9${n}`, date: '2024-01-0' + String(n), description: `Study ${n}`, modalities: ['CT'], instanceCount: 1 });
@@ -52,15 +50,7 @@ describe('a Bot Connector that never answers', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  /** A retrieval of `which` started for a clinician in chat `chat`; returns it (retrieving). */
-  async function retrievalIn(chat: string, which: ReturnType<typeof study>): Promise<Retrieval> {
-    const requester: Requester = { teamsUserId: `29:${chat}`, entraObjectId: randomUUID(), displayName: 'Dr Test', tenantId: 'tenant-1', conversationId: chat };
-    const reference = { channelId: 'msteams', serviceUrl: connector.url, conversation: { id: chat }, user: { id: requester.teamsUserId }, bot: { id: '28:bot' } };
-    await bot.app.store.saveReference({ ...requester, reference: JSON.stringify(reference), updatedAt: now.toISOString() });
-    const [started] = await confirmRetrievals(nhs, [{ site: 'exeter', study: which }], requester, { pacs, store: bot.app.store, queryTimeoutMs: 1000 }, now, randomUUID);
-    if (started?.outcome.kind !== 'started') throw new Error('the retrieval did not start');
-    return started.outcome.retrieval;
-  }
+  const retrievalIn = (chat: string, which: ReturnType<typeof study>): Promise<Retrieval> => startedRetrieval({ store: bot.app.store, pacs, connector }, chat, nhs, which, now);
 
   const completionsIn = (chat: string) => connector.deliveredCompletions(chat);
   const readiness = async (): Promise<{ status: number; body: { checks: Record<string, { ok: boolean; reason: string | null }> } }> => {

@@ -21,8 +21,10 @@ import pg from 'pg';
 import { createApplication, type Application } from '../../src/application';
 import { parseConfig, projectRoot } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
-import type { PacsPort } from '../../src/ports/pacs-port';
-import type { Retrieval, StorePort } from '../../src/ports/store-port';
+import { randomUUID } from 'node:crypto';
+import type { PacsPort, StudySummary } from '../../src/ports/pacs-port';
+import type { Requester, Retrieval, StorePort } from '../../src/ports/store-port';
+import { confirmRetrievals } from '../../src/retrieval/retrieval-service';
 import type { Liveness } from '../../src/retrieval/lease-owners';
 import { orthancBinary, OrthancServer } from '../support/orthanc-harness';
 import { postgresBinDir } from '../support/postgres-harness';
@@ -191,6 +193,26 @@ export class StandInConnector {
 
 /** The clinician every in-process test plays. */
 export const clinician = { id: '29:user-1', name: 'Test Clinician', aadObjectId: '00000000-0000-0000-0000-000000000001' } as const;
+
+/**
+ * A retrieval of `study` from Exeter, confirmed and started through the use case for a clinician in chat
+ * `chat`, with the chat's conversation reference pointing at `connector`: the state a Confirm leaves.
+ */
+export async function startedRetrieval(
+  parts: { readonly store: StorePort; readonly pacs: PacsPort; readonly connector: StandInConnector },
+  chat: string,
+  nhsNumber: string,
+  study: StudySummary,
+  now: Date,
+): Promise<Retrieval> {
+  const { store, pacs, connector } = parts;
+  const requester: Requester = { teamsUserId: `29:${chat}`, entraObjectId: randomUUID(), displayName: 'Dr Test', tenantId: 'tenant-1', conversationId: chat };
+  const reference = { channelId: 'msteams', serviceUrl: connector.url, conversation: { id: chat }, user: { id: requester.teamsUserId }, bot: { id: '28:bot' } };
+  await store.saveReference({ ...requester, reference: JSON.stringify(reference), updatedAt: now.toISOString() });
+  const [started] = await confirmRetrievals(nhsNumber, [{ site: 'exeter', study }], requester, { pacs, store, queryTimeoutMs: 1000 }, now, randomUUID);
+  if (started?.outcome.kind !== 'started') throw new Error(`the retrieval did not start: ${started?.outcome.kind ?? 'nothing recorded'}`);
+  return started.outcome.retrieval;
+}
 
 let activitySequence = 0;
 

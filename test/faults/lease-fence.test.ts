@@ -8,14 +8,11 @@
  *   out) withdraws its retry instead of sending a second copy.
  * Either way the clinician gets exactly one completion message.
  */
-import { randomUUID } from 'node:crypto';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import type { Requester } from '../../src/ports/store-port';
-import { confirmRetrievals } from '../../src/retrieval/retrieval-service';
 import { fakeAlice } from '../support/fixtures';
 import { london } from '../support/instants';
 import { describeWithPostgres, startPostgres, type PostgresServer } from '../support/postgres-harness';
-import { InProcessBot, isCompletion, sleep, StandInConnector, type ConnectorAnswer } from './fault-support';
+import { InProcessBot, isCompletion, sleep, StandInConnector, startedRetrieval, type ConnectorAnswer } from './fault-support';
 
 const nhs = '9434765919';
 const ctHead = { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 };
@@ -47,11 +44,8 @@ describeWithPostgres('notification leases between two instances, with sends slow
     a = await InProcessBot.start({ connector, clock: () => now, pacs, env, leaseMs });
     b = await InProcessBot.start({ connector, clock: () => now, pacs, env, leaseMs });
     // A retrieval confirmed through instance A, its job finished at the PACS: a completion is owed.
-    const requester: Requester = { teamsUserId: '29:user-1', entraObjectId: randomUUID(), displayName: 'Dr Test', tenantId: 'tenant-1', conversationId: 'a:fence-chat' };
-    const reference = { channelId: 'msteams', serviceUrl: connector.url, conversation: { id: requester.conversationId }, user: { id: requester.teamsUserId }, bot: { id: '28:bot' } };
-    await a.app.store.saveReference({ ...requester, reference: JSON.stringify(reference), updatedAt: now.toISOString() });
-    await confirmRetrievals(nhs, [{ site: 'exeter', study: ctHead }], requester, { pacs, store: a.app.store, queryTimeoutMs: 1000 }, now, randomUUID);
-    pacs.completeJob(pacs.jobIds()[0]!);
+    const retrieval = await startedRetrieval({ store: a.app.store, pacs, connector }, 'a:fence-chat', nhs, ctHead, now);
+    pacs.completeJob(retrieval.pacsJobId!);
   }, 60_000);
   afterEach(async () => {
     connector.responder = undefined;
@@ -93,7 +87,7 @@ describeWithPostgres('notification leases between two instances, with sends slow
     expect(delivered()).toHaveLength(1);
     expect(connector.requests.filter(isCompletion)).toHaveLength(2);
     expect(b.events('notifications')).toEqual([]);
-    const [notification] = await a.app.store.notificationsFor((await a.app.store.retrievalsFor('29:user-1', 1))[0]!.id);
+    const [notification] = await a.app.store.notificationsFor((await a.app.store.retrievalsFor('29:a:fence-chat', 1))[0]!.id);
     expect(notification).toMatchObject({ state: 'sent', attempts: 1 });
   }, 60_000);
 
@@ -121,7 +115,7 @@ describeWithPostgres('notification leases between two instances, with sends slow
     expect(delivered()).toHaveLength(1);
     expect(connector.requests.filter(isCompletion)).toHaveLength(2);
     expect(a.events('notify-attempt').map((e) => e.outcome)).toEqual(['retrying', 'withdrawn']);
-    const [notification] = await a.app.store.notificationsFor((await a.app.store.retrievalsFor('29:user-1', 1))[0]!.id);
+    const [notification] = await a.app.store.notificationsFor((await a.app.store.retrievalsFor('29:a:fence-chat', 1))[0]!.id);
     expect(notification).toMatchObject({ state: 'sent', attempts: 2 });
   }, 60_000);
 });

@@ -8,13 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import type { Requester, StorePort } from '../../src/ports/store-port';
-import { confirmRetrievals } from '../../src/retrieval/retrieval-service';
+import type { StorePort } from '../../src/ports/store-port';
 import { fakeAlice } from '../support/fixtures';
 import { london } from '../support/instants';
-import { InProcessBot, StandInConnector } from './fault-support';
+import { InProcessBot, StandInConnector, startedRetrieval } from './fault-support';
 
 const nhs = '9434765919';
 const ctHead = { studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 };
@@ -48,12 +46,7 @@ describe('notification leases of instances sharing a host name and pid', () => {
 
   /** A finished retrieval of `study` whose completion message is owed, leased to `holder` for 5 minutes. */
   async function owedAndLeasedTo(study: typeof ctHead, holder: string): Promise<void> {
-    const requester: Requester = { teamsUserId: '29:user-1', entraObjectId: randomUUID(), displayName: 'Dr Test', tenantId: 'tenant-1', conversationId: 'a:holders-chat' };
-    const reference = { channelId: 'msteams', serviceUrl: connector.url, conversation: { id: requester.conversationId }, user: { id: requester.teamsUserId }, bot: { id: '28:bot' } };
-    await store.saveReference({ ...requester, reference: JSON.stringify(reference), updatedAt: now.toISOString() });
-    const [started] = await confirmRetrievals(nhs, [{ site: 'exeter', study }], requester, { pacs, store, queryTimeoutMs: 1000 }, now, randomUUID);
-    if (started?.outcome.kind !== 'started') throw new Error('the retrieval did not start');
-    const { retrieval } = started.outcome;
+    const retrieval = await startedRetrieval({ store, pacs, connector }, 'a:holders-chat', nhs, study, now);
     await store.transition(retrieval.id, ['retrieving'], 'stored', now.toISOString());
     const leased = await store.claimNotifications(holder, now.toISOString(), 5 * minute, 10, await store.clockNow());
     expect(leased.map((n) => n.leaseOwner)).toEqual([holder]);
@@ -91,7 +84,7 @@ describe('notification leases of instances sharing a host name and pid', () => {
     now = new Date(now.getTime() + 5_000);
     await pollFourTimes();
     expect(delivered('XR Chest')).toHaveLength(1);
-    const [retrieval] = await store.retrievalsFor('29:user-1', 1);
+    const [retrieval] = await store.retrievalsFor('29:a:holders-chat', 1);
     expect((await store.notificationsFor(retrieval!.id)).map((n) => [n.state, n.attempts])).toEqual([['sent', 2]]);
   });
 });
