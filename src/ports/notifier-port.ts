@@ -26,6 +26,16 @@ export type SendOutcome =
  */
 export type AttemptGuard = () => Promise<boolean>;
 
+/** Why a guard withdrew a send. */
+export type WithdrawnReason = Extract<SendOutcome, { readonly kind: 'withdrawn' }>['reason'];
+
+/** Asks `guard` (if any) before an attempt: null lets the attempt go out, otherwise why it is withdrawn. Every adapter asks this way. */
+export async function askGuard(guard: AttemptGuard | undefined): Promise<WithdrawnReason | null> {
+  if (!guard) return null;
+  const allowed = await guard().catch(() => null);
+  return allowed === true ? null : allowed === false ? 'guard-refused' : 'guard-failed';
+}
+
 /** A message to post: text, a card, or a card with fallback text. At least one must be present. */
 export interface OutgoingMessage {
   readonly text?: string;

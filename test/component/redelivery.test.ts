@@ -28,6 +28,7 @@ function makePacs(): FakePacs {
 }
 
 const liveness = { heartbeatMs: 100, silentMs: 500 };
+let dbNow: Date;
 
 describe('re-delivered activities', () => {
   let bot: BotHarness;
@@ -37,7 +38,9 @@ describe('re-delivered activities', () => {
 
   beforeEach(async () => {
     pacs = makePacs();
-    const inner = createMemoryStore();
+    dbNow = new Date('2026-12-02T02:00:00.000Z');
+    // The database's clock, driven by the test: heartbeats and silences never depend on the real clock.
+    const inner = createMemoryStore({ clock: () => dbNow });
     failNextList = false;
     store = {
       ...inner,
@@ -106,17 +109,10 @@ describe('re-delivered activities', () => {
     const claimAs = (id: string, owner: string, at: Date) =>
       store.claimActivity({ key: key(id), owner, at: at.toISOString(), claimMs: activityClaimMs, keepMs: 86_400_000 });
 
-    /** An instance that beat last `agoMs` ago by the store's clock (the database's), then stopped. */
+    /** An instance that beat last `agoMs` before the database's clock (0: it is beating now, and the clock stands still). */
     async function lastBeat(owner: string, agoMs: number): Promise<string> {
-      await store.heartbeat(owner, new Date(Date.parse(await store.clockNow()) - agoMs).toISOString());
+      await store.heartbeat(owner, new Date(dbNow.getTime() - agoMs).toISOString());
       return owner;
-    }
-
-    /** An instance that keeps beating until `stop` is called. */
-    function beating(owner: string): { stop: () => void } {
-      const timer = setInterval(() => void lastBeat(owner, 0), 50);
-      void lastBeat(owner, 0);
-      return { stop: () => clearInterval(timer) };
     }
 
     it('handles afresh a re-delivery whose first delivery was claimed by an instance that has fallen silent', async () => {
@@ -132,14 +128,9 @@ describe('re-delivered activities', () => {
 
     it('ignores a re-delivery while a live owner (another instance) holds the claim, and takes it over once the claim has run out', async () => {
       const elsewhere = instanceId('another-host', 'cafef00d');
-      const live = beating(elsewhere);
+      await lastBeat(elsewhere, 0);
       await claimAs('teams-cut-2', elsewhere, asked);
-      let during;
-      try {
-        during = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs - 1), { id: 'teams-cut-2' });
-      } finally {
-        live.stop();
-      }
+      const during = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs - 1), { id: 'teams-cut-2' });
       expect(during.replies).toHaveLength(0);
       const after = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs), { id: 'teams-cut-2' });
       expect(after.replies.length).toBeGreaterThan(0);
@@ -150,11 +141,14 @@ describe('re-delivered activities', () => {
       const elsewhere = instanceId('another-host', 'f00dcafe');
       await lastBeat(elsewhere, 0);
       await claimAs('teams-cut-3', elsewhere, asked);
-      // Within the claim's time, but its owner never beats again: the re-delivery waits for the silence, then answers.
+      // Within the claim's time, but its owner never beats again: while the re-delivery waits (600 ms), the
+      // database's clock passes the silence, and the turn is taken over and answered.
+      const silence = setTimeout(() => (dbNow = new Date(dbNow.getTime() + liveness.silentMs)), 200);
       const again = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + 1_000), { id: 'teams-cut-3' });
       expect(again.replies.length).toBeGreaterThan(0);
       expect(await store.activityFor(key('teams-cut-3'))).toMatchObject({ state: 'done' });
       expect(bot.logger.lines.some((line) => line.includes('activity-taken-over'))).toBe(true);
+      clearTimeout(silence);
     });
 
     it('judges owners by their heartbeats, never by a host name and pid they share with this process', async () => {
@@ -165,16 +159,11 @@ describe('re-delivered activities', () => {
       const afterDead = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + 1_000), { id: 'teams-cut-4' });
       expect(afterDead.replies.length).toBeGreaterThan(0);
 
-      const alive = sameHostAndPid('alive');
-      const live = beating(alive);
-      try {
-        await claimAs('teams-cut-5', alive, asked);
-        const whileAlive = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + 1_000), { id: 'teams-cut-5' });
-        expect(whileAlive.replies).toHaveLength(0);
-        expect(await store.activityFor(key('teams-cut-5'))).toMatchObject({ state: 'claimed', owner: alive });
-      } finally {
-        live.stop();
-      }
+      const alive = await lastBeat(sameHostAndPid('alive'), 0);
+      await claimAs('teams-cut-5', alive, asked);
+      const whileAlive = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + 1_000), { id: 'teams-cut-5' });
+      expect(whileAlive.replies).toHaveLength(0);
+      expect(await store.activityFor(key('teams-cut-5'))).toMatchObject({ state: 'claimed', owner: alive });
     });
 
     it('records a confirmation and marks its activity done in one unit, so a re-delivery after the record starts nothing twice', async () => {

@@ -33,7 +33,7 @@ describe('a Bot Connector that never answers', () => {
       clock: () => now,
       pacs,
       env: { DATABASE_URL: `sqlite:${path.join(dir, 'bot.sqlite')}`, CONNECTOR_TIMEOUT_S: '0.3' },
-      ...(pollWatchdogMs ? { pollWatchdogMs } : {}),
+      ...(pollWatchdogMs ? { tuning: { pollWatchdogMs } } : {}),
     });
   }
 

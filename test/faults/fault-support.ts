@@ -18,14 +18,13 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createApplication, type Application } from '../../src/application';
+import { randomUUID } from 'node:crypto';
+import { createApplication, type Application, type ApplicationDeps } from '../../src/application';
 import { parseConfig, projectRoot } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
-import { randomUUID } from 'node:crypto';
 import type { PacsPort, StudySummary } from '../../src/ports/pacs-port';
 import type { Requester, Retrieval, StorePort } from '../../src/ports/store-port';
 import { confirmRetrievals } from '../../src/retrieval/retrieval-service';
-import type { Liveness } from '../../src/retrieval/lease-owners';
 import { orthancBinary, OrthancServer } from '../support/orthanc-harness';
 import { postgresBinDir } from '../support/postgres-harness';
 
@@ -234,12 +233,8 @@ export class InProcessBot {
     readonly connector: StandInConnector;
     readonly store?: StorePort;
     readonly pacs?: PacsPort;
-    /** Notification lease length (default: the application's 5 minutes). */
-    readonly leaseMs?: number;
-    /** Heartbeat settings (default: the application's). */
-    readonly liveness?: Liveness;
-    /** How long a poll cycle may run before the next starts without it (default: the application's). */
-    readonly pollWatchdogMs?: number;
+    /** Lease length, heartbeats, poll watchdog: the application's defaults unless given. */
+    readonly tuning?: Pick<ApplicationDeps, 'leaseMs' | 'liveness' | 'pollWatchdogMs'>;
   }): Promise<InProcessBot> {
     const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', CARD_SIGNING_SECRET: 'a-fixed-secret-for-the-fault-tests-0123456789', ...options.env });
     const logger = createMemoryLogger('debug');
@@ -249,9 +244,7 @@ export class InProcessBot {
       pollIntervalMs: 0,
       ...(options.store ? { store: options.store } : {}),
       ...(options.pacs ? { pacs: options.pacs } : {}),
-      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
-      ...(options.liveness ? { liveness: options.liveness } : {}),
-      ...(options.pollWatchdogMs ? { pollWatchdogMs: options.pollWatchdogMs } : {}),
+      ...options.tuning,
     });
     const port = await app.listen();
     return new InProcessBot(logger, app, `http://127.0.0.1:${port}`, options.connector);

@@ -41,8 +41,8 @@ describeWithPostgres('notification leases between two instances, with sends slow
     pacs = new FakePacs({ local: [{ identity: fakeAlice, studies: [] }], sites: { exeter: { studies: { [nhs]: [ctHead] } } } });
     const url = await server.createDatabase(`fence_${(databases += 1)}`);
     const env = { DATABASE_URL: url, TEST_LAB: 'true' };
-    a = await InProcessBot.start({ connector, clock: () => now, pacs, env, leaseMs });
-    b = await InProcessBot.start({ connector, clock: () => now, pacs, env, leaseMs });
+    a = await InProcessBot.start({ connector, clock: () => now, pacs, env, tuning: { leaseMs } });
+    b = await InProcessBot.start({ connector, clock: () => now, pacs, env, tuning: { leaseMs } });
     // A retrieval confirmed through instance A, its job finished at the PACS: a completion is owed.
     const retrieval = await startedRetrieval({ store: a.app.store, pacs, connector }, 'a:fence-chat', nhs, ctHead, now);
     pacs.completeJob(retrieval.pacsJobId!);

@@ -4,7 +4,7 @@
  * `maxAttempts` per call, like the Teams notifier) or permanently. Used by tests.
  */
 import type { ConversationReference } from 'botbuilder';
-import type { AttemptGuard, NotifierPort, OutgoingMessage, SendOutcome } from '../../ports/notifier-port';
+import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../ports/notifier-port';
 
 /** A message the fake delivered, as first sent. */
 export interface FakeSent {
@@ -105,10 +105,8 @@ export class FakeNotifier implements NotifierPort {
     if (!message.text && !message.card) return { kind: 'permanent', reason: 'empty-message' };
     for (let attempt = 1; ; attempt += 1) {
       // As the Teams notifier: the guard is asked before every attempt, and a failing guard withdraws.
-      if (guard) {
-        const allowed = await guard().catch(() => null);
-        if (allowed !== true) return { kind: 'withdrawn', reason: allowed === false ? 'guard-refused' : 'guard-failed' };
-      }
+      const withdrawn = await askGuard(guard);
+      if (withdrawn) return { kind: 'withdrawn', reason: withdrawn };
       this.requestCount += 1;
       const failure = this.failures.shift();
       if (!failure) return succeed(conversationId);

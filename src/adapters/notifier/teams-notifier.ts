@@ -19,7 +19,7 @@
  */
 import { MessageFactory, type Activity, type CloudAdapter, type ConversationReference, type ResourceResponse, type TurnContext } from 'botbuilder';
 import type { Logger } from '../../logging/logger';
-import type { AttemptGuard, NotifierPort, OutgoingMessage, SendOutcome } from '../../ports/notifier-port';
+import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../ports/notifier-port';
 import { withDeadline } from '../../support/deadline';
 
 /** How the Teams notifier is built; everything but the adapter, app id and logger has a default. */
@@ -370,13 +370,10 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
     for (let attempt = 1; ; attempt += 1) {
       await pacer.acquire(conversation);
       // The fence: asked after every wait, just before the request, so a lease lost meanwhile sends nothing.
-      if (guard) {
-        const allowed = await guard().catch(() => null);
-        if (allowed !== true) {
-          const reason = allowed === false ? 'guard-refused' : 'guard-failed';
-          logger.warn('notify-attempt', { operation, conversation, attempt, status: null, outcome: 'withdrawn', reason });
-          return { kind: 'withdrawn', reason };
-        }
+      const withdrawn = await askGuard(guard);
+      if (withdrawn) {
+        logger.warn('notify-attempt', { operation, conversation, attempt, status: null, outcome: 'withdrawn', reason: withdrawn });
+        return { kind: 'withdrawn', reason: withdrawn };
       }
       const result = await attemptOnce(reference, run);
       if (result.ok) {

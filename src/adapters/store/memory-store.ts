@@ -342,7 +342,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
         return true;
       }),
 
-    clockNow: () => run(() => (options.clock ?? (() => new Date()))().toISOString()),
+    clockNow: () => run(() => (options.clock?.() ?? new Date()).toISOString()),
 
     heartbeat: (owner, at) =>
       run(() => {

@@ -1054,7 +1054,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         return statements().renewLease.run({ id, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs }).changes === 1;
       }),
 
-    clockNow: () => run(() => (options.clock ?? (() => new Date()))().toISOString()),
+    clockNow: () => run(() => (options.clock?.() ?? new Date()).toISOString()),
 
     heartbeat: (owner, at) =>
       run(() => {
