@@ -127,7 +127,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     ...retrievalDeps,
     guide,
     cards,
-    signer: createSigner(config.cardSigningSecret),
+    signer: createSigner(config.cardSigningSecret, config.previousCardSigningSecret),
     access,
     zone: config.timeZone,
     searchesPerMinute: config.access.searchesPerMinute,
@@ -173,7 +173,10 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       reviewOverdue: isReviewOverdue(guide, clock()),
     },
   });
-  const server = createServer(adapter, bot, health, logger, { database: () => store.ping(), pacs: () => pacs.ping(), poll: () => pollReadiness() });
+  const server = createServer(adapter, bot, health, logger, {
+    serving: { database: () => store.ping() },
+    pacsSide: { pacs: () => pacs.ping(), poll: () => pollReadiness() },
+  });
   // Development only: a browser chat at / that plays the Teams channel (never registered in production).
   if (config.mode === 'development') {
     registerDevChat(server, { botUrl: () => loopbackUrl(server, config.host), logger, clock, publicDir: path.join(projectRoot, 'public'), timeZone: config.timeZone });

@@ -125,14 +125,29 @@ export const settings = {
     z.string().default(''),
   ),
   ALLOWED_TENANT_IDS: setting(
-    'Comma-separated Microsoft Entra tenant ids allowed to use the bot; empty = any (development).',
+    'Comma-separated Microsoft Entra tenant ids allowed to use the bot; required in production; empty in development = any.',
     '',
     z.string().default('').transform(list),
   ),
   CARD_SIGNING_SECRET: setting(
-    'Secret (32+ characters) that signs the patient and study data in retrieval cards; empty = a random one at each start (open confirmation cards then expire on restart).',
+    'Secret (32+ characters, the same on every instance) that signs the patient and study data in retrieval cards; required in production; empty in development = a random one at each start.',
     '',
     z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
+  ),
+  CARD_SIGNING_SECRET_PREVIOUS: setting(
+    'The signing secret before the last rotation: cards it signed (each open for up to 30 minutes) are still accepted; new ones are signed with CARD_SIGNING_SECRET. Empty = none.',
+    '',
+    z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
+  ),
+  SINGLE_INSTANCE: setting(
+    'true says exactly one instance of the bot runs: required in production to use SQLite (a file only one process may own); several instances need PostgreSQL.',
+    'false',
+    z.enum(['true', 'false']).default('false'),
+  ),
+  AUDIT_RETENTION_DAYS: setting(
+    'Days the audit trail is kept; older events are purged by the poll loop (the purge is itself audited). Empty = keep everything.',
+    '',
+    z.union([z.literal(''), z.coerce.number().int().min(1).max(36500)]).default(''),
   ),
   RETRIEVAL_ALLOWED_USERS: setting(
     'Who may search for patients and retrieve: comma-separated Entra object ids and/or UPN domains (@uhbristol.nhs.uk); empty = nobody in production, anybody in development.',
@@ -212,14 +227,18 @@ export interface Config {
     /** Patient searches one user may make per minute. */
     readonly searchesPerMinute: number;
   };
-  /** Signs retrieval card data; random per process when not configured. */
+  /** Signs retrieval card data; random per process when not configured (development only). */
   readonly cardSigningSecret: string;
+  /** Still accepted when verifying card data, after a rotation; null when none. */
+  readonly previousCardSigningSecret: string | null;
+  /** Days the audit trail is kept; null = for ever. */
+  readonly auditRetentionDays: number | null;
   /** How long one Bot Connector request may take, in ms. */
   readonly connectorTimeoutMs: number;
 }
 
 /** Why the configuration was refused. */
-export type ConfigErrorReason = 'invalid-value' | 'missing-credentials' | 'unsafe-development';
+export type ConfigErrorReason = 'invalid-value' | 'missing-credentials' | 'unsafe-development' | 'unsafe-production';
 
 /** Whether `host` is this machine only (IPv4 127.0.0.0/8, ::1 or localhost). */
 function isLoopback(host: string): boolean {
@@ -251,7 +270,7 @@ function ruleOf(issue: z.ZodIssue): string {
 }
 
 /** Settings whose values are secrets: never printed, and blanked out of any start-up message. */
-const secretKeys: readonly SettingKey[] = ['MicrosoftAppPassword', 'CARD_SIGNING_SECRET', 'ORTHANC_PASSWORD', 'DATABASE_URL'];
+const secretKeys: readonly SettingKey[] = ['MicrosoftAppPassword', 'CARD_SIGNING_SECRET', 'CARD_SIGNING_SECRET_PREVIOUS', 'ORTHANC_PASSWORD', 'DATABASE_URL'];
 
 /**
  * `text` with every configured secret (and a database URL's password) replaced by [redacted]: a
@@ -352,7 +371,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       );
     }
   }
+  if (mode === 'production') refuseUnsafeProduction(env, backend, database);
   const guideFile = read(env, 'GUIDE_FILE');
+  const retention = read(env, 'AUDIT_RETENTION_DAYS');
   return {
     mode,
     port: read(env, 'PORT'),
@@ -378,8 +399,32 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       searchesPerMinute: read(env, 'PATIENT_SEARCHES_PER_MINUTE'),
     },
     cardSigningSecret: read(env, 'CARD_SIGNING_SECRET') || randomBytes(32).toString('hex'),
+    previousCardSigningSecret: read(env, 'CARD_SIGNING_SECRET_PREVIOUS') || null,
+    auditRetentionDays: retention === '' ? null : retention,
     connectorTimeoutMs: Math.round(read(env, 'CONNECTOR_TIMEOUT_S') * 1000),
   };
+}
+
+/**
+ * Production settings that would start a bot that fails at 2am: each refused with one line naming
+ * the setting. Run after the credentials check, so a bare NODE_ENV=production still asks for those first.
+ */
+function refuseUnsafeProduction(env: NodeJS.ProcessEnv, backend: 'demo' | 'orthanc', database: string): void {
+  const refuse = (key: SettingKey, why: string): never => {
+    throw new ConfigError('unsafe-production', key, `NODE_ENV=production ${why}; refusing to start.`);
+  };
+  // Each instance would sign with its own random secret: a card from one is "forged" to the next.
+  if (!read(env, 'CARD_SIGNING_SECRET')) refuse('CARD_SIGNING_SECRET', 'needs CARD_SIGNING_SECRET (32+ characters, the same on every instance)');
+  const previous = read(env, 'CARD_SIGNING_SECRET_PREVIOUS');
+  if (previous && previous === read(env, 'CARD_SIGNING_SECRET')) {
+    refuse('CARD_SIGNING_SECRET_PREVIOUS', 'needs CARD_SIGNING_SECRET_PREVIOUS to differ from CARD_SIGNING_SECRET (it is the secret before the rotation)');
+  }
+  if (read(env, 'ALLOWED_TENANT_IDS').length === 0) refuse('ALLOWED_TENANT_IDS', 'needs ALLOWED_TENANT_IDS (the Entra tenant ids allowed to use the bot; empty would let any tenant in)');
+  if (backend === 'demo') refuse('PACS_BACKEND', 'cannot use PACS_BACKEND=demo (synthetic patients); set PACS_BACKEND=orthanc and the PACS settings');
+  if (database === 'sqlite::memory:') refuse('DATABASE_URL', 'cannot keep retrievals and the audit trail in memory (lost at every restart); use a SQLite file or PostgreSQL');
+  if (database.startsWith('sqlite:') && read(env, 'SINGLE_INSTANCE') !== 'true') {
+    refuse('SINGLE_INSTANCE', 'uses SQLite, which only one instance may own: set SINGLE_INSTANCE=true if exactly one instance runs, or DATABASE_URL=postgres://... for several');
+  }
 }
 
 function databaseUrl(value: string): string {

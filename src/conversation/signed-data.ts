@@ -11,9 +11,15 @@ export interface Signer {
   verify(token: unknown): unknown;
 }
 
-/** A signer over `secret` (at least 32 bytes of entropy, from the configuration or random at start). */
-export function createSigner(secret: string): Signer {
-  const mac = (body: string): Buffer => createHmac('sha256', secret).update(body).digest();
+/**
+ * A signer over `secret` (at least 32 bytes of entropy, from the configuration or random at start).
+ * `previous` is the secret before a rotation: still accepted when verifying, never used to sign, so
+ * cards already on clinicians' screens keep working while every instance moves to the new secret.
+ */
+export function createSigner(secret: string, previous: string | null = null): Signer {
+  const macWith = (key: string) => (body: string): Buffer => createHmac('sha256', key).update(body).digest();
+  const mac = macWith(secret);
+  const accepted = previous ? [mac, macWith(previous)] : [mac];
   return {
     sign(payload) {
       const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -23,9 +29,12 @@ export function createSigner(secret: string): Signer {
       if (typeof token !== 'string' || token.length > 16_384) return null;
       const [body, signature, extra] = token.split('.');
       if (!body || !signature || extra !== undefined) return null;
-      const expected = mac(body);
       const given = Buffer.from(signature, 'base64url');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      const genuine = accepted.some((macOf) => {
+        const expected = macOf(body);
+        return given.length === expected.length && timingSafeEqual(given, expected);
+      });
+      if (!genuine) return null;
       try {
         return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown;
       } catch {

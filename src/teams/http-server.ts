@@ -1,6 +1,7 @@
 /**
  * The HTTP face of the bot: POST /api/messages (Bot Framework protocol, through botbuilder's
- * CloudAdapter), GET /healthz (alive) and GET /readyz (database and PACS reachable).
+ * CloudAdapter), GET /healthz (alive), GET /readyz (the database answers: can serve turns) and
+ * GET /readyz?pacs=1 (the PACS side too: UH Bristol's PACS and the retrieval poll loop).
  *
  * Every inbound request is authenticated here, before the adapter runs the turn, so that each
  * failure gets its own answer: a missing, forged or expired token is 401, and a token issuer whose
@@ -138,13 +139,24 @@ async function check(probe: ReadinessCheck): Promise<{ readonly ok: boolean; rea
   }
 }
 
+/**
+ * What /readyz checks. `serving` decides readiness (a cloud health probe takes the instance out when it
+ * fails), so it holds only what every turn needs: the database. `pacsSide` (the PACS, the poll loop) is
+ * reported on `/readyz?pacs=1` for monitoring: a PACS outage must not take out instances that can still
+ * answer every guide question.
+ */
+export interface Readiness {
+  readonly serving: Readonly<Record<string, ReadinessCheck>>;
+  readonly pacsSide: Readonly<Record<string, ReadinessCheck>>;
+}
+
 /** Builds the restify server (not yet listening). */
 export function createServer(
   adapter: BotAdapter,
   bot: ActivityHandler,
   health: () => HealthInfo,
   logger: Logger,
-  readiness: Readonly<Record<string, ReadinessCheck>> = {},
+  readiness: Readiness = { serving: {}, pacsSide: {} },
 ): restify.Server {
   const server = restify.createServer({ name: 'image-sharing-assistant', handleUncaughtExceptions: false });
   server.post('/api/messages', ...jsonBody(), async (req: restify.Request, res: restify.Response) => {
@@ -184,9 +196,11 @@ export function createServer(
     return Promise.resolve();
   });
 
-  server.get('/readyz', async (_req, res) => {
-    const names = Object.keys(readiness);
-    const results = await Promise.all(names.map((name) => check(readiness[name]!)));
+  server.get('/readyz', async (req, res) => {
+    const withPacs = new URL(req.url ?? '/', 'http://localhost').searchParams.get('pacs') === '1';
+    const probes = { ...readiness.serving, ...(withPacs ? readiness.pacsSide : {}) };
+    const names = Object.keys(probes);
+    const results = await Promise.all(names.map((name) => check(probes[name]!)));
     const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
     const ready = results.every((r) => r.ok);
     if (!ready) logger.warn('not-ready', Object.fromEntries(names.map((name, i) => [name, results[i]!.reason ?? 'ok'])));

@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
 import { localUser, maxConversations, maxEntriesPerConversation } from '../../src/teams/dev-chat';
 import { actionsOf, textOf } from '../support/bot-harness';
+import { safeProduction } from '../support/production-env';
 
 interface Entry {
   seq: number;
@@ -235,16 +236,7 @@ describe('in production mode', () => {
   let url: string;
 
   beforeAll(async () => {
-    const config = parseConfig({
-      NODE_ENV: 'production',
-      MicrosoftAppId: 'x',
-      MicrosoftAppPassword: 'y',
-      MicrosoftAppType: 'SingleTenant',
-      MicrosoftAppTenantId: 'z',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: 'sqlite::memory:',
-    });
+    const config = parseConfig({ ...safeProduction, PORT: '0', HOST: '127.0.0.1' });
     app = await createApplication(config, { logger: createMemoryLogger(), clock: () => realNow, pollIntervalMs: 0, store: createMemoryStore() });
     url = `http://127.0.0.1:${await app.listen()}`;
   });

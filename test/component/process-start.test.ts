@@ -2,8 +2,11 @@
  * The built bot as a real process: `node dist/src/index.js`, as `npm start` runs it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../src/config/config';
+import { safeProduction } from '../support/production-env';
 
 const entry = path.join(projectRoot, 'dist', 'src', 'index.js');
 
@@ -74,5 +77,56 @@ describe('starting the bot', () => {
     }
     expect(await bot.exited).toBe(0);
     expect(bot.output()).toContain('"event":"stopped"');
+  });
+});
+
+describe('starting the bot in production mode', () => {
+  let dir: string;
+  /** Every safe setting, with one instance on a SQLite file and a PACS that is not there (port 1). */
+  let safe: Record<string, string>;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isa-production-'));
+    safe = { ...safeProduction, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path.join(dir, 'bot.sqlite')}`, SINGLE_INSTANCE: 'true', ORTHANC_URL: 'http://127.0.0.1:1' };
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['no CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: '' }, 'NODE_ENV=production needs CARD_SIGNING_SECRET (32+ characters, the same on every instance); refusing to start.'],
+    ['a short CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: 'Sh0rtButSecret' }, 'CARD_SIGNING_SECRET is invalid: must be at least 32 characters'],
+    ['an empty ALLOWED_TENANT_IDS', { ALLOWED_TENANT_IDS: '' }, 'NODE_ENV=production needs ALLOWED_TENANT_IDS'],
+    ['PACS_BACKEND=demo', { PACS_BACKEND: 'demo' }, 'NODE_ENV=production cannot use PACS_BACKEND=demo (synthetic patients)'],
+    ['SQLite without SINGLE_INSTANCE=true', { SINGLE_INSTANCE: '' }, 'NODE_ENV=production uses SQLite, which only one instance may own: set SINGLE_INSTANCE=true'],
+    ['the default SQLite file without SINGLE_INSTANCE=true', { SINGLE_INSTANCE: '', DATABASE_URL: '' }, 'set SINGLE_INSTANCE=true'],
+  ])('refuses %s in one line giving the reason, without quoting a secret', async (_what, unsafe, said) => {
+    const bot = run({ ...safe, ...unsafe });
+    expect(await bot.exited).toBe(1);
+    const lines = bot.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Refusing to start: /);
+    expect(lines[0]).toContain(said);
+    expect(bot.output()).not.toContain('Sh0rtButSecret');
+    expect(bot.output()).not.toContain(safeProduction.CARD_SIGNING_SECRET);
+  });
+
+  it('starts with every safe setting, ready on its database while the PACS is down, and stops on SIGTERM', async () => {
+    const bot = run(safe);
+    try {
+      await waitFor(() => bot.output().includes('"event":"listening"'));
+      const listening = JSON.parse(bot.output().split('\n').find((l) => l.includes('"event":"listening"'))!) as { port: number; mode: string; pacs: string };
+      expect(listening).toMatchObject({ mode: 'production', pacs: 'orthanc' });
+      expect(bot.output()).not.toContain('"event":"development-mode"');
+      const base = `http://127.0.0.1:${listening.port}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: { ok: true, reason: null } } });
+      const detail = await fetch(`${base}/readyz?pacs=1`);
+      expect(detail.status).toBe(503);
+      expect(await detail.json()).toMatchObject({ checks: { pacs: { ok: false, reason: 'unreachable' } } });
+      // No token, no turn: production authenticates every request.
+      const unauthenticated = await fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'help' }) });
+      expect(unauthenticated.status).toBe(401);
+    } finally {
+      bot.child.kill('SIGTERM');
+    }
+    expect(await bot.exited).toBe(0);
   });
 });

@@ -12,16 +12,10 @@ import { createMemoryStore } from '../../src/adapters/store/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { BotHarness, serviceUrl } from '../support/bot-harness';
 import { london } from '../support/instants';
+import { safeProduction } from '../support/production-env';
 
 const appId = '11111111-1111-1111-1111-111111111111';
-const production = {
-  NODE_ENV: 'production',
-  MicrosoftAppId: appId,
-  MicrosoftAppPassword: 'secret',
-  MicrosoftAppType: 'SingleTenant',
-  MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
-  ALLOWED_TENANT_IDS: 'tenant-1',
-};
+const production = { ...safeProduction, MicrosoftAppId: appId };
 const issuerHost = 'https://login.botframework.com';
 const asked = london('2026-12-02T02:00');
 

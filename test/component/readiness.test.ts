@@ -1,6 +1,8 @@
 /**
- * /healthz says the process is alive; /readyz says whether it can do its work: 200 when the
- * database and UH Bristol's PACS answer, 503 naming the one that does not (and logging it).
+ * /healthz says the process is alive; /readyz says whether it can serve turns: 200 when the database
+ * answers, 503 naming it when not (and logging it). A PACS outage leaves /readyz 200, so a cloud health
+ * probe never takes out an instance that can still answer the guide's questions; the PACS side (the
+ * PACS and the poll loop) is reported on /readyz?pacs=1, 503 naming what does not answer.
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { createMemoryStore } from '../../src/adapters/store/memory-store';
@@ -23,19 +25,24 @@ describe('/healthz and /readyz', () => {
   });
   afterEach(() => bot.stop());
 
-  const ready = async (): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
-    const res = await fetch(`${bot.url}/readyz`);
+  const ready = async (query = ''): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
+    const res = await fetch(`${bot.url}/readyz${query}`);
     return { status: res.status, body: (await res.json()) as never };
   };
 
-  it('is ready when the database and the PACS answer', async () => {
-    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null }, pacs: { ok: true, reason: null }, poll: { ok: true, reason: null } } } });
+  it('is ready when the database answers; ?pacs=1 adds the PACS and the poll loop', async () => {
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null } } } });
+    expect(await ready('?pacs=1')).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { database: { ok: true, reason: null }, pacs: { ok: true, reason: null }, poll: { ok: true, reason: null } } },
+    });
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
   });
 
-  it('is not ready, naming the PACS, when the PACS does not answer; alive all the same', async () => {
+  it('stays ready when the PACS does not answer; ?pacs=1 is 503 naming the PACS', async () => {
     pacs.reachable = false;
-    const { status, body } = await ready();
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null } } } });
+    const { status, body } = await ready('?pacs=1');
     expect(status).toBe(503);
     expect(body.checks).toEqual({ database: { ok: true, reason: null }, pacs: { ok: false, reason: 'unreachable' }, poll: { ok: true, reason: null } });
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);

@@ -100,3 +100,62 @@ describe('tampered, foreign and stale cards', () => {
     expect(turn.replies.map((r) => r.text)).toEqual(['Tick at least one study to retrieve.']);
   });
 });
+
+describe('a rotated card signing secret', () => {
+  const oldSecret = 'old-secret-'.padEnd(40, 'o');
+  const newSecret = 'new-secret-'.padEnd(40, 'n');
+  const forgerSecret = 'forger-secret-'.padEnd(40, 'f');
+  let bot: BotHarness | undefined;
+  afterEach(() => bot?.stop());
+
+  /** A confirmation card made by a bot signing with `secret`, as a clinician would hold it. */
+  async function confirmationSignedWith(secret: string, pacs: FakePacs): Promise<{ isa: string; offer: string }> {
+    const maker = await new BotHarness().start({ CARD_SIGNING_SECRET: secret }, () => asked, { pacs });
+    try {
+      const before = maker.sentActivities.length;
+      await maker.say(`find images for ${nhs}`, asked);
+      await maker.application.idle();
+      const pick = actionsOf(cardsOf(maker.sentActivities.slice(before))[0]).find((a) => a.title === 'Retrieve selected')!.data as { isa: string; offer: string };
+      const card = cardsOf((await maker.press({ ...pick, 'pick-0': 'true' }, asked)).replies)[0];
+      return actionsOf(card).find((a) => a.title === 'Confirm retrieval')!.data as { isa: string; offer: string };
+    } finally {
+      await maker.stop();
+    }
+  }
+
+  function alicePacs(): FakePacs {
+    return new FakePacs({
+      local: [{ identity: fakeAlice, studies: [] }],
+      sites: { exeter: { studies: { [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 }] } } },
+    });
+  }
+
+  it('accepts a card signed with CARD_SIGNING_SECRET_PREVIOUS after the rotation, and still refuses a forged one', async () => {
+    const pacs = alicePacs();
+    const signedBefore = await confirmationSignedWith(oldSecret, pacs);
+    const forged = await confirmationSignedWith(forgerSecret, pacs);
+    const store = createMemoryStore();
+    bot = await new BotHarness().start({ CARD_SIGNING_SECRET: newSecret, CARD_SIGNING_SECRET_PREVIOUS: oldSecret }, () => asked, { pacs, store });
+
+    const refusedTurn = await bot.press(forged, asked);
+    expect(refusedTurn.replies.map((r) => r.text)).toEqual([expect.stringContaining('it has been changed, or it was not made by me')]);
+    await bot.application.idle();
+    expect(pacs.requests.startRetrieval).toBe(0);
+
+    await bot.press(signedBefore, asked);
+    await bot.application.idle();
+    expect(pacs.requests.startRetrieval).toBe(1);
+    const audit = await store.auditSince('2026-01-01T00:00:00Z');
+    expect(audit.filter((a) => a.action === 'access-refused').map((a) => a.outcome)).toEqual(['refused: card forged']);
+  });
+
+  it('refuses a card signed with the old secret once CARD_SIGNING_SECRET_PREVIOUS is removed', async () => {
+    const pacs = alicePacs();
+    const signedBefore = await confirmationSignedWith(oldSecret, pacs);
+    bot = await new BotHarness().start({ CARD_SIGNING_SECRET: newSecret }, () => asked, { pacs });
+    const turn = await bot.press(signedBefore, asked);
+    expect(turn.replies.map((r) => r.text)).toEqual([expect.stringContaining('it has been changed, or it was not made by me')]);
+    await bot.application.idle();
+    expect(pacs.requests.startRetrieval).toBe(0);
+  });
+});

@@ -5,7 +5,8 @@
  * - every request gives up after CONNECTOR_TIMEOUT_S, the message is owed for a later round, and the
  *   other chats' messages still go out in the same poll;
  * - a poll cycle held up longer than the watchdog is left behind: the next cycle runs (retrievals keep
- *   settling), /readyz says the poll is stalled until the held cycle ends, then ready again.
+ *   settling), /readyz?pacs=1 says the poll is stalled until the held cycle ends, then ready again
+ *   (plain /readyz, the database only, stays 200: turns are still served).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,8 +54,9 @@ describe('a Bot Connector that never answers', () => {
   const retrievalIn = (chat: string, which: ReturnType<typeof study>): Promise<Retrieval> => startedRetrieval({ store: bot.app.store, pacs, connector }, chat, nhs, which, now);
 
   const completionsIn = (chat: string) => connector.deliveredCompletions(chat);
-  const readiness = async (): Promise<{ status: number; body: { checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
-    const res = await fetch(`${bot.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+  /** /readyz?pacs=1: the PACS side (the PACS and the poll loop) as well as the database. */
+  const readiness = async (query = '?pacs=1'): Promise<{ status: number; body: { checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
+    const res = await fetch(`${bot.url}/readyz${query}`, { signal: AbortSignal.timeout(10_000) });
     return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean; reason: string | null }> } };
   };
 
@@ -90,6 +92,8 @@ describe('a Bot Connector that never answers', () => {
     const stalled = await readiness();
     expect(stalled.status).toBe(503);
     expect(stalled.body.checks.poll).toEqual({ ok: false, reason: 'stalled' });
+    // Turns are still served: the instance stays in the load balancer (plain /readyz is the database only).
+    expect(await readiness('')).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null } } } });
 
     // The loop goes on without the held cycle: a retrieval that finishes now is settled and announced.
     pacs.completeJob(later.pacsJobId!);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, parseConfig, projectRoot, redactSecrets, settings } from '../../src/config/config';
+import { safeProduction } from '../support/production-env';
 
 function refusal(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -12,13 +13,7 @@ function refusal(env: NodeJS.ProcessEnv): ConfigError {
   throw new Error('expected the configuration to be refused');
 }
 
-const production = {
-  NODE_ENV: 'production',
-  MicrosoftAppId: '11111111-1111-1111-1111-111111111111',
-  MicrosoftAppPassword: 'secret',
-  MicrosoftAppType: 'SingleTenant',
-  MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
-};
+const production = safeProduction;
 
 describe('configuration', () => {
   it('starts in development mode on embedded defaults with an empty environment', () => {
@@ -78,6 +73,59 @@ describe('configuration', () => {
       expect(error.message).toContain('TEST_LAB=true');
       expect(parseConfig({ ...env, TEST_LAB: 'true' }).mode).toBe('development');
       expect(parseConfig({ ...production, ...env }).mode).toBe('production');
+    });
+  });
+
+  describe('production refuses settings that would fail at 2am', () => {
+    it.each([
+      ['CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: '' }, /needs CARD_SIGNING_SECRET/],
+      ['CARD_SIGNING_SECRET_PREVIOUS', { CARD_SIGNING_SECRET_PREVIOUS: safeProduction.CARD_SIGNING_SECRET }, /to differ from CARD_SIGNING_SECRET/],
+      ['ALLOWED_TENANT_IDS', { ALLOWED_TENANT_IDS: ' , ' }, /needs ALLOWED_TENANT_IDS/],
+      ['PACS_BACKEND', { PACS_BACKEND: 'demo' }, /cannot use PACS_BACKEND=demo/],
+      ['DATABASE_URL', { DATABASE_URL: 'sqlite::memory:', SINGLE_INSTANCE: 'true' }, /in memory/],
+      ['SINGLE_INSTANCE', { DATABASE_URL: '' }, /set SINGLE_INSTANCE=true/],
+      ['SINGLE_INSTANCE', { DATABASE_URL: 'sqlite:data/bot.sqlite', SINGLE_INSTANCE: 'false' }, /set SINGLE_INSTANCE=true/],
+    ])('refuses an unsafe %s, naming it in one line', (key, env, why) => {
+      const error = refusal({ ...production, ...env });
+      expect(error.reason).toBe('unsafe-production');
+      expect(error.key).toBe(key);
+      expect(error.message).toMatch(why);
+      expect(error.message).toMatch(/refusing to start\.$/);
+      expect(error.message).not.toContain('\n');
+      // Development mode accepts the same values (it has its own embedded defaults).
+      expect(parseConfig({ ...env, PACS_BACKEND: 'demo', DATABASE_URL: 'sqlite::memory:' }).mode).toBe('development');
+    });
+
+    it('refuses a short CARD_SIGNING_SECRET (in any mode) without quoting it', () => {
+      for (const key of ['CARD_SIGNING_SECRET', 'CARD_SIGNING_SECRET_PREVIOUS']) {
+        const error = refusal({ ...production, [key]: 'Sh0rtButSecret' });
+        expect([error.key, error.reason, error.message]).toEqual([key, 'invalid-value', `${key} is invalid: must be at least 32 characters`]);
+      }
+    });
+
+    it('accepts SQLite in production when SINGLE_INSTANCE=true says exactly one instance runs', () => {
+      const config = parseConfig({ ...production, DATABASE_URL: 'sqlite:data/bot.sqlite', SINGLE_INSTANCE: 'true' });
+      expect(config.databaseUrl).toBe(`sqlite:${path.join(projectRoot, 'data', 'bot.sqlite')}`);
+    });
+
+    it('signs with the configured secret and keeps the previous one for verifying', () => {
+      const previous = 'the-secret-before-the-rotation-0123456789';
+      const config = parseConfig({ ...production, CARD_SIGNING_SECRET_PREVIOUS: previous });
+      expect(config.cardSigningSecret).toBe(safeProduction.CARD_SIGNING_SECRET);
+      expect(config.previousCardSigningSecret).toBe(previous);
+      expect(parseConfig(production).previousCardSigningSecret).toBeNull();
+    });
+  });
+
+  describe('AUDIT_RETENTION_DAYS', () => {
+    it('keeps the audit trail for ever by default, else for the days given', () => {
+      expect(parseConfig({}).auditRetentionDays).toBeNull();
+      expect(parseConfig({ AUDIT_RETENTION_DAYS: '2922' }).auditRetentionDays).toBe(2922);
+    });
+
+    it.each(['0', '-5', '1.5', 'forever'])('refuses AUDIT_RETENTION_DAYS=%s, naming it', (value) => {
+      const error = refusal({ AUDIT_RETENTION_DAYS: value });
+      expect([error.key, error.reason]).toEqual(['AUDIT_RETENTION_DAYS', 'invalid-value']);
     });
   });
 
