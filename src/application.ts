@@ -30,6 +30,7 @@ import { createAdapter, createServer } from './teams/http-server';
 import { loopbackUrl, registerDevChat } from './teams/dev-chat';
 import { TeamsBot } from './teams/teams-bot';
 import { withDeadline } from './support/deadline';
+import { purgeEveryMs, purgeExpiredAudit } from './audit/audit-retention';
 
 /** A built bot, ready to listen. */
 export interface Application {
@@ -199,6 +200,16 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     unrecorded: new Map(),
     compose: composeNotification(retrieval),
   };
+  let lastPurge: Date | null = null;
+  /** At most once an hour (and at the first cycle), when AUDIT_RETENTION_DAYS is set. */
+  const purgeAuditWhenDue = async (now: Date): Promise<void> => {
+    const days = config.auditRetentionDays;
+    if (days === null || (lastPurge && now.getTime() - lastPurge.getTime() < purgeEveryMs)) return;
+    const purged = await purgeExpiredAudit(store, now, days);
+    // Only a purge that happened waits an hour; a failed one (logged as poll-failed) is tried next cycle.
+    lastPurge = now;
+    if (purged > 0) logger.info('audit-purged', { purged, retentionDays: days });
+  };
   // Beats on a timer of its own, so a long poll cycle or send never makes this instance look gone.
   const heartbeat = (): Promise<void> =>
     beat(store, owner).catch((error: unknown) => logger.warn('heartbeat-failed', { reason: (error as { reason?: string }).reason ?? null }));
@@ -218,6 +229,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
       const report = await deliverNotifications(delivery, clock());
       if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
+      await purgeAuditWhenDue(clock());
     } catch (error) {
       logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
     }

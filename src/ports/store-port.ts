@@ -52,7 +52,7 @@ export interface RetrievalTransition {
 }
 
 /** What is audited. */
-export type AuditAction = 'patient-search' | 'retrieval-confirmed' | 'retrieval-outcome' | 'access-refused' | 'rate-limited';
+export type AuditAction = 'patient-search' | 'retrieval-confirmed' | 'retrieval-outcome' | 'access-refused' | 'rate-limited' | 'audit-purged';
 
 /** One line of the audit trail. */
 export interface AuditEvent {
@@ -254,6 +254,12 @@ export interface StorePort {
   auditSince(since: string): Promise<AuditEvent[]>;
   /** How many audit events of `action` a user has at or after `since` (ISO): the patient-search rate limit counts these. */
   countAudit(teamsUserId: string, action: AuditAction, since: string): Promise<number>;
+  /**
+   * Deletes the audit events older than `before` (ISO) and, when any were deleted, appends `record(count)`
+   * in the same transaction, so a purge is never unrecorded and a failed record purges nothing.
+   * Returns how many were deleted.
+   */
+  purgeAudit(before: string, record: (purged: number) => AuditEvent): Promise<number>;
   /**
    * Claims an inbound activity for one turn (an idempotency key with a claim). A new key, or a claim
    * whose lease has run out, or one held by `takeOverFrom` (an owner known to be gone), becomes this

@@ -485,6 +485,25 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(await outcomes('2026-03-01T10:00:00.001Z')).toEqual([]);
       });
 
+      it('purges the events before a cutoff and records the purge in the trail, in one step', async () => {
+        for (const at of ['2026-01-01T08:00:00.000Z', '2026-02-01T08:00:00.000Z', '2026-03-01T08:00:00.000Z', '2026-03-01T09:00:00.000Z']) {
+          await store.appendAudit(auditEvent(at, { outcome: at }));
+        }
+        const record = (purged: number) => auditEvent('2026-03-02T00:00:00.000Z', { action: 'audit-purged', teamsUserId: 'system', nhsNumber: null, outcome: `purged ${purged}` });
+        expect(await store.purgeAudit('2026-03-01T08:00:00.000Z', record)).toBe(2);
+        expect((await store.auditSince('2000-01-01T00:00:00Z')).map((e) => e.outcome)).toEqual(['2026-03-01T08:00:00.000Z', '2026-03-01T09:00:00.000Z', 'purged 2']);
+        // Nothing older left: nothing purged, nothing recorded.
+        expect(await store.purgeAudit('2026-03-01T08:00:00.000Z', record)).toBe(0);
+        expect(await store.auditSince('2000-01-01T00:00:00Z')).toHaveLength(3);
+      });
+
+      it('purges nothing when the purge cannot be recorded', async () => {
+        await store.appendAudit(auditEvent('2026-01-01T08:00:00.000Z'));
+        await expectStoreError(store.purgeAudit('2026-03-01T00:00:00.000Z', () => auditEvent('not an instant', { action: 'audit-purged' })), 'invalid');
+        expect(await store.auditSince('2000-01-01T00:00:00Z')).toHaveLength(1);
+        await expectStoreError(store.purgeAudit('last March', () => auditEvent('2026-03-02T00:00:00.000Z')), 'invalid');
+      });
+
       it('refuses bad instants with invalid', async () => {
         await expectStoreError(store.appendAudit(auditEvent('2026-03-01 09:00')), 'invalid');
         await expectStoreError(store.auditSince('since yesterday'), 'invalid');

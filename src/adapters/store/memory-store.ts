@@ -246,6 +246,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
         return audit.filter((entry) => entry.atMs >= sinceMs && entry.event.teamsUserId === teamsUserId && entry.event.action === action).length;
       }),
 
+    purgeAudit: (before, record) =>
+      run(() => {
+        const beforeMs = instantMs(before, 'before');
+        const kept = audit.filter((entry) => entry.atMs >= beforeMs);
+        const purged = audit.length - kept.length;
+        // Built before anything changes: a failing record purges nothing, as in the SQL stores.
+        const line = purged > 0 ? record(purged) : null;
+        const atMs = line ? instantMs(line.at, 'at') : 0;
+        audit.splice(0, audit.length, ...kept);
+        if (line) audit.push({ event: copyAudit(line), atMs });
+        return purged;
+      }),
+
     claimActivity: (request) =>
       run(() => {
         const checked = checkActivityClaim(request);

@@ -821,6 +821,20 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       return Number(rows[0]?.n ?? 0);
     },
 
+    purgeAudit: async (before, record) => {
+      checkOpen();
+      const beforeMs = instantMs(before, 'before');
+      try {
+        return await transaction(async (client) => {
+          const purged = (await client.query('DELETE FROM audit_events WHERE at_ms < $1', [beforeMs])).rowCount ?? 0;
+          if (purged > 0) await insertAudit(client, record(purged));
+          return purged;
+        });
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    },
+
     claimActivity,
 
     finishActivity: async (key, owner) => {

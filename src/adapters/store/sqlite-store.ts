@@ -476,6 +476,7 @@ function prepareStatements(db: Database.Database) {
       VALUES (@at, @at_ms, @action, @teams_user_id, @entra_object_id, @display_name, @nhs_number, @site, @studies, @outcome)`),
     auditSince: db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at_ms >= ? ORDER BY at_ms, seq'),
     countAudit: db.prepare<[string, string, number], { n: number }>('SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = ? AND action = ? AND at_ms >= ?'),
+    purgeAudit: db.prepare<[number]>('DELETE FROM audit_events WHERE at_ms < ?'),
     activityByKey: db.prepare<[string], ActivityRow>('SELECT * FROM activity_claims WHERE activity_key = ?'),
     // A new claim, or a claim taken over: the row becomes this owner's, claimed, with new times.
     claimActivity: db.prepare<ActivityRow>(`
@@ -871,6 +872,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       outcome: event.outcome,
     });
   };
+  // The purge and its own audit line, or neither.
+  const purge = db.transaction((beforeMs: number, record: (purged: number) => AuditEvent): number => {
+    const purged = statements().purgeAudit.run(beforeMs).changes;
+    if (purged > 0) writeAudit(record(purged));
+    return purged;
+  });
 
   // Every retrieval, every audit line and the turn's claim, or none of them.
   const confirm = database.transaction((confirmation: Confirmation, createdMs: ReadonlyArray<number | null>) => {
@@ -1005,6 +1012,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       ),
 
     countAudit: (teamsUserId, action, since) => run(() => statements().countAudit.get(teamsUserId, action, instantMs(since, 'since'))?.n ?? 0),
+
+    purgeAudit: (before, record) =>
+      run(() => {
+        const beforeMs = instantMs(before, 'before');
+        return purge.immediate(beforeMs, record);
+      }),
 
     claimActivity: (request) =>
       run(() => {
