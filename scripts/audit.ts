@@ -2,8 +2,7 @@
  * Prints the audit trail as CSV: `npm run --silent audit -- --since 2026-11-01 > audit.csv`.
  * Reads the same DATABASE_URL as the bot.
  */
-import { openPostgresStore } from '../src/adapters/store/postgres-store';
-import { openSqliteStore } from '../src/adapters/store/sqlite-store';
+import { openStore } from '../src/adapters/store/open-store';
 import { auditCsv } from '../src/audit/audit-csv';
 import { loadConfig } from '../src/config/config';
 
@@ -16,7 +15,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const store = config.databaseUrl.startsWith('sqlite:') ? openSqliteStore(config.databaseUrl.slice('sqlite:'.length)) : openPostgresStore(config.databaseUrl);
+  const store = openStore(config.databaseUrl);
   try {
     await store.migrate();
     const from = since.length === 10 ? `${since}T00:00:00.000Z` : new Date(since).toISOString();

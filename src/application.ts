@@ -8,8 +8,7 @@ import type restify from 'restify';
 import { loadGuideFile } from './adapters/guide-file';
 import { createDemoPacs } from './adapters/pacs/demo-pacs';
 import { createOrthancPacs } from './adapters/pacs/orthanc-pacs';
-import { openPostgresStore } from './adapters/store/postgres-store';
-import { openSqliteStore } from './adapters/store/sqlite-store';
+import { openStore } from './adapters/store/open-store';
 import { loadCardRenderer } from './cards/card-renderer';
 import { projectRoot, type Config } from './config/config';
 import type { RetrievalConversationDeps } from './conversation/retrieval-conversation';
@@ -81,12 +80,6 @@ function createPacs(config: Config): PacsPort {
   }
 }
 
-function createStore(config: Config, clock: () => Date): StorePort {
-  // An embedded database's clock is this host's: the application's.
-  if (config.databaseUrl.startsWith('sqlite:')) return openSqliteStore(config.databaseUrl.slice('sqlite:'.length), { clock });
-  return openPostgresStore(config.databaseUrl);
-}
-
 /** Builds the bot; throws ConfigError, GuideError, CardError or StoreError when something is wrong at start. */
 export async function createApplication(config: Config, deps: ApplicationDeps): Promise<Application> {
   const { logger, clock } = deps;
@@ -108,7 +101,8 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   }
 
   const pacs = deps.pacs ?? createPacs(config);
-  const store = deps.store ?? createStore(config, clock);
+  // An embedded database's clock is this host's: the application's.
+  const store = deps.store ?? openStore(config.databaseUrl, { clock });
   await store.migrate();
   // Unique per process, so leases and activity claims tell instances (and a restarted process) apart;
   // whether an instance is still there is read from its heartbeats, never from its name.

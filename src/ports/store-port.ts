@@ -179,10 +179,18 @@ export class StoreError extends Error {
   }
 }
 
+/** What a migration run did. */
+export interface MigrationReport {
+  /** Versions applied by this run, in order (empty when the schema was already up to date). */
+  readonly applied: readonly number[];
+  /** The schema version the database is at now (0 for a store with no schema). */
+  readonly version: number;
+}
+
 /** Where retrievals and the audit trail are kept. */
 export interface StorePort {
   /** Creates the schema or brings it up to date; safe to run at every start. */
-  migrate(): Promise<void>;
+  migrate(): Promise<MigrationReport>;
   /**
    * Records a new retrieval in state 'requested' unless one for the same site and study is already
    * requested or retrieving; then returns that one with `created: false` (no second retrieval).

@@ -110,7 +110,10 @@ describeWithPostgres('PostgreSQL store', () => {
       const schema = `case_${schemas}`;
       const stores = Array.from({ length: 6 }, () => openPostgresStore(url, { poolSize: 2 }));
       await withStores(stores, async () => {
-        await Promise.all(stores.map((s) => s.migrate()));
+        const reports = await Promise.all(stores.map((s) => s.migrate()));
+        // One instance applied them all (the advisory lock); the others found the schema up to date.
+        expect(reports.filter((r) => r.applied.length > 0)).toEqual([{ applied: [1, 2, 3, 4, 5], version: 5 }]);
+        expect(reports.map((r) => r.version)).toEqual([5, 5, 5, 5, 5, 5]);
         const rows = await server.query<{ version: number; n: string }>(
           database,
           `SELECT version, COUNT(*) AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`,

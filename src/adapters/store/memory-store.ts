@@ -134,7 +134,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
   }
 
   return {
-    migrate: () => run(() => undefined),
+    migrate: () => run(() => ({ applied: [], version: 0 })),
 
     createRetrieval: (input) => run(() => create(input, checkNewRetrieval(input))),
 

@@ -3,7 +3,7 @@
  * a change to the schema is a new migration at the end of the list.
  */
 import type Database from 'better-sqlite3';
-import { StoreError } from '../../ports/store-port';
+import { StoreError, type MigrationReport } from '../../ports/store-port';
 
 /** One step of the schema's history. */
 export interface Migration {
@@ -180,7 +180,7 @@ export const migrations: readonly Migration[] = [
  * processes starting at once apply every migration exactly once (the loser waits on the write
  * lock for up to busy_timeout, then finds it done).
  */
-export function runMigrations(db: Database.Database, list: readonly Migration[] = migrations): void {
+export function runMigrations(db: Database.Database, list: readonly Migration[] = migrations): MigrationReport {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
@@ -194,12 +194,15 @@ export function runMigrations(db: Database.Database, list: readonly Migration[] 
   }
   const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
   const record = db.prepare<[number, string, string]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const applied: number[] = [];
   for (const migration of list) {
     const apply = db.transaction(() => {
       if (isApplied.get(migration.version)) return;
       db.exec(migration.sql);
       record.run(migration.version, migration.name, new Date().toISOString());
+      applied.push(migration.version);
     });
     apply.immediate();
   }
+  return { applied, version: Math.max(newest, latestKnown) };
 }

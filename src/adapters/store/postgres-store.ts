@@ -18,6 +18,7 @@ import {
   type ActivityClaim,
   type AuditEvent,
   type Confirmation,
+  type MigrationReport,
   type NewRetrieval,
   type Notification,
   type NotificationOutcome,
@@ -469,9 +470,9 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     }
   }
 
-  async function migrate(): Promise<void> {
+  async function migrate(): Promise<MigrationReport> {
     const latestKnown = postgresMigrations.reduce((max, m) => Math.max(max, m.version), 0);
-    await write(async (client) => {
+    return write(async (client) => {
       // Held until this transaction ends: instances starting together migrate one after another,
       // and CREATE TABLE IF NOT EXISTS cannot race itself.
       await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey]);
@@ -487,6 +488,7 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
         throw new StoreError('unavailable', `the database is at schema version ${newest}, newer than this build knows (${latestKnown})`);
       }
       // All in this one transaction: DDL is transactional, so a failed migration leaves nothing behind.
+      const appliedNow: number[] = [];
       for (const migration of postgresMigrations) {
         if (applied.has(migration.version)) continue;
         await client.query(migration.sql);
@@ -495,7 +497,9 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
           migration.name,
           new Date().toISOString(),
         ]);
+        appliedNow.push(migration.version);
       }
+      return { applied: appliedNow, version: latestKnown };
     });
   }
 

@@ -897,8 +897,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   return {
     migrate: () =>
       run(() => {
-        runMigrations(database);
+        const report = runMigrations(database);
         prepared = null;
+        return report;
       }),
 
     createRetrieval: (retrieval) =>
