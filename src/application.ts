@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type restify from 'restify';
-import { loadGuideFile } from './adapters/guide-file';
+import { bankHolidaysFileFor, loadGuideFile } from './adapters/guide-file';
+import { listEndsWithinYear } from './domain/time/bank-holidays';
 import { createDemoPacs } from './adapters/pacs/demo-pacs';
 import { createOrthancPacs } from './adapters/pacs/orthanc-pacs';
 import { openStore } from './adapters/store/open-store';
@@ -94,6 +95,13 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       reviewDate: monthYear(guide.document.reviewDate),
     });
   }
+  if (listEndsWithinYear(guide.bankHolidays, clock())) {
+    logger.warn('bank-holidays-list-ending', {
+      listedUntil: guide.bankHolidays.listedUntil,
+      file: path.relative(projectRoot, bankHolidaysFileFor(config.guideFile)),
+      detail: 'Proclaimed bank holidays are listed for less than a year ahead: check https://www.gov.uk/bank-holidays, add any new ones and set listedUntil.',
+    });
+  }
   if (config.mode === 'development' && !config.microsoftApp.appId) {
     logger.warn('development-mode', {
       detail: 'MicrosoftAppId is empty: requests are NOT authenticated and replies are unsigned. Use only for local testing (Bot Framework Emulator).',
@@ -167,6 +175,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       reviewDate: guide.document.reviewDate,
       reviewOverdue: isReviewOverdue(guide, clock()),
     },
+    bankHolidays: { listedUntil: guide.bankHolidays.listedUntil, endingSoon: listEndsWithinYear(guide.bankHolidays, clock()) },
   });
   const server = createServer(adapter, bot, health, logger, {
     serving: { database: () => store.ping() },

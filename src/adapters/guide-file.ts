@@ -1,22 +1,33 @@
 /**
- * Reads the guide data file. Any problem stops the start with a message naming the file or field.
+ * Reads the guide data file and, beside it, the proclaimed bank holidays (bank-holidays.json). Any
+ * problem stops the start with a message naming the file or field.
  */
 import fs from 'node:fs';
-import { GuideError, parseGuide, type Guide } from '../domain/guide/guide';
+import path from 'node:path';
+import { GuideError, parseBankHolidays, parseGuide, type Guide } from '../domain/guide/guide';
 
-/** Loads and validates the guide at `file`. */
-export function loadGuideFile(file: string): Guide {
+/** The proclaimed bank holidays file that belongs with the guide at `guideFile`. */
+export function bankHolidaysFileFor(guideFile: string): string {
+  return path.join(path.dirname(guideFile), 'bank-holidays.json');
+}
+
+function readJson(file: string, what: string): unknown {
   let raw: string;
   try {
     raw = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new GuideError('(file)', `cannot read guide file ${file}: ${(error as Error).message}`);
+    throw new GuideError('(file)', `cannot read ${what} file ${file}: ${(error as Error).message}`);
   }
-  let data: unknown;
   try {
-    data = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch (error) {
-    throw new GuideError('(file)', `guide file ${file} is not valid JSON: ${(error as Error).message}`);
+    throw new GuideError('(file)', `${what} file ${file} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseGuide(data);
+}
+
+/** Loads and validates the guide at `file` with the bank holidays beside it. */
+export function loadGuideFile(file: string): Guide {
+  const guide = readJson(file, 'guide');
+  const holidays = parseBankHolidays(readJson(bankHolidaysFileFor(file), 'bank holidays'));
+  return parseGuide(guide, holidays);
 }

@@ -121,6 +121,8 @@ export function createAdapter(config: Config, logger: Logger): BotAdapter {
 export interface HealthInfo {
   readonly version: string;
   readonly guide: { readonly title: string; readonly version: string; readonly reviewDate: string; readonly reviewOverdue: boolean };
+  /** How far ahead the proclaimed bank holidays are listed; `endingSoon` when less than a year. */
+  readonly bankHolidays?: { readonly listedUntil: string; readonly endingSoon: boolean };
 }
 
 /** A dependency /readyz checks: resolves when reachable, rejects (with a `reason`) when not. */

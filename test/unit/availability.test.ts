@@ -2,7 +2,11 @@ import { DateTime } from 'luxon';
 import guideData from '../../content/guide.json';
 import type { AvailabilityWindow } from '../../src/domain/guide/guide';
 import { isOpenAt, windowState } from '../../src/domain/time/availability';
+import { realGuide } from '../support/fixtures';
 import { london, zone } from '../support/instants';
+
+/** The bank holidays the bot ships with (the rules and content/bank-holidays.json). */
+const holidays = realGuide().bankHolidays;
 
 /** The guide's windows, as content/guide.json has them (checked below). */
 const taunton: AvailabilityWindow = {
@@ -31,7 +35,7 @@ function local(iso: string): DateTime {
 
 /** windowState at an instant, with changesAt as a UTC ISO string for exact comparison. */
 function stateAt(window: AvailabilityWindow, instant: Date): { open: boolean; changesAt: string | null } {
-  const state = windowState(window, instant, zone);
+  const state = windowState(window, instant, zone, holidays);
   return { open: state.open, changesAt: state.changesAt ? state.changesAt.toUTC().toISO() : null };
 }
 
@@ -66,7 +70,7 @@ describe('isOpenAt: the Taunton emergency window (17:00-08:00 every day, overnig
     ['2026-12-25T12:00', false, 'Christmas Day midday'],
     ['2026-12-26T02:00', true, 'the small hours after Christmas Day'],
   ])('%s -> %s (%s)', (at, open) => {
-    expect(isOpenAt(taunton, local(at))).toBe(open);
+    expect(isOpenAt(taunton, local(at), holidays)).toBe(open);
   });
 });
 
@@ -96,7 +100,7 @@ describe('isOpenAt: normal working hours (Mon-Fri 09:00-17:00, closed on bank ho
     ['2020-05-04T10:00', true, 'Monday 4 May 2020 (the early May bank holiday was moved to Friday 8 May)'],
     ['2020-05-08T10:00', false, 'Friday 8 May 2020 (VE Day 75)'],
   ])('%s -> %s (%s)', (at, open) => {
-    expect(isOpenAt(workingHours, local(at))).toBe(open);
+    expect(isOpenAt(workingHours, local(at), holidays)).toBe(open);
   });
 });
 
@@ -122,7 +126,7 @@ describe('isOpenAt: an overnight window that is closed on bank holidays and some
     ['2026-12-26T03:00', false, 'the small hours of Saturday 26th belong to Christmas night'],
     ['2026-12-26T23:00', true, 'Saturday 26 December is not itself a bank holiday'],
   ])('%s -> %s (%s)', (at, open) => {
-    expect(isOpenAt(friSatNights, local(at))).toBe(open);
+    expect(isOpenAt(friSatNights, local(at), holidays)).toBe(open);
   });
 });
 
@@ -153,7 +157,7 @@ describe('windowState: state and next change, in London time', () => {
   });
 
   it('gives changesAt as a luxon DateTime in the trust\'s zone', () => {
-    const state = windowState(workingHours, london('2026-08-28T17:30'), zone);
+    const state = windowState(workingHours, london('2026-08-28T17:30'), zone, holidays);
     expect(state.changesAt).not.toBeNull();
     expect(state.changesAt!.zoneName).toBe('Europe/London');
     expect(state.changesAt!.toISO()).toBe('2026-09-01T09:00:00.000+01:00');
@@ -168,10 +172,10 @@ describe('windowState: state and next change, in London time', () => {
       [workingHours, '2026-12-24T10:00'],
     ];
     for (const [window, at] of cases) {
-      const { open, changesAt } = windowState(window, london(at), zone);
+      const { open, changesAt } = windowState(window, london(at), zone, holidays);
       const flip = changesAt!.toJSDate();
-      expect(windowState(window, new Date(flip.getTime() - 1), zone).open).toBe(open);
-      expect(windowState(window, flip, zone).open).toBe(!open);
+      expect(windowState(window, new Date(flip.getTime() - 1), zone, holidays).open).toBe(open);
+      expect(windowState(window, flip, zone, holidays).open).toBe(!open);
     }
   });
 
@@ -210,7 +214,7 @@ describe('clock changes (2026: 29 March 01:00 GMT -> 02:00 BST; 25 October 02:00
     ['2026-10-24T16:00:00Z', 'taunton', true, '17:00 BST on 24 October'],
     ['2026-10-25T16:30:00Z', 'taunton', false, '16:30 GMT on 25 October'],
   ])('%s: %s open=%s (%s)', (iso, name, open) => {
-    expect(windowState(windows[name], new Date(iso), zone).open).toBe(open);
+    expect(windowState(windows[name], new Date(iso), zone, holidays).open).toBe(open);
   });
 
   it('closes Taunton at 08:00 BST (07:00Z) on 29 March when asked at 17:30 GMT on Saturday 28 March', () => {
@@ -257,10 +261,10 @@ describe('clock changes (2026: 29 March 01:00 GMT -> 02:00 BST; 25 October 02:00
         const from = new Date(start).getTime();
         // The state at every sample over 16 days, computed once (from London wall-clock time).
         const states: boolean[] = [];
-        for (let i = 0; i < (16 * day) / step; i += 1) states.push(isOpenAt(window, DateTime.fromMillis(from + i * step, { zone })));
+        for (let i = 0; i < (16 * day) / step; i += 1) states.push(isOpenAt(window, DateTime.fromMillis(from + i * step, { zone }), holidays));
         for (let i = 0; i < (9 * day) / step; i += 1) {
           const t = from + i * step;
-          const { open, changesAt } = windowState(window, new Date(t), zone);
+          const { open, changesAt } = windowState(window, new Date(t), zone, holidays);
           const where = `${window.label} at ${new Date(t).toISOString()} (changesAt ${changesAt?.toISO() ?? 'null'})`;
           expect([where, open]).toEqual([where, states[i]]);
           expect(changesAt).not.toBeNull();
@@ -271,7 +275,7 @@ describe('clock changes (2026: 29 March 01:00 GMT -> 02:00 BST; 25 October 02:00
             if (states[j] !== open) throw new Error(`${where}, but ${new Date(from + j * step).toISOString()} is ${String(states[j])}`);
           }
           // ...and the change itself is a flip.
-          expect([where, windowState(window, changesAt!.toJSDate(), zone).open]).toEqual([where, !open]);
+          expect([where, windowState(window, changesAt!.toJSDate(), zone, holidays).open]).toEqual([where, !open]);
         }
       }
     }
@@ -288,8 +292,8 @@ describe('windowState with an edge inside a clock-change hour', () => {
 
   it('(control) the window 01:30-03:00 is open at 02:00 BST, the instant the clocks go forward', () => {
     const window: AvailabilityWindow = { label: 'x', days: all, from: '01:30', to: '03:00', bankHolidays: 'as-usual' };
-    expect(windowState(window, new Date('2026-03-29T00:59:00Z'), zone).open).toBe(false);
-    expect(windowState(window, new Date('2026-03-29T01:00:00Z'), zone).open).toBe(true);
+    expect(windowState(window, new Date('2026-03-29T00:59:00Z'), zone, holidays).open).toBe(false);
+    expect(windowState(window, new Date('2026-03-29T01:00:00Z'), zone, holidays).open).toBe(true);
   });
 
   it('spring forward: 01:30-03:00 opens at 01:00Z (02:00 BST)', () => {
@@ -299,8 +303,8 @@ describe('windowState with an edge inside a clock-change hour', () => {
 
   it('(control) the window 22:00-01:30 is closed at 01:30 BST and open again at 01:00 GMT', () => {
     const window: AvailabilityWindow = { label: 'x', days: all, from: '22:00', to: '01:30', bankHolidays: 'as-usual' };
-    expect(windowState(window, new Date('2026-10-25T00:45:00Z'), zone).open).toBe(false); // 01:45 BST
-    expect(windowState(window, new Date('2026-10-25T01:15:00Z'), zone).open).toBe(true); // 01:15 GMT
+    expect(windowState(window, new Date('2026-10-25T00:45:00Z'), zone, holidays).open).toBe(false); // 01:45 BST
+    expect(windowState(window, new Date('2026-10-25T01:15:00Z'), zone, holidays).open).toBe(true); // 01:15 GMT
   });
 
   it('fall back: 22:00-01:30 first closes at 01:30 BST (00:30Z)', () => {

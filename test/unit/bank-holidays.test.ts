@@ -1,5 +1,12 @@
 import Holidays from 'date-holidays';
-import { bankHolidaysOf, isBankHoliday } from '../../src/domain/time/bank-holidays';
+import fs from 'node:fs';
+import { bankHolidaysFileFor } from '../../src/adapters/guide-file';
+import { GuideError, parseBankHolidays } from '../../src/domain/guide/guide';
+import { listEndsWithinYear, type ProclaimedDays } from '../../src/domain/time/bank-holidays';
+import { guideFile, realGuide } from '../support/fixtures';
+
+/** The calendar the bot ships with: the statutory rules in code plus content/bank-holidays.json. */
+const { holidaysOf: bankHolidaysOf, isBankHoliday } = realGuide().bankHolidays;
 
 /** Day of the week of a calendar date, 0 = Sunday ... 6 = Saturday (no time zone involved). */
 function weekdayOf(isoDate: string): number {
@@ -278,5 +285,48 @@ describe('bankHolidaysOf agrees with date-holidays (GB-ENG) for 2000-2040', () =
       const ours = bankHolidaysOf(year);
       for (const day of easter) expect([year, day, ours.has(day)]).toEqual([year, day, true]);
     }
+  });
+});
+
+describe('the proclaimed days file (content/bank-holidays.json), validated at start', () => {
+  const shipped = JSON.parse(fs.readFileSync(bankHolidaysFileFor(guideFile), 'utf8')) as ProclaimedDays;
+  const refusal = (data: unknown): GuideError => {
+    try {
+      parseBankHolidays(data);
+    } catch (error) {
+      if (error instanceof GuideError) return error;
+      throw error;
+    }
+    throw new Error('expected the file to be refused');
+  };
+
+  it('holds every move and one-off day the calendar applies, each with its proclamation', () => {
+    const calendar = parseBankHolidays(shipped);
+    for (const { from, to, why } of shipped.moved) expect([from, to, why.length > 0, calendar.isBankHoliday(from), calendar.isBankHoliday(to)]).toEqual([from, to, true, false, true]);
+    for (const { date } of shipped.oneOff) expect([date, calendar.isBankHoliday(date)]).toEqual([date, true]);
+  });
+
+  it.each([
+    ['a move of a day that is not a statutory bank holiday', { moved: [{ from: '2026-05-05', to: '2026-05-06', why: 'x' }] }, 'moved.0.from', 'is not a statutory bank holiday'],
+    ['a move onto a statutory bank holiday', { moved: [{ from: '2026-05-04', to: '2026-05-25', why: 'x' }] }, 'moved.0.to', 'is already a statutory bank holiday'],
+    ['a move into another year', { moved: [{ from: '2026-12-25', to: '2027-01-04', why: 'x' }] }, 'moved.0.to', 'same year'],
+    ['a one-off day that is already a bank holiday', { oneOff: [{ date: '2026-12-25', why: 'x' }] }, 'oneOff.0.date', 'is already a statutory bank holiday'],
+    ['a day listed twice', { oneOff: [{ date: '2026-06-10', why: 'x' }, { date: '2026-06-10', why: 'y' }] }, 'oneOff.1.date', 'listed twice'],
+    ['an impossible date', { oneOff: [{ date: '2026-02-29', why: 'x' }] }, 'oneOff.0.date', 'is not a calendar date'],
+    ['a day after listedUntil', { oneOff: [{ date: '2028-06-07', why: 'x' }] }, 'oneOff.0.date', 'is after listedUntil'],
+    ['a day with no proclamation named', { oneOff: [{ date: '2026-06-10', why: ' ' }] }, 'oneOff.0.why', 'must say which proclamation'],
+    ['an unknown field', { oneOff: [{ date: '2026-06-10', why: 'x', region: 'scotland' }] }, 'oneOff.0', 'Unrecognized key'],
+    ['no listedUntil', { listedUntil: undefined }, 'listedUntil', 'Required'],
+  ])('refuses %s, naming the field', (_what, change, field, said) => {
+    const error = refusal({ ...shipped, moved: [], oneOff: [], listedUntil: '2027-12-31', ...change });
+    expect(error.field).toBe(`bank-holidays.${field}`);
+    expect(error.message).toContain(`bank holidays field ${field}: `);
+    expect(error.message).toContain(said);
+  });
+
+  it('says the list is ending when it reaches less than a year past the instant', () => {
+    const calendar = parseBankHolidays({ ...shipped, listedUntil: '2027-12-31' });
+    expect(listEndsWithinYear(calendar, new Date('2026-12-31T00:00:00Z'))).toBe(false);
+    expect(listEndsWithinYear(calendar, new Date('2027-01-01T00:00:00Z'))).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ const rawGuide = (): any => JSON.parse(fs.readFileSync(guideFile, 'utf8'));
 
 function refusal(data: unknown): GuideError {
   try {
-    parseGuide(data);
+    parseGuide(data, realGuide().bankHolidays);
   } catch (error) {
     if (error instanceof GuideError) return error;
     throw error;

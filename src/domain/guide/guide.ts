@@ -2,6 +2,7 @@
  * The guide as data: its schema, its types and validation. Pure: no file access here.
  */
 import { z } from 'zod';
+import { bankHolidayCalendar, proclaimedDaysSchema, type BankHolidays } from '../time/bank-holidays';
 
 const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 /** A day of the week, Monday first (ISO order). */
@@ -156,9 +157,11 @@ const guideSchema = z
     }
   });
 
-/** The whole guide, validated. */
+/** The whole guide, validated, with the bank holiday calendar its hours are read against. */
 export interface Guide extends Omit<z.infer<typeof guideSchema>, 'sections'> {
   readonly sections: Readonly<Record<SectionId, Section>> & Readonly<Record<string, Section>>;
+  /** "Not bank holidays" in the guide's windows means these (the statutory rules and the proclaimed days). */
+  readonly bankHolidays: BankHolidays;
 }
 
 /** The guide file is not valid; `field` is the dotted path of the first problem. */
@@ -173,15 +176,30 @@ export class GuideError extends Error {
   }
 }
 
+/** The first issue of a failed parse as [dotted field, message]. */
+function firstIssue(error: z.ZodError): [string, string] {
+  const issue = error.issues[0];
+  return [issue ? issue.path.map(String).join('.') || '(root)' : '(root)', issue?.message ?? 'invalid'];
+}
+
 /** Validates parsed JSON as the guide; throws GuideError naming the first bad field. */
-export function parseGuide(data: unknown): Guide {
+export function parseGuide(data: unknown, bankHolidays: BankHolidays): Guide {
   const result = guideSchema.safeParse(data);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue ? issue.path.map(String).join('.') || '(root)' : '(root)';
-    throw new GuideError(field, `guide field ${field}: ${issue?.message ?? 'invalid'}`);
+    const [field, message] = firstIssue(result.error);
+    throw new GuideError(field, `guide field ${field}: ${message}`);
   }
-  return result.data as Guide;
+  return { ...(result.data as Omit<Guide, 'bankHolidays'>), bankHolidays };
+}
+
+/** Validates parsed JSON as the proclaimed bank holidays; throws GuideError naming the first bad field. */
+export function parseBankHolidays(data: unknown): BankHolidays {
+  const result = proclaimedDaysSchema.safeParse(data);
+  if (!result.success) {
+    const [field, message] = firstIssue(result.error);
+    throw new GuideError(`bank-holidays.${field}`, `bank holidays field ${field}: ${message}`);
+  }
+  return bankHolidayCalendar(result.data);
 }
 
 /** True when the guide's review date (end of its review month) is before `now`. */

@@ -5,7 +5,6 @@
  */
 import type { Guide } from '../guide/guide';
 import { windowState } from '../time/availability';
-import { isBankHoliday } from '../time/bank-holidays';
 import { localIsoDate } from '../time/wall-clock';
 import { section, sayWhen, stepForTrust, viewStep, type Choice, type SectionView, type StepView, type When } from '../tree/decision-tree';
 import type { Position, StepId } from '../tree/navigation';
@@ -88,9 +87,9 @@ function trustName(guide: Guide, id: string): string {
 
 /** "outside normal working hours" / "within normal working hours (Mon-Fri; 0900-1700)". */
 function hoursPhrase(guide: Guide, when: When): string {
-  const open = windowState(guide.windows['normal-working-hours'], when.instant, when.zone).open;
+  const open = windowState(guide.windows['normal-working-hours'], when.instant, when.zone, guide.bankHolidays).open;
   if (open) return 'within normal working hours (Mon-Fri; 0900-1700)';
-  const bankHoliday = isBankHoliday(localIsoDate(when.instant, when.zone));
+  const bankHoliday = guide.bankHolidays.isBankHoliday(localIsoDate(when.instant, when.zone));
   return bankHoliday ? 'a bank holiday, outside normal working hours' : 'outside normal working hours';
 }
 
@@ -144,7 +143,7 @@ function iep(u: Understanding, guide: Guide, when: When, understood: string): Qu
   if (u.urgency === 'urgent') return answer(viewStep('route-d-urgent', guide, when) as AnswerView, understood, when);
   if (u.urgency === 'not-urgent') return answer(viewStep('route-d-routine', guide, when) as AnswerView, understood, when);
   // In normal working hours the request form applies whether or not it is urgent.
-  if (windowState(guide.windows['normal-working-hours'], when.instant, when.zone).open) {
+  if (windowState(guide.windows['normal-working-hours'], when.instant, when.zone, guide.bankHolidays).open) {
     return answer(viewStep('route-d-urgent', guide, when) as AnswerView, understood, when);
   }
   return ask('urgency', guide, when, understood);

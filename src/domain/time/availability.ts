@@ -8,7 +8,7 @@
  */
 import { DateTime } from 'luxon';
 import type { AvailabilityWindow, Weekday } from '../guide/guide';
-import { isBankHoliday } from './bank-holidays';
+import type { BankHolidays } from './bank-holidays';
 import { fastZone } from './fast-zone';
 
 const minuteMs = 60_000;
@@ -36,34 +36,34 @@ function minutes(hhmm: string): number {
 }
 
 /** Whether the window counts on the calendar day containing `wallMs` (weekday, bank holidays). */
-function dayCounts(window: AvailabilityWindow, wallMs: number): boolean {
+function dayCounts(window: AvailabilityWindow, wallMs: number, holidays: BankHolidays): boolean {
   const date = new Date(wallMs);
   const day = weekdayOfUtcDay[date.getUTCDay()]!;
   if (!window.days.includes(day)) return false;
-  return !(window.bankHolidays === 'closed' && isBankHoliday(date.toISOString().slice(0, 10)));
+  return !(window.bankHolidays === 'closed' && holidays.isBankHoliday(date.toISOString().slice(0, 10)));
 }
 
 /** Whether `window` is open at wall-clock time `wallMs`. Windows are half-open: [from, to). */
-function isOpenAtWall(window: AvailabilityWindow, wallMs: number): boolean {
+function isOpenAtWall(window: AvailabilityWindow, wallMs: number, holidays: BankHolidays): boolean {
   const t = (((wallMs % dayMs) + dayMs) % dayMs) / minuteMs;
   const from = minutes(window.from);
   const to = minutes(window.to);
-  if (from < to) return t >= from && t < to && dayCounts(window, wallMs);
+  if (from < to) return t >= from && t < to && dayCounts(window, wallMs, holidays);
   // Overnight: the evening part belongs to today's window, the early-morning part to yesterday's.
-  return (t >= from && dayCounts(window, wallMs)) || (t < to && dayCounts(window, wallMs - dayMs));
+  return (t >= from && dayCounts(window, wallMs, holidays)) || (t < to && dayCounts(window, wallMs - dayMs, holidays));
 }
 
 /** Whether `window` is open at the wall-clock time `local`. Windows are half-open: [from, to). */
-export function isOpenAt(window: AvailabilityWindow, local: DateTime): boolean {
-  return isOpenAtWall(window, local.toMillis() + local.offset * minuteMs);
+export function isOpenAt(window: AvailabilityWindow, local: DateTime, holidays: BankHolidays): boolean {
+  return isOpenAtWall(window, local.toMillis() + local.offset * minuteMs, holidays);
 }
 
 /** The window's state at `instant`, and when it next changes. */
-export function windowState(window: AvailabilityWindow, instant: Date, zoneName: string): WindowState {
+export function windowState(window: AvailabilityWindow, instant: Date, zoneName: string, holidays: BankHolidays): WindowState {
   const zone = fastZone(zoneName);
   const wall = (ts: number): number => ts + zone.offset(ts) * minuteMs;
   const now = instant.getTime();
-  const open = isOpenAtWall(window, wall(now));
+  const open = isOpenAtWall(window, wall(now), holidays);
   const edges = [...new Set([0, minutes(window.from), minutes(window.to)])].sort((a, b) => a - b);
   const firstDay = Math.floor(wall(now) / dayMs) * dayMs;
   for (let day = 0; day <= 14; day += 1) {
@@ -95,7 +95,7 @@ export function windowState(window: AvailabilityWindow, instant: Date, zoneName:
     }
     candidates.sort((a, b) => a - b);
     for (const ts of candidates) {
-      if (ts > now && isOpenAtWall(window, wall(ts)) !== open) {
+      if (ts > now && isOpenAtWall(window, wall(ts), holidays) !== open) {
         return { open, changesAt: DateTime.fromMillis(ts, { zone }) };
       }
     }

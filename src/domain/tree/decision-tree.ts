@@ -5,7 +5,6 @@
 import type { Contact, Guide, SectionId } from '../guide/guide';
 import { insigniaSiteIds, monthYear } from '../guide/guide';
 import { windowState } from '../time/availability';
-import { isBankHoliday } from '../time/bank-holidays';
 import { describeChange, describeInstant, localIsoDate, zoneAbbreviation } from '../time/wall-clock';
 import type { StepId } from './navigation';
 
@@ -81,13 +80,13 @@ export function sayWhen(when: When): string {
   return `${describeInstant(when.instant, when.zone)} (${zoneAbbreviation(when.instant, when.zone)})`;
 }
 
-function bankHolidayNote(when: When): string[] {
-  return isBankHoliday(localIsoDate(when.instant, when.zone)) ? ['Today is a bank holiday in England and Wales, so it is outside normal working hours.'] : [];
+function bankHolidayNote(guide: Guide, when: When): string[] {
+  return guide.bankHolidays.isBankHoliday(localIsoDate(when.instant, when.zone)) ? ['Today is a bank holiday in England and Wales, so it is outside normal working hours.'] : [];
 }
 
 /** Taunton & Yeovil: the emergency route from 17:00 to 08:00 every day, a permanent account otherwise. */
 function tauntonNow(guide: Guide, when: When): { now: NowNote; emergencyNow: boolean } {
-  const state = windowState(guide.windows['taunton-emergency'], when.instant, when.zone);
+  const state = windowState(guide.windows['taunton-emergency'], when.instant, when.zone, guide.bankHolidays);
   const change = state.changesAt ? describeChange(state.changesAt, when.instant, when.zone) : null;
   if (state.open) {
     return {
@@ -115,7 +114,7 @@ function tauntonNow(guide: Guide, when: When): { now: NowNote; emergencyNow: boo
 
 /** Normal working hours (Mon-Fri 09:00-17:00, not bank holidays) at the instant. */
 function workingHours(guide: Guide, when: When): { inHours: boolean; change: string | null } {
-  const state = windowState(guide.windows['normal-working-hours'], when.instant, when.zone);
+  const state = windowState(guide.windows['normal-working-hours'], when.instant, when.zone, guide.bankHolidays);
   return { inHours: state.open, change: state.changesAt ? describeChange(state.changesAt, when.instant, when.zone) : null };
 }
 
@@ -141,7 +140,7 @@ function iepUrgent(guide: Guide, when: When): StepView {
       headline: `At ${sayWhen(when)}: outside normal working hours`,
       detail: [
         'Ask the Radiology team at the referring hospital to send the images via IEP.',
-        ...bankHolidayNote(when),
+        ...bankHolidayNote(guide, when),
         ...(change ? [`Normal working hours resume at ${change}.`] : []),
       ],
     },
@@ -169,7 +168,7 @@ function exportImages(guide: Guide, when: When): StepView {
     ...base,
     now: {
       headline: `At ${sayWhen(when)}: outside normal working hours`,
-      detail: ['Contact the out of hours Radiographers at BCH or BRI.', ...bankHolidayNote(when)],
+      detail: ['Contact the out of hours Radiographers at BCH or BRI.', ...bankHolidayNote(guide, when)],
     },
     sections: [section(guide, 'export-out-of-hours', true)],
   };
