@@ -264,6 +264,48 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     expect(result.later).toMatch(saysUnreachable);
   }, 60_000);
 
+  /** /readyz (the database: what the cloud's health probe reads) and /readyz?pacs=1 (the PACS side). */
+  async function readiness(query: '' | '?pacs=1'): Promise<{ status: number; checks: Record<string, { ok: boolean; reason: string | null }>; ms: number }> {
+    const started = Date.now();
+    const res = await fetch(`${bot.url}/readyz${query}`, { signal: AbortSignal.timeout(10_000) });
+    const { checks } = (await res.json()) as { checks: Record<string, { ok: boolean; reason: string | null }> };
+    return { status: res.status, checks, ms: Date.now() - started };
+  }
+
+  /** A guide question answered over HTTP: the reply's words. */
+  async function askGuide(): Promise<string> {
+    const before = connector.requests.length;
+    expect(await bot.say('how do I get Taunton access at 2am?', now)).toBe(200);
+    return connector.requests.slice(before).map((r) => shownText(r.body)).join('\n');
+  }
+
+  it('UH Bristol\'s Orthanc stopped: /readyz stays 200 (the instance stays in service), ?pacs=1 names the PACS, and the guide still answers', async () => {
+    expect(await readiness('?pacs=1')).toMatchObject({ status: 200, checks: { pacs: { ok: true } } });
+    await server('local').stop();
+    expect(await readiness('')).toMatchObject({ status: 200, checks: { database: { ok: true, reason: null } } });
+    expect(await readiness('?pacs=1')).toMatchObject({ status: 503, checks: { database: { ok: true }, pacs: { ok: false, reason: 'unreachable' } } });
+    const answer = await askGuide();
+    expect(answer).toContain('01823 343317');
+    expect(answer).toContain('emergency access applies');
+    await bot.app.pollOnce();
+    expect(await readiness('')).toMatchObject({ status: 200 });
+  }, 60_000);
+
+  it('UH Bristol\'s Orthanc hung (SIGSTOP): /readyz answers 200 at once, ?pacs=1 reports the PACS not ready within its 3 s limit, and the guide still answers', async () => {
+    server('local').pause();
+    try {
+      const ready = await readiness('');
+      expect(ready).toMatchObject({ status: 200, checks: { database: { ok: true } } });
+      expect(ready.ms).toBeLessThan(2_000);
+      const detail = await readiness('?pacs=1');
+      expect(detail).toMatchObject({ status: 503, checks: { pacs: { ok: false } } });
+      expect(detail.ms).toBeLessThan(6_000);
+      expect(await askGuide()).toContain('01823 343317');
+    } finally {
+      server('local').resume();
+    }
+  }, 60_000);
+
   it('UH Bristol\'s Orthanc hung (SIGSTOP): a search is answered 200 at once and replied to within the 15 s request timeout, naming UH Bristol PACS as not answering', async () => {
     server('local').pause();
     let result: Awaited<ReturnType<typeof search>>;
