@@ -2,9 +2,8 @@
  * Prints the audit trail as CSV: `npm run --silent audit -- --since 2026-11-01 > audit.csv`.
  * Reads the same DATABASE_URL as the bot.
  */
-import { openStore } from '../src/adapters/store/open-store';
 import { auditCsv } from '../src/audit/audit-csv';
-import { loadConfig } from '../src/config/config';
+import { runCommand, withConfiguredStore } from './command';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -14,22 +13,11 @@ async function main(): Promise<number> {
     process.stderr.write('Usage: npm run --silent audit -- --since YYYY-MM-DD (or an ISO instant)\n');
     return 2;
   }
-  const config = loadConfig();
-  const store = openStore(config.databaseUrl);
-  try {
-    await store.migrate();
-    const from = since.length === 10 ? `${since}T00:00:00.000Z` : new Date(since).toISOString();
+  const from = since.length === 10 ? `${since}T00:00:00.000Z` : new Date(since).toISOString();
+  return withConfiguredStore(async (store) => {
     process.stdout.write(auditCsv(await store.auditSince(from)));
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`audit failed: ${error instanceof Error ? error.message : 'unknown error'}\n`);
-    process.exit(1);
-  },
-);
+runCommand('audit', main);

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GuideError, parseBankHolidays, parseGuide, type Guide } from '../domain/guide/guide';
+import { GuideError, parseBankHolidays, parseGuideContent, type Guide } from '../domain/guide/guide';
 
 /** The proclaimed bank holidays file that belongs with the guide at `guideFile`. */
 export function bankHolidaysFileFor(guideFile: string): string {
@@ -27,7 +27,7 @@ function readJson(file: string, what: string): unknown {
 
 /** Loads and validates the guide at `file` with the bank holidays beside it. */
 export function loadGuideFile(file: string): Guide {
-  const guide = readJson(file, 'guide');
-  const holidays = parseBankHolidays(readJson(bankHolidaysFileFor(file), 'bank holidays'));
-  return parseGuide(guide, holidays);
+  // The guide first: a wrong GUIDE_FILE is named as such, not as a missing bank holidays file beside it.
+  const content = parseGuideContent(readJson(file, 'guide'));
+  return { ...content, bankHolidays: parseBankHolidays(readJson(bankHolidaysFileFor(file), 'bank holidays')) };
 }

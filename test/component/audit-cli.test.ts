@@ -1,7 +1,8 @@
 /**
- * `npm run audit -- --since ...`: the audit trail as CSV, from the SQLite file the bot writes.
+ * The DBA's commands on the database the bot writes: `npm run audit -- --since ...` (the audit trail
+ * as CSV) and `npm run migrate` (the schema brought up to date, saying what was applied).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,8 +36,9 @@ describe('audit CSV', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-'));
     const file = path.join(dir, 'audit.sqlite');
 
+    // dist/ is built once for all test files by test/support/global-setup.ts: rebuilding it here would
+    // rewrite files that other test files' bot processes are loading.
     beforeAll(async () => {
-      execFileSync(process.execPath, [path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: projectRoot });
       const store = openSqliteStore(file);
       await store.migrate();
       await store.appendAudit(event('2026-10-31T23:59:59.000Z', 'before'));
@@ -67,5 +69,34 @@ describe('audit CSV', () => {
       expect(bad.status).toBe(2);
       expect(bad.stderr).toContain('Usage');
     });
+  });
+});
+
+describe('npm run migrate', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const migrate = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'migrate.js')], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+
+  it('applies every migration to a new database, then finds it up to date', async () => {
+    const file = path.join(dir, 'new.sqlite');
+    const first = migrate({ DATABASE_URL: `sqlite:${file}` });
+    expect([first.status, first.stdout, first.stderr]).toEqual([0, 'SQLite database schema at version 5: applied migrations 1, 2, 3, 4, 5.\n', '']);
+    const again = migrate({ DATABASE_URL: `sqlite:${file}` });
+    expect([again.status, again.stdout]).toEqual([0, 'SQLite database schema at version 5: already up to date.\n']);
+    // The bot's store opens it as it left it.
+    const store = openSqliteStore(file);
+    expect(await store.migrate()).toEqual({ applied: [], version: 5 });
+    await store.close();
+  });
+
+  it('is refused by the same checks as the bot, in one line that never quotes a password', () => {
+    const refused = migrate({ DATABASE_URL: 'mysql://dba:Pa55wordInUrl@db.example/isa' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe('migrate failed: DATABASE_URL is invalid: must be sqlite:PATH or postgres://...\n');
+    const unreachable = migrate({ DATABASE_URL: 'postgres://dba:Pa55wordInUrl@127.0.0.1:1/isa', TEST_LAB: 'true' });
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toMatch(/^migrate failed: /);
+    expect(unreachable.stderr).not.toContain('Pa55wordInUrl');
   });
 });

@@ -53,6 +53,10 @@ describe('bank holidays from the data file', () => {
     await expect(new BotHarness().start(env)).rejects.toThrow(`bank holidays field oneOff.${shipped.oneOff.length}.date: is not a calendar date`);
   });
 
+  it('refuses to start without the file beside the guide, naming it', async () => {
+    await expect(new BotHarness().start({ GUIDE_FILE: path.join(dir, 'guide.json') })).rejects.toThrow(`cannot read bank holidays file ${path.join(dir, 'bank-holidays.json')}`);
+  });
+
   it('warns at start, and says in /healthz, when the list ends within a year', async () => {
     const start = new Date(`${shipped.listedUntil.slice(0, 4)}-01-01T09:00:00Z`);
     bot = await new BotHarness().start({}, () => start);

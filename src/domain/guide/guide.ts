@@ -182,14 +182,22 @@ function firstIssue(error: z.ZodError): [string, string] {
   return [issue ? issue.path.map(String).join('.') || '(root)' : '(root)', issue?.message ?? 'invalid'];
 }
 
-/** Validates parsed JSON as the guide; throws GuideError naming the first bad field. */
-export function parseGuide(data: unknown, bankHolidays: BankHolidays): Guide {
+/** The guide's own content, validated: everything but the bank holidays it is read against. */
+export type GuideContent = Omit<Guide, 'bankHolidays'>;
+
+/** Validates parsed JSON as the guide's content; throws GuideError naming the first bad field. */
+export function parseGuideContent(data: unknown): GuideContent {
   const result = guideSchema.safeParse(data);
   if (!result.success) {
     const [field, message] = firstIssue(result.error);
     throw new GuideError(field, `guide field ${field}: ${message}`);
   }
-  return { ...(result.data as Omit<Guide, 'bankHolidays'>), bankHolidays };
+  return result.data as GuideContent;
+}
+
+/** Validates parsed JSON as the guide and joins it to its bank holidays; throws GuideError naming the first bad field. */
+export function parseGuide(data: unknown, bankHolidays: BankHolidays): Guide {
+  return { ...parseGuideContent(data), bankHolidays };
 }
 
 /** Validates parsed JSON as the proclaimed bank holidays; throws GuideError naming the first bad field. */
