@@ -18,6 +18,43 @@ const kebabCase = {
   },
 };
 
+/** Node modules that do I/O: the pure layers (domain, cards) may not import them. */
+const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'net', 'child_process', 'dgram', 'dns', 'tls', 'worker_threads', 'cluster']
+  .flatMap((m) => [m, `node:${m}`]);
+
+/**
+ * The layers' import direction (README, "Layout"): each entry forbids a layer's files to import the
+ * named folders of src/. Inner layers never reach outwards, and only the composition root
+ * (application.ts, index.ts) sees every layer.
+ */
+const layers = [
+  { files: ['src/domain/**/*.ts'], forbid: ['ports', 'adapters', 'conversation', 'retrieval', 'teams', 'cards', 'config', 'logging', 'audit'], io: true,
+    why: 'the domain is pure: it imports only the domain (and zod, luxon)' },
+  { files: ['src/cards/**/*.ts'], forbid: ['ports', 'adapters', 'conversation', 'retrieval', 'teams', 'config', 'logging', 'audit'], io: false,
+    why: 'cards turn domain views into card JSON' },
+  { files: ['src/ports/**/*.ts'], forbid: ['adapters', 'conversation', 'retrieval', 'teams', 'cards', 'config', 'logging', 'audit'], io: true,
+    why: 'ports are interfaces and their types' },
+  { files: ['src/retrieval/**/*.ts', 'src/audit/**/*.ts'], forbid: ['adapters', 'conversation', 'teams', 'cards', 'config'], io: false,
+    why: 'use cases reach I/O only through ports' },
+  { files: ['src/conversation/**/*.ts'], forbid: ['adapters', 'teams', 'config'], io: true,
+    why: 'the conversation chooses words; it does no I/O itself' },
+  { files: ['src/adapters/**/*.ts'], forbid: ['conversation', 'teams', 'retrieval', 'cards'], io: false,
+    why: 'adapters implement ports and know nothing of the conversation' },
+  { files: ['src/teams/**/*.ts'], forbid: ['adapters', 'retrieval', 'domain', 'cards'], io: false,
+    why: 'the transport turns activities into calls and results into replies' },
+];
+
+/** no-restricted-imports options for one layer: the forbidden folders at any depth of ../, and node I/O. */
+function layerRule({ forbid, io, why }) {
+  return [
+    'error',
+    {
+      patterns: [{ regex: `^(\\.\\./)+(${forbid.join('|')})(/|$)`, message: `Layering: ${why}.` }],
+      paths: io ? nodeIo.map((name) => ({ name, message: `Layering: ${why}; no I/O here.` })) : [],
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', 'data/', 'test-artifacts/'] },
   js.configs.recommended,
@@ -36,6 +73,7 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  ...layers.map((layer) => ({ files: layer.files, rules: { 'no-restricted-imports': layerRule(layer) } })),
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
