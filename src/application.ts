@@ -27,10 +27,19 @@ import { composeNotification } from './conversation/retrieval-conversation';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { createAdapter, createServer } from './teams/http-server';
-import { loopbackUrl, registerDevChat } from './teams/dev-chat';
+import { loopbackUrl, registerDevChat } from './dev/dev-chat';
 import { TeamsBot } from './teams/teams-bot';
 import { withDeadline } from './support/deadline';
 import { purgeEveryMs, purgeExpiredAudit } from './audit/audit-retention';
+import { AppError, reasonOf } from './domain/app-error';
+
+/** The poll loop has a cycle the watchdog left behind, still hung (reported on /readyz?pacs=1). */
+class PollStalledError extends AppError<'stalled'> {
+  override readonly name = 'PollStalledError';
+  constructor() {
+    super('stalled', 'a poll cycle is still hung');
+  }
+}
 
 /** A built bot, ready to listen. */
 export interface Application {
@@ -215,7 +224,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   };
   // Beats on a timer of its own, so a long poll cycle or send never makes this instance look gone.
   const heartbeat = (): Promise<void> =>
-    beat(store, owner).catch((error: unknown) => logger.warn('heartbeat-failed', { reason: (error as { reason?: string }).reason ?? null }));
+    beat(store, owner).catch((error: unknown) => logger.warn('heartbeat-failed', { reason: reasonOf(error) }));
   let heartbeatTimer: NodeJS.Timeout | undefined;
 
   // The watchdog: a cycle still running after this long is left behind (logged, /readyz says so) and the
@@ -234,7 +243,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
       await purgeAuditWhenDue(clock());
     } catch (error) {
-      logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
+      logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: reasonOf(error) });
     }
   };
   const pollOnce = (): Promise<void> => {
@@ -256,7 +265,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   };
   /** /readyz: the poll loop is stalled while a cycle the watchdog left behind is still hung. */
   const pollReadiness = (): Promise<void> =>
-    hungCycles > 0 ? Promise.reject(Object.assign(new Error('poll stalled'), { reason: 'stalled' })) : Promise.resolve();
+    hungCycles > 0 ? Promise.reject(new PollStalledError()) : Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
   return {

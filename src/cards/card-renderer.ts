@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Template } from 'adaptivecards-templating';
 import type { Attachment } from 'botbuilder';
 import { cardNames, type CardModels, type CardName } from './card-models';
+import { AppError } from '../domain/app-error';
 
 /** Teams refuses messages over about 28 KB; stay under it. */
 export const maxCardBytes = 28 * 1024;
@@ -14,14 +15,8 @@ export const maxCardBytes = 28 * 1024;
 export const maxCardVersion = 1.5;
 
 /** A card could not be produced: a broken template or data that does not fit. */
-export class CardError extends Error {
+export class CardError extends AppError<'template-missing' | 'unexpanded' | 'too-large' | 'bad-version'> {
   override readonly name = 'CardError';
-  constructor(
-    readonly reason: 'template-missing' | 'unexpanded' | 'too-large' | 'bad-version',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Turns a template name and its data into an Adaptive Card attachment. */

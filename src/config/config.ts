@@ -8,6 +8,7 @@ import dotenv from 'dotenv';
 import { randomBytes } from 'node:crypto';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { AppError } from '../domain/app-error';
 
 /** Root of the project (the folder holding package.json), from src/ or dist/src/. */
 export const projectRoot: string = findProjectRoot(__dirname);
@@ -246,14 +247,14 @@ function isLoopback(host: string): boolean {
 }
 
 /** A configuration that must stop the start; `message` names the key. */
-export class ConfigError extends Error {
+export class ConfigError extends AppError<ConfigErrorReason> {
   override readonly name = 'ConfigError';
   constructor(
-    readonly reason: ConfigErrorReason,
+    reason: ConfigErrorReason,
     readonly key: SettingKey,
     message: string,
   ) {
-    super(message);
+    super(reason, message);
   }
 }
 

@@ -3,6 +3,7 @@
  * links to the other Insignia sites. Adapters: orthanc (real DICOM Q/R through Orthanc's REST API),
  * demo (synthetic, for trying the bot) and a fake for tests; one contract suite checks them all.
  */
+import { AppError } from '../domain/app-error';
 
 /** A peer-to-peer site id from the guide data ('exeter', 'plymouth', ...). */
 export type SiteId = string;
@@ -53,14 +54,14 @@ export interface LocalPatientRecord {
 export type PacsErrorReason = 'unreachable' | 'timed-out' | 'rejected' | 'not-found' | 'unknown-site' | 'protocol';
 
 /** A PACS call that failed, with a reason the conversation can put into words. */
-export class PacsError extends Error {
+export class PacsError extends AppError<PacsErrorReason> {
   override readonly name = 'PacsError';
   constructor(
-    readonly reason: PacsErrorReason,
+    reason: PacsErrorReason,
     message: string,
     readonly site: SiteId | null = null,
   ) {
-    super(message);
+    super(reason, message);
   }
 }
 

@@ -4,6 +4,7 @@
  * contract suite checks them all.
  */
 import type { SiteId, StudySummary } from './pacs-port';
+import { AppError } from '../domain/app-error';
 
 /** The life of a retrieval, a closed set: requested -> retrieving -> stored | failed. */
 export type RetrievalState = 'requested' | 'retrieving' | 'stored' | 'failed';
@@ -169,14 +170,8 @@ export interface Confirmation {
 export type StoreErrorReason = 'conflict' | 'not-found' | 'unavailable' | 'invalid';
 
 /** A store failure with a reason. */
-export class StoreError extends Error {
+export class StoreError extends AppError<StoreErrorReason> {
   override readonly name = 'StoreError';
-  constructor(
-    readonly reason: StoreErrorReason,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** What a migration run did. */

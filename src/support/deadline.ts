@@ -3,15 +3,15 @@
  * caller gets an answer in time either way. The late work is not cancelled (the libraries give no
  * handle for that), only no longer waited for; its eventual result or error is ignored.
  */
+import { AppError } from '../domain/app-error';
 
 /** An outbound call that did not answer in time. */
-export class DeadlineError extends Error {
+export class DeadlineError extends AppError<'timed-out'> {
   override readonly name = 'DeadlineError';
   /** Node's own code for a socket timeout, so classifiers treat it as a transient network failure. */
   readonly code = 'ETIMEDOUT';
-  readonly reason = 'timed-out';
   constructor(what: string, ms: number) {
-    super(`${what} did not answer within ${ms} ms`);
+    super('timed-out', `${what} did not answer within ${ms} ms`);
   }
 }
 

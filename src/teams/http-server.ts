@@ -14,6 +14,7 @@ import restify from 'restify';
 import type { Config } from '../config/config';
 import { withRequest, type Logger } from '../logging/logger';
 import { withDeadline } from '../support/deadline';
+import { reasonOf } from '../domain/app-error';
 
 /** Largest request body accepted; a Teams activity is a few KB. */
 export const maxBodyBytes = 256 * 1024;
@@ -104,7 +105,7 @@ export function createAdapter(config: Config, logger: Logger): BotAdapter {
     const err = error instanceof Error ? error : new Error('non-error thrown');
     logger.error('turn-error', {
       error: err.name,
-      reason: (err as { reason?: unknown }).reason === undefined ? null : String((err as { reason?: unknown }).reason),
+      reason: reasonOf(err),
       at: err.stack?.split('\n')[1]?.trim() ?? null,
       activityType: context.activity.type,
     });
@@ -136,8 +137,7 @@ async function check(probe: ReadinessCheck): Promise<{ readonly ok: boolean; rea
     await withDeadline(probe(), readinessTimeoutMs, 'a readiness check');
     return { ok: true, reason: null };
   } catch (error) {
-    const reason = (error as { reason?: unknown }).reason;
-    return { ok: false, reason: typeof reason === 'string' ? reason : error instanceof Error ? error.name : 'unknown' };
+    return { ok: false, reason: reasonOf(error) ?? (error instanceof Error ? error.name : 'unknown') };
   }
 }
 

@@ -9,6 +9,7 @@ import type { RetrievalConversationDeps, TurnCaller } from '../conversation/retr
 import type { Logger } from '../logging/logger';
 import type { TurnClaim } from '../ports/store-port';
 import { withDeadline } from '../support/deadline';
+import { reasonOf } from '../domain/app-error';
 
 /** The instant of an activity: its own timestamp, else the clock (the channel always sends one). */
 export function activityInstant(activity: Partial<Activity>, clock: () => Date): Date {
@@ -158,7 +159,7 @@ export class TeamsBot extends ActivityHandler {
       this.saved.set(key, { json, atMs: instant.getTime() });
     } catch (error) {
       // Answering the clinician matters more than refreshing the reference; the last one saved still works.
-      this.logger.warn('reference-save-failed', { reason: (error as { reason?: string }).reason ?? null });
+      this.logger.warn('reference-save-failed', { reason: reasonOf(error) });
     }
   }
 
@@ -215,7 +216,7 @@ export class TeamsBot extends ActivityHandler {
       }
     } catch (error) {
       // Without the database a re-delivery cannot be told apart; answering twice beats not answering.
-      this.logger.warn('activity-record-failed', { reason: (error as { reason?: string }).reason ?? null });
+      this.logger.warn('activity-record-failed', { reason: reasonOf(error) });
       return null;
     }
   }
@@ -236,7 +237,7 @@ export class TeamsBot extends ActivityHandler {
       // Done once answered (a confirmation marks it done itself, with what it records).
       await store.finishActivity(claim.key, claim.owner).catch((error: unknown) => {
         // The claim runs out by itself; a re-delivery after that is handled again.
-        this.logger.warn('activity-finish-failed', { reason: (error as { reason?: string }).reason ?? null });
+        this.logger.warn('activity-finish-failed', { reason: reasonOf(error) });
       });
     }
   }
@@ -271,7 +272,7 @@ export class TeamsBot extends ActivityHandler {
       try {
         replies = await turn.later!();
       } catch (error) {
-        this.logger.error('later-failed', { error: error instanceof Error ? error.name : 'unknown', reason: (error as { reason?: string }).reason ?? null });
+        this.logger.error('later-failed', { error: error instanceof Error ? error.name : 'unknown', reason: reasonOf(error) });
         replies = [{ text: 'Sorry, something went wrong on my side while working on that. Please try again; if it keeps happening, tell the PACS team.' }];
       }
       try {

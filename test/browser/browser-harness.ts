@@ -9,7 +9,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createApplication, type Application } from '../../src/application';
 import { createDemoPacs } from '../../src/adapters/pacs/demo-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import { parseConfig, projectRoot } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
 

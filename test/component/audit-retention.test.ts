@@ -2,7 +2,7 @@
  * AUDIT_RETENTION_DAYS: the poll loop purges audit events older than the setting, at most once an
  * hour, and records each purge in the trail itself; with no setting nothing is ever purged.
  */
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { AuditEvent, StorePort } from '../../src/ports/store-port';
 import { BotHarness } from '../support/bot-harness';
 

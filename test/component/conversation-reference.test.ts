@@ -2,7 +2,7 @@
  * The conversation reference kept for proactive messages: saved on the first message of a chat,
  * written again only when it changes (or an hour later), and never with the triggering message's id.
  */
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { StorePort, StoredReference } from '../../src/ports/store-port';
 import { BotHarness } from '../support/bot-harness';
 import { london } from '../support/instants';

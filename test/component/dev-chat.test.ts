@@ -1,15 +1,15 @@
 /**
- * The development browser chat's channel (src/teams/dev-chat.ts), without a browser: what the page
+ * The development browser chat's channel (src/dev/dev-chat.ts), without a browser: what the page
  * posts goes through the bot's real /api/messages, the bot's replies (proactive ones and card updates
  * in place included) come back to the channel's connector endpoints and into the log the page polls.
  * In production mode none of it exists.
  */
 import { createApplication, type Application } from '../../src/application';
 import { createDemoPacs } from '../../src/adapters/pacs/demo-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import { parseConfig } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
-import { localUser, maxConversations, maxEntriesPerConversation } from '../../src/teams/dev-chat';
+import { localUser, maxConversations, maxEntriesPerConversation } from '../../src/dev/dev-chat';
 import { actionsOf, textOf } from '../support/bot-harness';
 import { safeProduction } from '../support/production-env';
 

@@ -4,7 +4,7 @@
  * proactively; confirmation cards are updated in place.
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import nock from 'nock';
 import { actionsOf, BotHarness, cardsOf, serviceUrl, textOf, type TurnResult } from '../support/bot-harness';

@@ -7,8 +7,8 @@
  */
 import nock from 'nock';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
-import type { StorePort } from '../../src/ports/store-port';
+import { createMemoryStore } from '../support/fakes/memory-store';
+import { StoreError, type StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf, serviceUrl } from '../support/bot-harness';
 import { london } from '../support/instants';
 
@@ -64,7 +64,7 @@ describe('logs of whole flows, failures included', () => {
     const inner = createMemoryStore();
     store = {
       ...inner,
-      retrievalsFor: (user, limit) => (failLists ? Promise.reject(Object.assign(new Error(`no rows for ${alice.nhsNumber}`), { reason: 'unavailable' })) : inner.retrievalsFor(user, limit)),
+      retrievalsFor: (user, limit) => (failLists ? Promise.reject(new StoreError('unavailable', `no rows for ${alice.nhsNumber}`)) : inner.retrievalsFor(user, limit)),
     };
     bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1', PATIENT_SEARCHES_PER_MINUTE: '6', LOG_LEVEL: 'debug' }, () => asked, { pacs, store });
   });

@@ -8,7 +8,7 @@
  */
 import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import nock from 'nock';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { BotHarness, serviceUrl } from '../support/bot-harness';
 import { london } from '../support/instants';

@@ -4,7 +4,7 @@
  * user may search again once the minute has passed.
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { BotHarness } from '../support/bot-harness';
 import { london } from '../support/instants';

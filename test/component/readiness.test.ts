@@ -5,8 +5,8 @@
  * PACS and the poll loop) is reported on /readyz?pacs=1, 503 naming what does not answer.
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
-import type { StorePort } from '../../src/ports/store-port';
+import { createMemoryStore } from '../support/fakes/memory-store';
+import { StoreError, type StorePort } from '../../src/ports/store-port';
 import { BotHarness } from '../support/bot-harness';
 import { london } from '../support/instants';
 
@@ -20,7 +20,7 @@ describe('/healthz and /readyz', () => {
     pacs = new FakePacs({ local: [], sites: {} });
     const inner = createMemoryStore();
     databaseUp = true;
-    store = { ...inner, ping: () => (databaseUp ? inner.ping() : Promise.reject(Object.assign(new Error('gone'), { reason: 'unavailable' }))) };
+    store = { ...inner, ping: () => (databaseUp ? inner.ping() : Promise.reject(new StoreError('unavailable', 'gone'))) };
     bot = await new BotHarness().start({}, () => london('2026-12-02T02:00'), { pacs, store });
   });
   afterEach(() => bot.stop());

@@ -4,7 +4,7 @@
  * afresh when it comes again; slow work (the PACS) never holds the turn open.
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import os from 'node:os';
 import type { StorePort } from '../../src/ports/store-port';
 import { instanceId } from '../../src/retrieval/lease-owners';

@@ -5,7 +5,7 @@
  * offered picks nothing.
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf } from '../support/bot-harness';
 import { london } from '../support/instants';

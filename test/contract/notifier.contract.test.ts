@@ -4,7 +4,7 @@
  */
 import type { Activity } from 'botbuilder';
 import nock from 'nock';
-import { FakeNotifier } from '../../src/adapters/notifier/fake-notifier';
+import { FakeNotifier } from '../support/fakes/fake-notifier';
 import { createTeamsNotifier } from '../../src/adapters/notifier/teams-notifier';
 import { parseConfig } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';

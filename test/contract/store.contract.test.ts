@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import { migrations, runMigrations } from '../../src/adapters/store/migrations';
 import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
 import { StoreError, type Notification } from '../../src/ports/store-port';

@@ -3,7 +3,7 @@
  * PACS_BACKEND=orthanc, against two real Orthanc servers on loopback (UH Bristol and Exeter).
  */
 import { localCount } from '../contract/pacs-contract';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf, textOf } from '../support/bot-harness';
 import { london } from '../support/instants';

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOrthancPacs } from '../../src/adapters/pacs/orthanc-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { PacsPort } from '../../src/ports/pacs-port';
 import type { Requester, StorePort } from '../../src/ports/store-port';
 import { findPatientImages, pollRetrievals, recordConfirmation, requestRetry, startRetry, type RetrievalDeps } from '../../src/retrieval/retrieval-service';

@@ -23,7 +23,7 @@
 import fc from 'fast-check';
 import { FakePacs, type FakeSite } from '../../src/adapters/pacs/fake-pacs';
 import { demoPatients } from '../../src/adapters/pacs/demo-pacs';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import { converse, type ConversationDeps, type Incoming, type Turn } from '../../src/conversation/conversation';
 import { composeNotification, type RetrievalConversationDeps, type TurnCaller } from '../../src/conversation/retrieval-conversation';
 import { createSigner } from '../../src/conversation/signed-data';

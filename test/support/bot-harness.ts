@@ -5,7 +5,7 @@
  */
 import nock from 'nock';
 import { createApplication, type Application, type ApplicationDeps } from '../../src/application';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from './fakes/memory-store';
 import { parseConfig } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
 

@@ -22,12 +22,14 @@ const refused: Array<[string, string, string]> = [
     ['src/retrieval/probe.ts', "import { createOrthancPacs } from '../adapters/pacs/orthanc-pacs';", 'use cases reach I/O only through ports'],
     ['src/adapters/store/probe.ts', "import { converse } from '../../conversation/conversation';", 'adapters implement ports'],
     ['src/teams/probe.ts', "import { openStore } from '../adapters/store/open-store';", 'the transport turns activities into calls'],
+    ['src/teams/probe.ts', "import { answerQuestion } from '../domain/questions/answer-question';", 'the transport turns activities into calls'],
     ['src/ports/probe.ts', "import { loadConfig } from '../config/config';", 'ports are interfaces'],
 ];
 
 const allowed: Array<[string, string]> = [
     ['src/domain/time/probe.ts', "import { DateTime } from 'luxon';\nimport type { Guide } from '../guide/guide';"],
     ['src/retrieval/probe.ts', "import type { StorePort } from '../ports/store-port';\nimport { toLocal } from '../domain/time/wall-clock';"],
+    ['src/teams/probe.ts', "import { reasonOf } from '../domain/app-error';"],
     ['src/application.ts', "import { openStore } from './adapters/store/open-store';\nimport { TeamsBot } from './teams/teams-bot';"],
 ];
 

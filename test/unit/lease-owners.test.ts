@@ -3,7 +3,7 @@
  * (the database's) clock. Names say nothing: two instances sharing a host name and pid are told apart,
  * and this instance is never gone to itself.
  */
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import { beat, defaultLiveness, goneOwners, instanceId } from '../../src/retrieval/lease-owners';
 
 describe('lease owners', () => {

@@ -4,8 +4,8 @@
  * messages within one conversation, and stops at the round's limit.
  */
 import type { ConversationReference } from 'botbuilder';
-import { FakeNotifier } from '../../src/adapters/notifier/fake-notifier';
-import { createMemoryStore } from '../../src/adapters/store/memory-store';
+import { FakeNotifier } from '../support/fakes/fake-notifier';
+import { createMemoryStore } from '../support/fakes/memory-store';
 import type { NotifierPort, OutgoingMessage, SendOutcome } from '../../src/ports/notifier-port';
 import type { StorePort } from '../../src/ports/store-port';
 import { deliverNotifications, type DeliveryDeps } from '../../src/retrieval/notification-service';

@@ -21,6 +21,7 @@ import { MessageFactory, type Activity, type CloudAdapter, type ConversationRefe
 import type { Logger } from '../../logging/logger';
 import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../ports/notifier-port';
 import { withDeadline } from '../../support/deadline';
+import { AppError } from '../../domain/app-error';
 
 /** How the Teams notifier is built; everything but the adapter, app id and logger has a default. */
 export interface TeamsNotifierOptions {
@@ -50,14 +51,8 @@ export interface TeamsNotifierOptions {
 export type NotifierErrorReason = 'invalid-options';
 
 /** The notifier could not be built as asked. */
-export class NotifierError extends Error {
+export class NotifierError extends AppError<NotifierErrorReason> {
   override readonly name = 'NotifierError';
-  constructor(
-    readonly reason: NotifierErrorReason,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Failures worth retrying: the channel is busy or briefly unreachable. */

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { bankHolidayCalendar, proclaimedDaysSchema, type BankHolidays } from '../time/bank-holidays';
+import { AppError } from '../app-error';
 
 const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 /** A day of the week, Monday first (ISO order). */
@@ -165,14 +166,13 @@ export interface Guide extends Omit<z.infer<typeof guideSchema>, 'sections'> {
 }
 
 /** The guide file is not valid; `field` is the dotted path of the first problem. */
-export class GuideError extends Error {
+export class GuideError extends AppError<'invalid-guide'> {
   override readonly name = 'GuideError';
-  readonly reason = 'invalid-guide';
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(message);
+    super('invalid-guide', message);
   }
 }
 

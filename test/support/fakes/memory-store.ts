@@ -15,7 +15,7 @@ import {
   type RetrievalTransition,
   type StorePort,
   type StoredReference,
-} from '../../ports/store-port';
+} from '../../../src/ports/store-port';
 import {
   activeStates,
   activityRecordOf,
@@ -40,7 +40,7 @@ import {
   newNotification,
   newNotificationId,
   notificationKindFor,
-} from './sqlite-store';
+} from '../../../src/adapters/store/sqlite-store';
 
 function copyRetrieval(r: Retrieval): Retrieval {
   return { ...r, requester: { ...r.requester }, study: { ...r.study, modalities: [...r.study.modalities] } };

@@ -4,7 +4,7 @@
  * `maxAttempts` per call, like the Teams notifier) or permanently. Used by tests.
  */
 import type { ConversationReference } from 'botbuilder';
-import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../ports/notifier-port';
+import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../../src/ports/notifier-port';
 
 /** A message the fake delivered, as first sent. */
 export interface FakeSent {

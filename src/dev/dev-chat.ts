@@ -18,7 +18,7 @@ import path from 'node:path';
 import type restify from 'restify';
 import { z } from 'zod';
 import type { Logger } from '../logging/logger';
-import { jsonBody } from './http-server';
+import { jsonBody } from '../teams/http-server';
 
 /** What the browser chat needs from the application. */
 export interface DevChatOptions {
@@ -347,5 +347,5 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
     return Promise.resolve();
   });
 
-  logger.info('dev-chat', { detail: 'Development mode: a browser chat with the bot is served at / (src/teams/dev-chat.ts).' });
+  logger.info('dev-chat', { detail: 'Development mode: a browser chat with the bot is served at / (src/dev/dev-chat.ts).' });
 }
