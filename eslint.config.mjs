@@ -19,8 +19,9 @@ const kebabCase = {
 };
 
 /** Node modules that do I/O: the pure layers (domain, cards) may not import them. */
-const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'net', 'child_process', 'dgram', 'dns', 'tls', 'worker_threads', 'cluster']
-  .flatMap((m) => [m, `node:${m}`]);
+const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'net', 'child_process', 'dgram', 'dns', 'tls', 'worker_threads', 'cluster'].flatMap(
+  (m) => [m, `node:${m}`],
+);
 
 /**
  * The layers' import direction (README, "Layout"): each entry forbids a layer's files to import the
@@ -28,22 +29,55 @@ const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'net', 'child_process', 'd
  * (application.ts, index.ts) sees every layer.
  */
 const layers = [
-  { files: ['src/domain/**/*.ts'], forbid: ['ports', 'adapters', 'conversation', 'retrieval', 'teams', 'cards', 'config', 'logging', 'audit'], io: true,
-    why: 'the domain is pure: it imports only the domain (and zod, luxon)' },
-  { files: ['src/cards/**/*.ts'], forbid: ['ports', 'adapters', 'conversation', 'retrieval', 'teams', 'config', 'logging', 'audit'], io: false,
-    why: 'cards turn domain views into card JSON' },
-  { files: ['src/ports/**/*.ts'], forbid: ['adapters', 'conversation', 'retrieval', 'teams', 'cards', 'config', 'logging', 'audit'], io: true,
-    why: 'ports are interfaces and their types' },
-  { files: ['src/retrieval/**/*.ts', 'src/audit/**/*.ts'], forbid: ['adapters', 'conversation', 'teams', 'cards', 'config'], io: false,
-    why: 'use cases reach I/O only through ports' },
-  { files: ['src/conversation/**/*.ts'], forbid: ['adapters', 'teams', 'config'], io: true,
-    why: 'the conversation chooses words; it does no I/O itself' },
-  { files: ['src/adapters/**/*.ts'], forbid: ['conversation', 'teams', 'retrieval', 'cards'], io: false,
-    why: 'adapters implement ports and know nothing of the conversation' },
-  { files: ['src/dev/**/*.ts'], forbid: ['adapters', 'retrieval', 'domain', 'cards', 'conversation'], io: false,
-    why: 'the development-only browser chat plays the Teams channel over HTTP and nothing else' },
-  { files: ['src/teams/**/*.ts'], forbid: ['adapters', 'retrieval', 'domain', 'cards'], allow: ['domain/app-error'], io: false,
-    why: 'the transport turns activities into calls and results into replies' },
+  {
+    files: ['src/domain/**/*.ts'],
+    forbid: ['ports', 'adapters', 'conversation', 'retrieval', 'teams', 'cards', 'config', 'logging', 'audit'],
+    io: true,
+    why: 'the domain is pure: it imports only the domain (and zod, luxon)',
+  },
+  {
+    files: ['src/cards/**/*.ts'],
+    forbid: ['ports', 'adapters', 'conversation', 'retrieval', 'teams', 'config', 'logging', 'audit'],
+    io: false,
+    why: 'cards turn domain views into card JSON',
+  },
+  {
+    files: ['src/ports/**/*.ts'],
+    forbid: ['adapters', 'conversation', 'retrieval', 'teams', 'cards', 'config', 'logging', 'audit'],
+    io: true,
+    why: 'ports are interfaces and their types',
+  },
+  {
+    files: ['src/retrieval/**/*.ts', 'src/audit/**/*.ts'],
+    forbid: ['adapters', 'conversation', 'teams', 'cards', 'config'],
+    io: false,
+    why: 'use cases reach I/O only through ports',
+  },
+  {
+    files: ['src/conversation/**/*.ts'],
+    forbid: ['adapters', 'teams', 'config'],
+    io: true,
+    why: 'the conversation chooses words; it does no I/O itself',
+  },
+  {
+    files: ['src/adapters/**/*.ts'],
+    forbid: ['conversation', 'teams', 'retrieval', 'cards'],
+    io: false,
+    why: 'adapters implement ports and know nothing of the conversation',
+  },
+  {
+    files: ['src/dev/**/*.ts'],
+    forbid: ['adapters', 'retrieval', 'domain', 'cards', 'conversation'],
+    io: false,
+    why: 'the development-only browser chat plays the Teams channel over HTTP and nothing else',
+  },
+  {
+    files: ['src/teams/**/*.ts'],
+    forbid: ['adapters', 'retrieval', 'domain', 'cards'],
+    allow: ['domain/app-error'],
+    io: false,
+    why: 'the transport turns activities into calls and results into replies',
+  },
 ];
 
 /** no-restricted-imports options for one layer: the forbidden folders at any depth of ../, and node I/O. */

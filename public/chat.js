@@ -75,7 +75,16 @@
   // ---------------------------------------------------------------- time
 
   const partsFormat = (zone) =>
-    new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
 
   /** The zone's wall clock at an instant, as if it were UTC (ms). */
   function wallClockMs(instantMs, zone) {
@@ -96,12 +105,22 @@
     const hour = 3600 * 1000;
     // Offsets in force a day either side and at the wall time itself cover any change of the clocks.
     const offsets = new Set([-24, 0, 24].map((h) => wallClockMs(wall + h * hour, zone) - (wall + h * hour)));
-    const candidates = [...offsets].map((offset) => wall - offset).filter((t) => wallClockMs(t, zone) === wall).sort((a, b) => a - b);
+    const candidates = [...offsets]
+      .map((offset) => wall - offset)
+      .filter((t) => wallClockMs(t, zone) === wall)
+      .sort((a, b) => a - b);
     if (candidates.length === 1) return { instant: new Date(candidates[0]), note: null };
-    if (candidates.length > 1) return { instant: new Date(candidates[0]), note: 'The clocks show this time twice that night; using the first (before they go back).' };
+    if (candidates.length > 1)
+      return {
+        instant: new Date(candidates[0]),
+        note: 'The clocks show this time twice that night; using the first (before they go back).',
+      };
     // In the gap: use the offset before the change, which lands after it.
     const before = wallClockMs(wall - 24 * hour, zone) - (wall - 24 * hour);
-    return { instant: new Date(wall - before), note: 'The clocks skip this time that night (they go forward); using the same moment after the change.' };
+    return {
+      instant: new Date(wall - before),
+      note: 'The clocks skip this time that night (they go forward); using the same moment after the change.',
+    };
   }
 
   function describeInstant(date) {
@@ -120,7 +139,9 @@
   }
 
   function shortTime(iso) {
-    return new Intl.DateTimeFormat('en-GB', { timeZone: state.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+    return new Intl.DateTimeFormat('en-GB', { timeZone: state.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+      new Date(iso),
+    );
   }
 
   function updatePretend() {
@@ -351,7 +372,11 @@
     try {
       const payload = { conversationId: state.conversationId, ...body };
       if (state.pretend && !body.event) payload.pretend = state.pretend;
-      const res = await fetch('/chat/api/send', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      const res = await fetch('/chat/api/send', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
       if (!res.ok) {
         const problem = await res.json().catch(() => ({}));
         setStatus(`Not sent: ${problem.error || res.status}`);

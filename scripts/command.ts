@@ -8,7 +8,9 @@ import { loadConfig, redactSecrets, type Config } from '../src/config/config';
 import type { MigrationReport, StorePort } from '../src/ports/store-port';
 
 /** Runs `work` on the store the settings name, after migrating it; always closes the store. */
-export async function withConfiguredStore<T>(work: (store: StorePort, config: Config, migration: MigrationReport) => Promise<T>): Promise<T> {
+export async function withConfiguredStore<T>(
+  work: (store: StorePort, config: Config, migration: MigrationReport) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   const store = openStore(config.databaseUrl);
   try {

@@ -117,7 +117,10 @@ export function fillPlaceholders(template: unknown, values: Readonly<Record<stri
     if (typeof node === 'string') {
       return node.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_whole, name: string) => {
         const value = values[name];
-        if (value === undefined) throw new PackagingError(`The manifest template has an unknown placeholder {{${name}}}; known: ${Object.keys(values).join(', ')}.`);
+        if (value === undefined)
+          throw new PackagingError(
+            `The manifest template has an unknown placeholder {{${name}}}; known: ${Object.keys(values).join(', ')}.`,
+          );
         return value;
       });
     }
@@ -162,7 +165,9 @@ export async function validateManifestOffline(manifest: unknown): Promise<string
   if (!isRecord(manifest)) return ['the manifest is not a JSON object'];
   const version = manifest.manifestVersion;
   if (typeof version !== 'string' || !bundledTeamsSchemaVersions().includes(version)) {
-    return [`manifestVersion ${JSON.stringify(version)} has no schema bundled in @microsoft/app-manifest (it has ${bundledTeamsSchemaVersions().join(', ')})`];
+    return [
+      `manifestVersion ${JSON.stringify(version)} has no schema bundled in @microsoft/app-manifest (it has ${bundledTeamsSchemaVersions().join(', ')})`,
+    ];
   }
   if (manifest.$schema !== teamsSchemaUrl(version)) return [`$schema must be ${teamsSchemaUrl(version)} for manifestVersion ${version}`];
   const file = path.join(bundledTeamsSchemaFolder(), `v${version}`, 'MicrosoftTeams.schema.json');
@@ -189,18 +194,21 @@ export function checkCommandLists(manifest: unknown): string[] {
     lists.forEach((list, l) => {
       const commands = list.commands ?? [];
       if (commands.length === 0) problems.push(`bots[${b}].commandLists[${l}] has no commands`);
-      if (commands.length > commandLimits.commandsPerList) problems.push(`bots[${b}].commandLists[${l}] has ${commands.length} commands (at most ${commandLimits.commandsPerList})`);
+      if (commands.length > commandLimits.commandsPerList)
+        problems.push(`bots[${b}].commandLists[${l}] has ${commands.length} commands (at most ${commandLimits.commandsPerList})`);
       const seen = new Set<string>();
       commands.forEach((command, c) => {
         const where = `bots[${b}].commandLists[${l}].commands[${c}]`;
         const title = typeof command.title === 'string' ? command.title : '';
         if (title.trim() === '') problems.push(`${where} has no title`);
-        if (title.length > commandLimits.titleChars) problems.push(`${where} title "${title}" is over ${commandLimits.titleChars} characters`);
+        if (title.length > commandLimits.titleChars)
+          problems.push(`${where} title "${title}" is over ${commandLimits.titleChars} characters`);
         if (seen.has(title.toLowerCase())) problems.push(`${where} title "${title}" is listed twice`);
         seen.add(title.toLowerCase());
         const description = typeof command.description === 'string' ? command.description : '';
         if (description.trim() === '') problems.push(`${where} ("${title}") has no description`);
-        if (description.length > commandLimits.descriptionChars) problems.push(`${where} ("${title}") description is over ${commandLimits.descriptionChars} characters`);
+        if (description.length > commandLimits.descriptionChars)
+          problems.push(`${where} ("${title}") description is over ${commandLimits.descriptionChars} characters`);
       });
     });
   });
@@ -290,10 +298,18 @@ const entryTime = new Date(2000, 0, 1, 0, 0, 0);
 export async function buildAppPackage(options: PackageOptions): Promise<PackageResult> {
   const appId = options.appId.trim();
   if (appId === '') {
-    throw new PackagingError('Cannot package the Teams app: MicrosoftAppId is empty. A Teams app package needs the Azure Bot\'s app (client) id: set MicrosoftAppId in .env or pass --app-id <uuid>.');
+    throw new PackagingError(
+      "Cannot package the Teams app: MicrosoftAppId is empty. A Teams app package needs the Azure Bot's app (client) id: set MicrosoftAppId in .env or pass --app-id <uuid>.",
+    );
   }
-  if (!guid.test(appId)) throw new PackagingError(`The app id ${JSON.stringify(appId)} is not a GUID (the Azure Bot's app (client) id looks like 00000000-0000-0000-0000-000000000000).`);
-  if (!semver.test(options.version)) throw new PackagingError(`The version ${JSON.stringify(options.version)} must be MAJOR.MINOR.PATCH (package.json's "version"), which Teams requires.`);
+  if (!guid.test(appId))
+    throw new PackagingError(
+      `The app id ${JSON.stringify(appId)} is not a GUID (the Azure Bot's app (client) id looks like 00000000-0000-0000-0000-000000000000).`,
+    );
+  if (!semver.test(options.version))
+    throw new PackagingError(
+      `The version ${JSON.stringify(options.version)} must be MAJOR.MINOR.PATCH (package.json's "version"), which Teams requires.`,
+    );
 
   const urls: DeveloperUrls = { ...placeholderDeveloperUrls, ...options.developerUrls };
   httpsUrl(urls.websiteUrl, '--website-url');
@@ -339,7 +355,9 @@ export async function buildAppPackage(options: PackageOptions): Promise<PackageR
     try {
       return fs.readFileSync(path.join(manifestDir, name));
     } catch (error) {
-      throw new PackagingError(`Cannot read the icon ${path.join(manifestDir, name)}: ${error instanceof Error ? error.message : 'unknown error'}`);
+      throw new PackagingError(
+        `Cannot read the icon ${path.join(manifestDir, name)}: ${error instanceof Error ? error.message : 'unknown error'}`,
+      );
     }
   };
   const color = readIcon(colorName);
@@ -374,7 +392,7 @@ export function packageVersion(root: string = projectRoot): string {
 
 const usage = [
   'Usage: npm run package [-- --app-id <uuid>] [--website-url <https URL>] [--privacy-url <https URL>] [--terms-url <https URL>] [--out <folder>]',
-  '  --app-id       the Azure Bot\'s app (client) id (default: MicrosoftAppId from .env or the environment)',
+  "  --app-id       the Azure Bot's app (client) id (default: MicrosoftAppId from .env or the environment)",
   `  --website-url  developer support page (default, a placeholder: ${placeholderDeveloperUrls.websiteUrl})`,
   `  --privacy-url  privacy notice (default, a placeholder: ${placeholderDeveloperUrls.privacyUrl})`,
   `  --terms-url    terms of use (default, a placeholder: ${placeholderDeveloperUrls.termsOfUseUrl})`,

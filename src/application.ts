@@ -108,12 +108,16 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     logger.warn('bank-holidays-list-ending', {
       listedUntil: guide.bankHolidays.listedUntil,
       file: path.relative(projectRoot, bankHolidaysFileFor(config.guideFile)),
-      detail: 'Proclaimed bank holidays are listed for less than a year ahead: check https://www.gov.uk/bank-holidays, add any new ones and set listedUntil.',
+      detail:
+        'Proclaimed bank holidays are listed for less than a year ahead: check ' +
+        'https://www.gov.uk/bank-holidays, add any new ones and set listedUntil.',
     });
   }
   if (config.mode === 'development' && !config.microsoftApp.appId) {
     logger.warn('development-mode', {
-      detail: 'MicrosoftAppId is empty: requests are NOT authenticated and replies are unsigned. Use only for local testing (Bot Framework Emulator).',
+      detail:
+        'MicrosoftAppId is empty: requests are NOT authenticated and replies are unsigned. Use ' +
+        'only for local testing (Bot Framework Emulator).',
     });
   }
 
@@ -126,9 +130,14 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   const owner = instanceId(os.hostname(), randomUUID());
   const liveness = deps.liveness ?? defaultLiveness;
   await beat(store, owner);
-  if (config.pacs.backend === 'demo' && !deps.pacs) logger.warn('demo-pacs', { detail: 'PACS_BACKEND=demo: synthetic patients and sites only.' });
+  if (config.pacs.backend === 'demo' && !deps.pacs)
+    logger.warn('demo-pacs', { detail: 'PACS_BACKEND=demo: synthetic patients and sites only.' });
 
-  const access = { mode: config.mode, allowedTenantIds: config.access.allowedTenantIds, retrievalAllowedUsers: config.access.retrievalAllowedUsers };
+  const access = {
+    mode: config.mode,
+    allowedTenantIds: config.access.allowedTenantIds,
+    retrievalAllowedUsers: config.access.retrievalAllowedUsers,
+  };
   const retrievalDeps = {
     pacs,
     store,
@@ -192,7 +201,13 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   });
   // Development only: a browser chat at / that plays the Teams channel (never registered in production).
   if (config.mode === 'development') {
-    registerDevChat(server, { botUrl: () => loopbackUrl(server, config.host), logger, clock, publicDir: path.join(projectRoot, 'public'), timeZone: config.timeZone });
+    registerDevChat(server, {
+      botUrl: () => loopbackUrl(server, config.host),
+      logger,
+      clock,
+      publicDir: path.join(projectRoot, 'public'),
+      timeZone: config.timeZone,
+    });
   }
   const notifier = createTeamsNotifier({ adapter, appId, logger, attemptTimeoutMs: config.connectorTimeoutMs });
   let cycles = 0;
@@ -238,7 +253,8 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       // Every 4th cycle (and the first): leases left by an instance that fell silent are freed.
       if (cycles++ % 4 === 0) await releaseGoneOwners();
       const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);
-      for (const { retrieval: r } of settled) logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
+      for (const { retrieval: r } of settled)
+        logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
       const report = await deliverNotifications(delivery, clock());
       if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
       await purgeAuditWhenDue(clock());
@@ -264,8 +280,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     return polling;
   };
   /** /readyz: the poll loop is stalled while a cycle the watchdog left behind is still hung. */
-  const pollReadiness = (): Promise<void> =>
-    hungCycles > 0 ? Promise.reject(new PollStalledError()) : Promise.resolve();
+  const pollReadiness = (): Promise<void> => (hungCycles > 0 ? Promise.reject(new PollStalledError()) : Promise.resolve());
   let timer: NodeJS.Timeout | undefined;
 
   return {

@@ -27,7 +27,10 @@ const live = new Map<number, Child>();
 /** CPU ids this process may run on (from /proc; [] when unknown). */
 export function allowedCpus(): number[] {
   try {
-    const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('Cpus_allowed_list:'));
+    const line = fs
+      .readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Cpus_allowed_list:'));
     if (!line) return [];
     const cpus: number[] = [];
     for (const part of line.split(':')[1]!.trim().split(',')) {
@@ -53,7 +56,12 @@ export function pin(pid: number, cpus: readonly number[]): boolean {
 }
 
 /** Starts `node [nodeArgs] script [args]` with an IPC channel and the given environment. */
-export function startChild(name: string, script: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cpus?: readonly number[] }): Child {
+export function startChild(
+  name: string,
+  script: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cpus?: readonly number[] },
+): Child {
   const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -181,7 +189,10 @@ export function cpuSeconds(pid: number): number | null {
 /** Resident set size of a process in bytes, from /proc; null where unavailable. */
 export function rssBytes(pid: number): number | null {
   try {
-    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = fs
+      .readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line ? Number(line.replace(/\D+/g, '')) * 1024 : null;
   } catch {
     return null;

@@ -57,5 +57,7 @@ if (process.send) {
   process.send({ event: 'result', result });
   process.disconnect();
 } else {
-  process.stdout.write(`Answering core: ${result.questionsPerSecond.toLocaleString('en-GB')} questions/second (median of 3 x 3 s over ${result.corpusSize} corpus questions, one core, ${process.version})\n`);
+  process.stdout.write(
+    `Answering core: ${result.questionsPerSecond.toLocaleString('en-GB')} questions/second (median of 3 x 3 s over ${result.corpusSize} corpus questions, one core, ${process.version})\n`,
+  );
 }

@@ -34,7 +34,12 @@ class EchoBot extends ActivityHandler {
 
 const config = parseConfig({ NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
 const logger = createLogger(config.logLevel);
-const server = createServer(createAdapter(config, logger), new EchoBot(), () => ({ version: 'echo', guide: { title: 'echo', version: '0', reviewDate: '2000-01', reviewOverdue: false } }), logger);
+const server = createServer(
+  createAdapter(config, logger),
+  new EchoBot(),
+  () => ({ version: 'echo', guide: { title: 'echo', version: '0', reviewDate: '2000-01', reviewOverdue: false } }),
+  logger,
+);
 
 server.listen(config.port, config.host, () => {
   const { port } = server.address();

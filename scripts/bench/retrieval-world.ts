@@ -11,7 +11,15 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
 import { createApplication, type Application } from '../../src/application';
 import { parseConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
-import type { PacsJobStatus, PacsPort, PatientSearch, RemoteStudies, SiteId, StudySummary, LocalPatientRecord } from '../../src/ports/pacs-port';
+import type {
+  PacsJobStatus,
+  PacsPort,
+  PatientSearch,
+  RemoteStudies,
+  SiteId,
+  StudySummary,
+  LocalPatientRecord,
+} from '../../src/ports/pacs-port';
 import type { Requester, StorePort } from '../../src/ports/store-port';
 import { confirmRetrievals, type RetrievalDeps } from '../../src/retrieval/retrieval-service';
 
@@ -76,14 +84,24 @@ export interface RetrievalWorld {
 
 const site = 'exeter';
 const nhsOf = (i: number): string => String(9_000_000_000 + i);
-const studyOf = (i: number): StudySummary => ({ studyInstanceUid: `2.25.7${i}`, date: '2026-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 });
+const studyOf = (i: number): StudySummary => ({
+  studyInstanceUid: `2.25.7${i}`,
+  date: '2026-11-05',
+  description: 'CT Head',
+  modalities: ['CT'],
+  instanceCount: 5,
+});
 
 /**
  * Builds the application (not listening, no poll timer: the caller polls) with `jobs` patients
  * whose studies wait at Exeter, then saves a conversation reference and confirms one retrieval
  * for each, through the real use case (confirmRetrievals), as a clinician's "Confirm" would.
  */
-export async function buildWorld(options: { readonly jobs: number; readonly databaseFile: string; readonly connectorUrl: string }): Promise<RetrievalWorld> {
+export async function buildWorld(options: {
+  readonly jobs: number;
+  readonly databaseFile: string;
+  readonly connectorUrl: string;
+}): Promise<RetrievalWorld> {
   const studies: Record<string, StudySummary[]> = {};
   for (let i = 0; i < options.jobs; i += 1) studies[nhsOf(i)] = [studyOf(i)];
   const pacs = new CountingPacs(new FakePacs({ local: [], sites: { [site]: { studies } } }));
@@ -125,7 +143,8 @@ export async function buildWorld(options: { readonly jobs: number; readonly data
       updatedAt: now.toISOString(),
     });
     const [result] = await confirmRetrievals(nhsOf(i), [{ site, study: studyOf(i) }], requester, deps, now, randomUUID, `status-card-${i}`);
-    if (result?.outcome.kind !== 'started' || !result.outcome.retrieval.pacsJobId) throw new Error(`retrieval ${i} did not start: ${result?.outcome.kind}`);
+    if (result?.outcome.kind !== 'started' || !result.outcome.retrieval.pacsJobId)
+      throw new Error(`retrieval ${i} did not start: ${result?.outcome.kind}`);
     jobs.push({ jobId: result.outcome.retrieval.pacsJobId, conversationId: requester.conversationId });
   }
   return { app, store, pacs, jobs };

@@ -25,7 +25,19 @@ import { loadCardRenderer } from '../../src/cards/card-renderer';
 import { respond } from '../../src/conversation/conversation';
 import { buildKnowledge } from '../../src/domain/questions/answer-question';
 import { parseConfig, projectRoot, settings } from '../../src/config/config';
-import { allowedCpus, cpuSeconds, finishChild, freePort, killAllNow, pin, startChild, stopAll, stopChild, waitForMessage, type Child } from './children';
+import {
+  allowedCpus,
+  cpuSeconds,
+  finishChild,
+  freePort,
+  killAllNow,
+  pin,
+  startChild,
+  stopAll,
+  stopChild,
+  waitForMessage,
+  type Child,
+} from './children';
 import type { CoreResult } from './core';
 import type { MemoryResult } from './memory';
 import type { NotificationResult } from './notifications';
@@ -39,7 +51,16 @@ import { count, megabytes, ms, ratio, wallMs } from './stats';
  */
 const load = { connections: 10, warmupSeconds: 15, seconds: 10, rounds: 3, secondWarmupSeconds: 3 };
 /** Notification runs: completions uniform over the window; waiting capped after it. */
-const notify = { sizes: (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0), windowMs: 30_000, capMs: 120_000, seed: 7, pollIntervalMs: parseConfig({}).pacs.pollIntervalMs };
+const notify = {
+  sizes: (process.env.BENCH_SIZES ?? '100,1000,10000')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0),
+  windowMs: 30_000,
+  capMs: 120_000,
+  seed: 7,
+  pollIntervalMs: parseConfig({}).pacs.pollIntervalMs,
+};
 /** What a longer poll interval would give (a what-if, not the app's default): 1,000 jobs polled every second. */
 const whatIf = { jobs: 1000, pollIntervalMs: 1000 };
 const memoryCount = 10_000;
@@ -55,7 +76,8 @@ const button = { isa: 'nav', step: 'route-b-taunton', trail: ['menu', 'where'] }
  */
 const profileDir = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : null;
 const only = new Set((process.env.BENCH_ONLY ?? 'core,load,notifications,memory').split(',').map((s) => s.trim()));
-const profileArgs = (name: string): string[] => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+const profileArgs = (name: string): string[] =>
+  profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : [];
 
 const distDir = __dirname;
 /** Read before this process pins itself to fewer CPUs. */
@@ -149,7 +171,12 @@ async function getJson<T>(url: string): Promise<T> {
 async function replyTo(serverUrl: string, connectorUrl: string, body: string): Promise<string> {
   const id = `bench-${Math.random().toString(36).slice(2)}`;
   await getJson(`${connectorUrl}/__bench/capture?match=${id}`);
-  const res = await fetch(`${serverUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('[<id>]', id), signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${serverUrl}/api/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body.replace('[<id>]', id),
+    signal: AbortSignal.timeout(10_000),
+  });
   if (res.status >= 300) throw new Error(`${serverUrl}/api/messages answered ${res.status}`);
   await res.arrayBuffer();
   // Replies to the load just stopped may still arrive: wait for the one that answers this activity.
@@ -180,8 +207,18 @@ interface LoadResult {
 function cannon(url: string, body: string, seconds: number): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: `${url}/api/messages`, method: 'POST', headers: { 'content-type': 'application/json' }, body, idReplacement: true, connections: load.connections, duration: seconds, timeout: 10 },
-      (error: unknown, result: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error('autocannon failed')) : resolve(result)),
+      {
+        url: `${url}/api/messages`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        idReplacement: true,
+        connections: load.connections,
+        duration: seconds,
+        timeout: 10,
+      },
+      (error: unknown, result: autocannon.Result) =>
+        error ? reject(error instanceof Error ? error : new Error('autocannon failed')) : resolve(result),
     );
   });
 }
@@ -221,7 +258,8 @@ async function drive(name: string, server: Child, connector: Child, url: string,
   const serverAfter = cpuSeconds(server.pid);
   const connectorAfter = cpuSeconds(connector.pid);
   const loader = process.cpuUsage(loaderBefore);
-  const share = (before: number | null, after: number | null): number | null => (before === null || after === null ? null : (after - before) / elapsed);
+  const share = (before: number | null, after: number | null): number | null =>
+    before === null || after === null ? null : (after - before) / elapsed;
   const measured: LoadResult = {
     turnsPerSecond: result['2xx'] / result.duration,
     p50Ms: result.latency.p50,
@@ -235,7 +273,9 @@ async function drive(name: string, server: Child, connector: Child, url: string,
     connectorCpu: share(connectorBefore, connectorAfter),
     loaderCpu: (loader.user + loader.system) / 1e6 / elapsed,
   };
-  log(`${name}: ${count(measured.turnsPerSecond)} turns/s, p50 ${ms(measured.p50Ms)}, p99 ${ms(measured.p99Ms)}, server CPU ${((measured.serverCpu ?? 0) * 100).toFixed(0)}% (${warmupSeconds} s warm-up excluded)`);
+  log(
+    `${name}: ${count(measured.turnsPerSecond)} turns/s, p50 ${ms(measured.p50Ms)}, p99 ${ms(measured.p99Ms)}, server CPU ${((measured.serverCpu ?? 0) * 100).toFixed(0)}% (${warmupSeconds} s warm-up excluded)`,
+  );
   if (measured.errors + measured.non2xx > 0) log(`${name}: ${measured.errors} errors, ${measured.non2xx} non-2xx responses`);
   return measured;
 }
@@ -261,10 +301,15 @@ async function main(): Promise<void> {
   const serverCpus = split ? [cpus.at(-1)!] : undefined;
   const loadCpus = split ? cpus.slice(0, -1) : undefined;
   const pinned = split && pin(process.pid, loadCpus!);
-  log(`temporary folder ${tmp}; ${machineCpus} CPUs; servers ${pinned ? `pinned to CPU ${serverCpus!.join(',')}, load generator and connector to ${loadCpus!.join(',')}` : 'not pinned'}`);
+  log(
+    `temporary folder ${tmp}; ${machineCpus} CPUs; servers ${pinned ? `pinned to CPU ${serverCpus!.join(',')}, load generator and connector to ${loadCpus!.join(',')}` : 'not pinned'}`,
+  );
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
 
-  const connector = startChild('connector stand-in', path.join(distDir, 'connector-stub.js'), [], { env: childEnv(), ...(pinned ? { cpus: loadCpus } : {}) });
+  const connector = startChild('connector stand-in', path.join(distDir, 'connector-stub.js'), [], {
+    env: childEnv(),
+    ...(pinned ? { cpus: loadCpus } : {}),
+  });
   const connectorPort = Number((await waitForMessage(connector, (m) => m.event === 'listening', 15_000)).port);
   const connectorUrl = `http://127.0.0.1:${connectorPort}`;
   const serverPin = pinned ? { cpus: serverCpus } : {};
@@ -287,17 +332,25 @@ async function main(): Promise<void> {
     const replayFile = path.join(tmp, 'bot-reply.json');
     fs.writeFileSync(replayFile, JSON.stringify(botReply(question, activityInstant)));
     const rounds = { echo: [] as LoadResult[], replay: [] as LoadResult[], question: [] as LoadResult[], button: [] as LoadResult[] };
-    log(`load: ${load.rounds} rounds of echo bot then bot, ${load.connections} connections, ${load.seconds} s measured after ${load.warmupSeconds} s warm-up (${load.secondWarmupSeconds} s for the button on the warm bot)`);
+    log(
+      `load: ${load.rounds} rounds of echo bot then bot, ${load.connections} connections, ${load.seconds} s measured after ${load.warmupSeconds} s warm-up (${load.secondWarmupSeconds} s for the button on the warm bot)`,
+    );
     for (let round = 1; round <= load.rounds; round += 1) {
       // The echo bot: same stack, same connector stand-in.
-      const echo = startChild('echo bot', path.join(distDir, 'echo-bot.js'), [replayFile], { env: childEnv(), nodeArgs: profileArgs(`echo-bot-${round}`), ...serverPin });
+      const echo = startChild('echo bot', path.join(distDir, 'echo-bot.js'), [replayFile], {
+        env: childEnv(),
+        nodeArgs: profileArgs(`echo-bot-${round}`),
+        ...serverPin,
+      });
       const echoUrl = `http://127.0.0.1:${Number((await waitForMessage(echo, (m) => m.event === 'listening', 30_000)).port)}`;
       const echoed = await replyTo(echoUrl, connectorUrl, questionBody);
       if (!echoed.includes(`echo: ${question}`)) throw new Error('the echo bot did not echo');
       rounds.echo.push(await drive(`round ${round}, echo bot`, echo, connector, echoUrl, questionBody, load.warmupSeconds));
       const replayed = await replyTo(echoUrl, connectorUrl, replayBody);
-      if (!replayed.includes('01823 343317')) throw new Error('the echo bot did not replay the bot\'s answer');
-      rounds.replay.push(await drive(`round ${round}, echo bot replaying the bot's answer`, echo, connector, echoUrl, replayBody, load.secondWarmupSeconds));
+      if (!replayed.includes('01823 343317')) throw new Error("the echo bot did not replay the bot's answer");
+      rounds.replay.push(
+        await drive(`round ${round}, echo bot replaying the bot's answer`, echo, connector, echoUrl, replayBody, load.secondWarmupSeconds),
+      );
       await stopChild(echo);
 
       // The real bot: its production entry point, development mode, SQLite on a temporary file.
@@ -316,11 +369,17 @@ async function main(): Promise<void> {
       const botUrl = `http://127.0.0.1:${botPort}`;
       await waitHealthy(botUrl, bot, 30_000);
       const answer = await replyTo(botUrl, connectorUrl, questionBody);
-      if (!answer.includes('emergency access') || !answer.includes('01823 343317')) throw new Error(`the bot did not answer the knowledge question as expected: ${answer.slice(0, 300)}`);
+      if (!answer.includes('emergency access') || !answer.includes('01823 343317'))
+        throw new Error(`the bot did not answer the knowledge question as expected: ${answer.slice(0, 300)}`);
       const pressed = await replyTo(botUrl, connectorUrl, buttonBody);
-      if (!pressed.includes('01823 343317')) throw new Error(`the bot did not answer the button press as expected: ${pressed.slice(0, 300)}`);
-      rounds.question.push(await drive(`round ${round}, bot, knowledge question`, bot, connector, botUrl, questionBody, load.warmupSeconds));
-      rounds.button.push(await drive(`round ${round}, bot, decision-tree button`, bot, connector, botUrl, buttonBody, load.secondWarmupSeconds));
+      if (!pressed.includes('01823 343317'))
+        throw new Error(`the bot did not answer the button press as expected: ${pressed.slice(0, 300)}`);
+      rounds.question.push(
+        await drive(`round ${round}, bot, knowledge question`, bot, connector, botUrl, questionBody, load.warmupSeconds),
+      );
+      rounds.button.push(
+        await drive(`round ${round}, bot, decision-tree button`, bot, connector, botUrl, buttonBody, load.secondWarmupSeconds),
+      );
       await stopChild(bot);
     }
     measured.echoLoad = medianOf(rounds.echo);
@@ -333,10 +392,25 @@ async function main(): Promise<void> {
   if (only.has('notifications')) {
     // Each run in a fresh process on the servers' CPU.
     const runNotifications = async (jobs: number, pollIntervalMs: number): Promise<NotificationResult> => {
-      log(`notifications: ${count(jobs)} retrievals finishing at random over ${notify.windowMs / 1000} s, polled every ${pollIntervalMs} ms (wait capped at ${notify.capMs / 1000} s after)`);
-      const args = [String(jobs), connectorUrl, path.join(tmp, `notify-${jobs}-${pollIntervalMs}.sqlite`), String(notify.windowMs), String(notify.capMs), String(notify.seed), String(pollIntervalMs)];
-      const child = startChild(`notifications ${jobs}`, path.join(distDir, 'notifications.js'), args, { env: childEnv(), nodeArgs: profileArgs(`notifications-${jobs}-${pollIntervalMs}`), ...serverPin });
-      const result = (await waitForMessage(child, (m) => m.event === 'result', notify.windowMs + notify.capMs + 120_000)).result as NotificationResult;
+      log(
+        `notifications: ${count(jobs)} retrievals finishing at random over ${notify.windowMs / 1000} s, polled every ${pollIntervalMs} ms (wait capped at ${notify.capMs / 1000} s after)`,
+      );
+      const args = [
+        String(jobs),
+        connectorUrl,
+        path.join(tmp, `notify-${jobs}-${pollIntervalMs}.sqlite`),
+        String(notify.windowMs),
+        String(notify.capMs),
+        String(notify.seed),
+        String(pollIntervalMs),
+      ];
+      const child = startChild(`notifications ${jobs}`, path.join(distDir, 'notifications.js'), args, {
+        env: childEnv(),
+        nodeArgs: profileArgs(`notifications-${jobs}-${pollIntervalMs}`),
+        ...serverPin,
+      });
+      const result = (await waitForMessage(child, (m) => m.event === 'result', notify.windowMs + notify.capMs + 120_000))
+        .result as NotificationResult;
       await finishChild(child);
       log(
         `notifications ${count(jobs)}: delivered ${count(result.delivered)}, p50 ${ms(result.p50Ms)}, p95 ${ms(result.p95Ms)}, ` +
@@ -353,7 +427,11 @@ async function main(): Promise<void> {
   if (only.has('memory')) {
     log(`memory: ${count(memoryCount)} conversation references and ${count(memoryCount)} retrievals in flight`);
     const args = [String(memoryCount), connectorUrl, path.join(tmp, 'memory.sqlite')];
-    const memoryChild = startChild('memory', path.join(distDir, 'memory.js'), args, { env: childEnv(), nodeArgs: ['--expose-gc'], ...serverPin });
+    const memoryChild = startChild('memory', path.join(distDir, 'memory.js'), args, {
+      env: childEnv(),
+      nodeArgs: ['--expose-gc'],
+      ...serverPin,
+    });
     measured.memory = (await waitForMessage(memoryChild, (m) => m.event === 'result', 180_000)).result as MemoryResult;
     await finishChild(memoryChild);
     log(`memory: RSS ${megabytes(measured.memory.rssBytes)}`);
@@ -364,15 +442,31 @@ async function main(): Promise<void> {
   const runSeconds = (wallMs() - startedAt) / 1000;
   const { core, echoLoad, replayLoad, questionLoad, buttonLoad, notifications, memory, whatIf: shorterPoll, loadRounds } = measured;
   if (!core || !echoLoad || !replayLoad || !questionLoad || !buttonLoad || !notifications || !memory) {
-    process.stdout.write(`${JSON.stringify(measured, null, 2)}\nPartial run (BENCH_ONLY): no table, nothing written; ${runSeconds.toFixed(0)} s.\n`);
+    process.stdout.write(
+      `${JSON.stringify(measured, null, 2)}\nPartial run (BENCH_ONLY): no table, nothing written; ${runSeconds.toFixed(0)} s.\n`,
+    );
     return;
   }
-  const report = buildReport({ core, echoLoad, replayLoad, questionLoad, buttonLoad, notifications, memory, runSeconds, pinned, ...(shorterPoll ? { whatIf: shorterPoll } : {}), ...(loadRounds ? { loadRounds } : {}) });
+  const report = buildReport({
+    core,
+    echoLoad,
+    replayLoad,
+    questionLoad,
+    buttonLoad,
+    notifications,
+    memory,
+    runSeconds,
+    pinned,
+    ...(shorterPoll ? { whatIf: shorterPoll } : {}),
+    ...(loadRounds ? { loadRounds } : {}),
+  });
   process.stdout.write(`\n${report.table}\n\n${report.machineLine}\n`);
   const outDir = path.join(projectRoot, 'dist', 'bench');
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(report.json, null, 2)}\n`);
-  process.stdout.write(`Written to ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))}; whole run ${runSeconds.toFixed(0)} s.\n`);
+  process.stdout.write(
+    `Written to ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))}; whole run ${runSeconds.toFixed(0)} s.\n`,
+  );
 }
 
 interface Measured {
@@ -385,7 +479,12 @@ interface Measured {
   readonly notifications: readonly NotificationResult[];
   /** The what-if run (shorter poll interval), when it ran. */
   readonly whatIf?: NotificationResult;
-  readonly loadRounds?: { readonly echo: readonly LoadResult[]; readonly replay: readonly LoadResult[]; readonly question: readonly LoadResult[]; readonly button: readonly LoadResult[] };
+  readonly loadRounds?: {
+    readonly echo: readonly LoadResult[];
+    readonly replay: readonly LoadResult[];
+    readonly question: readonly LoadResult[];
+    readonly button: readonly LoadResult[];
+  };
   readonly memory: MemoryResult;
   readonly runSeconds: number;
   readonly pinned: boolean;
@@ -426,18 +525,39 @@ function buildReport(m: Measured): { table: string; machineLine: string; json: u
   const rows: string[][] = [
     ['echo bot (same stack, same connector stand-in)', turns(m.echoLoad), 'baseline', ''],
     [`bot, knowledge question "${question}"`, turns(m.questionLoad), '', ''],
-    ['... bot/echo: throughput; p99', `${ratio(qThroughput)}; ${ratio(qP99)}`, '>= 0.90x; <= 1.5x', `${yes(qThroughput >= 0.9)}; ${yes(qP99 <= 1.5)}`],
+    [
+      '... bot/echo: throughput; p99',
+      `${ratio(qThroughput)}; ${ratio(qP99)}`,
+      '>= 0.90x; <= 1.5x',
+      `${yes(qThroughput >= 0.9)}; ${yes(qP99 <= 1.5)}`,
+    ],
     ["echo bot replaying the bot's answer (the same 4 KB card, none of the bot's work)", turns(m.replayLoad), '', ''],
-    ['... bot/replay: throughput; p99 (the bot\'s own cost)', `${ratio(rThroughput)}; ${ratio(rP99)}`, '', ''],
+    ["... bot/replay: throughput; p99 (the bot's own cost)", `${ratio(rThroughput)}; ${ratio(rP99)}`, '', ''],
     ['bot, decision-tree button (Taunton & Yeovil)', turns(m.buttonLoad), '', ''],
     ['... bot/echo: throughput; p99', `${ratio(bThroughput)}; ${ratio(bP99)}`, '', ''],
-    [`answering core alone, one core (${m.core.corpusSize} corpus questions)`, `${count(m.core.questionsPerSecond)} questions/s`, '>= 20,000', yes(m.core.questionsPerSecond >= 20_000)],
+    [
+      `answering core alone, one core (${m.core.corpusSize} corpus questions)`,
+      `${count(m.core.questionsPerSecond)} questions/s`,
+      '>= 20,000',
+      yes(m.core.questionsPerSecond >= 20_000),
+    ],
   ];
   for (const r of m.notifications) {
     const is1000 = r === at1000;
-    rows.push([`notifications, ${count(r.jobs)} retrievals, ${r.pollIntervalMs} ms poll (the default): done -> posted p50, p95`, latency(r), is1000 ? 'p95 <= 1 s' : '', is1000 ? yes(notificationMet) : '']);
+    rows.push([
+      `notifications, ${count(r.jobs)} retrievals, ${r.pollIntervalMs} ms poll (the default): done -> posted p50, p95`,
+      latency(r),
+      is1000 ? 'p95 <= 1 s' : '',
+      is1000 ? yes(notificationMet) : '',
+    ]);
   }
-  if (m.whatIf) rows.push([`what-if (PACS_POLL_INTERVAL_S=${m.whatIf.pollIntervalMs / 1000}): ${count(m.whatIf.jobs)} retrievals, ${m.whatIf.pollIntervalMs} ms poll`, latency(m.whatIf), '', '']);
+  if (m.whatIf)
+    rows.push([
+      `what-if (PACS_POLL_INTERVAL_S=${m.whatIf.pollIntervalMs / 1000}): ${count(m.whatIf.jobs)} retrievals, ${m.whatIf.pollIntervalMs} ms poll`,
+      latency(m.whatIf),
+      '',
+      '',
+    ]);
   rows.push([
     `PACS status requests per poll cycle at ${m.notifications.map((r) => count(r.jobs)).join(' / ')} jobs (max)`,
     m.notifications.map((r) => String(r.statusPerCycleMax)).join(' / '),
@@ -456,7 +576,9 @@ function buildReport(m: Measured): { table: string; machineLine: string; json: u
     '<= 200 MB',
     yes(m.memory.rssBytes <= 200e6),
   ]);
-  const table = [['measured', 'result', 'target', 'met'], ['---', '---', '---', '---'], ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  const table = [['measured', 'result', 'target', 'met'], ['---', '---', '---', '---'], ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
   const facts = machine();
   const machineLine =
     `Machine: ${facts.cpus} CPUs (${facts.cpuModel}), ${facts.memoryGB} GB RAM, Node ${facts.node}, ${facts.os}, ${facts.date}. ` +
@@ -472,7 +594,14 @@ function buildReport(m: Measured): { table: string; machineLine: string; json: u
       pinned: m.pinned,
       core: m.core,
       load: { echo: m.echoLoad, replay: m.replayLoad, question: m.questionLoad, button: m.buttonLoad, rounds: m.loadRounds ?? null },
-      ratios: { questionThroughput: qThroughput, questionP99: qP99, questionVsReplayThroughput: rThroughput, questionVsReplayP99: rP99, buttonThroughput: bThroughput, buttonP99: bP99 },
+      ratios: {
+        questionThroughput: qThroughput,
+        questionP99: qP99,
+        questionVsReplayThroughput: rThroughput,
+        questionVsReplayP99: rP99,
+        buttonThroughput: bThroughput,
+        buttonP99: bP99,
+      },
       notifications: m.notifications,
       whatIf: m.whatIf ?? null,
       memory: m.memory,

@@ -4,7 +4,17 @@
 import type { AuditEvent } from '../ports/store-port';
 
 /** The CSV columns, in order. */
-export const auditColumns = ['time', 'action', 'teams_user_id', 'entra_object_id', 'display_name', 'nhs_number', 'site', 'studies', 'outcome'] as const;
+export const auditColumns = [
+  'time',
+  'action',
+  'teams_user_id',
+  'entra_object_id',
+  'display_name',
+  'nhs_number',
+  'site',
+  'studies',
+  'outcome',
+] as const;
 
 /** One CSV field: quoted when it holds a comma, quote or line break; formula-looking text is defused. */
 function field(value: string | null): string {
@@ -19,7 +29,9 @@ export function auditCsv(events: readonly AuditEvent[]): string {
   const lines = [auditColumns.join(',')];
   for (const e of events) {
     lines.push(
-      [e.at, e.action, e.teamsUserId, e.entraObjectId, e.displayName, e.nhsNumber, e.site, e.studies.join(' '), e.outcome].map(field).join(','),
+      [e.at, e.action, e.teamsUserId, e.entraObjectId, e.displayName, e.nhsNumber, e.site, e.studies.join(' '), e.outcome]
+        .map(field)
+        .join(','),
     );
   }
   return `${lines.join('\r\n')}\r\n`;

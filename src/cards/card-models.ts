@@ -116,4 +116,12 @@ export interface CardModels {
 export type CardName = keyof CardModels;
 
 /** Every template name (one JSON file each in cards/). */
-export const cardNames: readonly CardName[] = ['welcome', 'question', 'answer', 'notice', 'patient-search', 'patient-studies', 'retrieval-confirm'];
+export const cardNames: readonly CardName[] = [
+  'welcome',
+  'question',
+  'answer',
+  'notice',
+  'patient-search',
+  'patient-studies',
+  'retrieval-confirm',
+];

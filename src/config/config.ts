@@ -57,11 +57,11 @@ export const settings = {
     z.string().default(''),
   ),
   MicrosoftAppId: setting(
-    'The Azure Bot registration\'s app (client) id. Empty = development mode: no authentication (Bot Framework Emulator).',
+    "The Azure Bot registration's app (client) id. Empty = development mode: no authentication (Bot Framework Emulator).",
     '',
     z.string().default(''),
   ),
-  MicrosoftAppPassword: setting('The app registration\'s client secret.', '', z.string().default('')),
+  MicrosoftAppPassword: setting("The app registration's client secret.", '', z.string().default('')),
   MicrosoftAppType: setting(
     'MultiTenant, SingleTenant (the only type new Azure bots can use) or UserAssignedMSI.',
     'SingleTenant',
@@ -69,7 +69,7 @@ export const settings = {
   ),
   MicrosoftAppTenantId: setting('Microsoft Entra tenant id (required for SingleTenant and UserAssignedMSI).', '', z.string().default('')),
   TRUST_TIME_ZONE: setting(
-    'IANA time zone in which the guide\'s hours are read.',
+    "IANA time zone in which the guide's hours are read.",
     'Europe/London',
     z
       .string()
@@ -83,35 +83,54 @@ export const settings = {
   ),
   LOG_LEVEL: setting('debug, info, warn or error.', 'info', z.enum(logLevels).default('info')),
   TEST_LAB: setting(
-    'true only on a test lab (synthetic patients): lets development mode, which does not authenticate, use PACS_BACKEND=orthanc and a PostgreSQL database.',
+    'true only on a test lab (synthetic patients): lets development mode, which does not ' +
+      'authenticate, use PACS_BACKEND=orthanc and a PostgreSQL database.',
     'false',
     z.enum(['true', 'false']).default('false'),
   ),
   PACS_BACKEND: setting(
-    'demo (synthetic patients and sites, clearly labelled) or orthanc (the trust\'s DICOM gateway).',
+    "demo (synthetic patients and sites, clearly labelled) or orthanc (the trust's DICOM gateway).",
     'demo',
     z.enum(['demo', 'orthanc']).default('demo'),
   ),
-  ORTHANC_URL: setting('Base URL of the Orthanc REST API in front of UH Bristol\'s PACS.', 'http://127.0.0.1:8042', z.string().url().default('http://127.0.0.1:8042')),
+  ORTHANC_URL: setting(
+    "Base URL of the Orthanc REST API in front of UH Bristol's PACS.",
+    'http://127.0.0.1:8042',
+    z.string().url().default('http://127.0.0.1:8042'),
+  ),
   ORTHANC_USERNAME: setting('Orthanc HTTP user for the bot.', '', z.string().default('')),
   ORTHANC_PASSWORD: setting('Orthanc HTTP password for the bot.', '', z.string().default('')),
-  PACS_LOCAL_AET: setting('AE title of UH Bristol\'s PACS: the C-MOVE destination.', 'UHB_PACS', z.string().regex(/^[ -~]{1,16}$/, 'must be 1-16 printable characters').default('UHB_PACS')),
+  PACS_LOCAL_AET: setting(
+    "AE title of UH Bristol's PACS: the C-MOVE destination.",
+    'UHB_PACS',
+    z
+      .string()
+      .regex(/^[ -~]{1,16}$/, 'must be 1-16 printable characters')
+      .default('UHB_PACS'),
+  ),
   PACS_SITES: setting(
-    'Peer-to-peer sites, comma-separated site-id:ORTHANC_MODALITY[:NHS_NUMBER_ATTRIBUTE] (default attribute PatientID); site ids from the guide: weston, north-devon, exeter, plymouth, cornwall, south-devon, dorset-county.',
+    'Peer-to-peer sites, comma-separated site-id:ORTHANC_MODALITY[:NHS_NUMBER_ATTRIBUTE] ' +
+      '(default attribute PatientID); site ids from the guide: weston, north-devon, exeter, ' +
+      'plymouth, cornwall, south-devon, dorset-county.',
     'exeter:EXETER',
     z
       .string()
       .default('')
       .transform((value, ctx) => parseSites(value, ctx)),
   ),
-  PACS_QUERY_TIMEOUT_S: setting('Seconds to wait for each site\'s C-FIND before calling it timed out.', '10', z.coerce.number().min(1).max(120).default(10)),
+  PACS_QUERY_TIMEOUT_S: setting(
+    "Seconds to wait for each site's C-FIND before calling it timed out.",
+    '10',
+    z.coerce.number().min(1).max(120).default(10),
+  ),
   PACS_POLL_INTERVAL_S: setting(
     'Seconds between polls of the PACS for retrievals in flight (one status request per poll, however many are in flight).',
     '0.5',
     z.coerce.number().min(0.1).max(60).default(0.5),
   ),
   CONNECTOR_TIMEOUT_S: setting(
-    'Seconds one request to the Bot Connector (a message, a card update, a member look-up) may take before it counts as failed and is retried later.',
+    'Seconds one request to the Bot Connector (a message, a card update, a member look-up) may ' +
+      'take before it counts as failed and is retried later.',
     '15',
     z.coerce.number().min(0.1).max(120).default(15),
   ),
@@ -121,7 +140,8 @@ export const settings = {
     z.coerce.number().int().min(1).max(1000).default(30),
   ),
   DATABASE_URL: setting(
-    'Where retrievals, notifications and the audit trail are kept: empty = SQLite file data/image-sharing.sqlite; sqlite:PATH; or postgres://... (for several instances).',
+    'Where retrievals, notifications and the audit trail are kept: empty = SQLite file ' +
+      'data/image-sharing.sqlite; sqlite:PATH; or postgres://... (for several instances).',
     '',
     z.string().default(''),
   ),
@@ -131,17 +151,20 @@ export const settings = {
     z.string().default('').transform(list),
   ),
   CARD_SIGNING_SECRET: setting(
-    'Secret (32+ characters, the same on every instance) that signs the patient and study data in retrieval cards; required in production; empty in development = a random one at each start.',
+    'Secret (32+ characters, the same on every instance) that signs the patient and study data ' +
+      'in retrieval cards; required in production; empty in development = a random one at each start.',
     '',
     z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
   ),
   CARD_SIGNING_SECRET_PREVIOUS: setting(
-    'The signing secret before the last rotation: cards it signed (each open for up to 30 minutes) are still accepted; new ones are signed with CARD_SIGNING_SECRET. Empty = none.',
+    'The signing secret before the last rotation: cards it signed (each open for up to 30 ' +
+      'minutes) are still accepted; new ones are signed with CARD_SIGNING_SECRET. Empty = none.',
     '',
     z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
   ),
   SINGLE_INSTANCE: setting(
-    'true says exactly one instance of the bot runs: required in production to use SQLite (a file only one process may own); several instances need PostgreSQL.',
+    'true says exactly one instance of the bot runs: required in production to use SQLite (a ' +
+      'file only one process may own); several instances need PostgreSQL.',
     'false',
     z.enum(['true', 'false']).default('false'),
   ),
@@ -151,7 +174,8 @@ export const settings = {
     z.union([z.literal(''), z.coerce.number().int().min(1).max(36500)]).default(''),
   ),
   RETRIEVAL_ALLOWED_USERS: setting(
-    'Who may search for patients and retrieve: comma-separated Entra object ids and/or UPN domains (@uhbristol.nhs.uk); empty = nobody in production, anybody in development.',
+    'Who may search for patients and retrieve: comma-separated Entra object ids and/or UPN ' +
+      'domains (@uhbristol.nhs.uk); empty = nobody in production, anybody in development.',
     '',
     z.string().default('').transform(list),
   ),
@@ -180,7 +204,10 @@ function parseSites(value: string, ctx: z.RefinementCtx): PacsSite[] {
   for (const [index, entry] of list(value).entries()) {
     const [site = '', modality = '', attribute = 'PatientID', ...rest] = entry.split(':').map((p) => p.trim());
     if (!siteIds.includes(site) || !/^[A-Za-z0-9_-]+$/.test(modality) || !/^[A-Za-z]+$/.test(attribute) || rest.length > 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `entry ${index + 1} must be site-id:MODALITY[:Attribute] with a site id from ${siteIds.join(', ')}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `entry ${index + 1} must be site-id:MODALITY[:Attribute] with a site id from ${siteIds.join(', ')}`,
+      });
       return z.NEVER;
     }
     if (sites.some((s) => s.site === site)) {
@@ -271,7 +298,13 @@ function ruleOf(issue: z.ZodIssue): string {
 }
 
 /** Settings whose values are secrets: never printed, and blanked out of any start-up message. */
-const secretKeys: readonly SettingKey[] = ['MicrosoftAppPassword', 'CARD_SIGNING_SECRET', 'CARD_SIGNING_SECRET_PREVIOUS', 'ORTHANC_PASSWORD', 'DATABASE_URL'];
+const secretKeys: readonly SettingKey[] = [
+  'MicrosoftAppPassword',
+  'CARD_SIGNING_SECRET',
+  'CARD_SIGNING_SECRET_PREVIOUS',
+  'ORTHANC_PASSWORD',
+  'DATABASE_URL',
+];
 
 /**
  * `text` with every configured secret (and a database URL's password) replaced by [redacted]: a
@@ -333,11 +366,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       throw new ConfigError(
         'unsafe-development',
         'NODE_ENV',
-        'MicrosoftAppPassword is set but NODE_ENV is not "production": a bot with real credentials must run in production mode; refusing to start.',
+        'MicrosoftAppPassword is set but NODE_ENV is not "production": a bot with real credentials ' +
+          'must run in production mode; refusing to start.',
       );
     }
     if (!isLoopback(host)) {
-      throw new ConfigError('unsafe-development', 'HOST', 'HOST in development mode must be a loopback address (other machines could reach the unauthenticated bot); use 127.0.0.1, or NODE_ENV=production; refusing to start.');
+      throw new ConfigError(
+        'unsafe-development',
+        'HOST',
+        'HOST in development mode must be a loopback address (other machines could reach the ' +
+          'unauthenticated bot); use 127.0.0.1, or NODE_ENV=production; refusing to start.',
+      );
     }
   }
   if (mode === 'production') {
@@ -347,7 +386,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     if (!microsoftApp.appId) missing('MicrosoftAppId', 'the Azure Bot app id');
     if (!env.MicrosoftAppType?.trim()) missing('MicrosoftAppType', 'MultiTenant, SingleTenant or UserAssignedMSI');
     if (microsoftApp.type !== 'UserAssignedMSI' && !microsoftApp.password) {
-      missing('MicrosoftAppPassword', 'the app registration\'s client secret');
+      missing('MicrosoftAppPassword', "the app registration's client secret");
     }
     if (microsoftApp.type !== 'MultiTenant' && !microsoftApp.tenantId) {
       missing('MicrosoftAppTenantId', `required for ${microsoftApp.type}`);
@@ -361,14 +400,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       throw new ConfigError(
         'unsafe-development',
         'PACS_BACKEND',
-        'PACS_BACKEND=orthanc in development mode would let anyone reaching the unauthenticated bot search a real PACS; use NODE_ENV=production, the demo backend, or TEST_LAB=true on a test lab; refusing to start.',
+        'PACS_BACKEND=orthanc in development mode would let anyone reaching the unauthenticated ' +
+          'bot search a real PACS; use NODE_ENV=production, the demo backend, or TEST_LAB=true on a ' +
+          'test lab; refusing to start.',
       );
     }
     if (database.startsWith('postgres')) {
       throw new ConfigError(
         'unsafe-development',
         'DATABASE_URL',
-        'DATABASE_URL names a PostgreSQL database in development mode, which is for a shared deployment; use NODE_ENV=production, SQLite, or TEST_LAB=true on a test lab; refusing to start.',
+        'DATABASE_URL names a PostgreSQL database in development mode, which is for a shared ' +
+          'deployment; use NODE_ENV=production, SQLite, or TEST_LAB=true on a test lab; refusing to start.',
       );
     }
   }
@@ -415,16 +457,27 @@ function refuseUnsafeProduction(env: NodeJS.ProcessEnv, backend: 'demo' | 'ortha
     throw new ConfigError('unsafe-production', key, `NODE_ENV=production ${why}; refusing to start.`);
   };
   // Each instance would sign with its own random secret: a card from one is "forged" to the next.
-  if (!read(env, 'CARD_SIGNING_SECRET')) refuse('CARD_SIGNING_SECRET', 'needs CARD_SIGNING_SECRET (32+ characters, the same on every instance)');
+  if (!read(env, 'CARD_SIGNING_SECRET'))
+    refuse('CARD_SIGNING_SECRET', 'needs CARD_SIGNING_SECRET (32+ characters, the same on every instance)');
   const previous = read(env, 'CARD_SIGNING_SECRET_PREVIOUS');
   if (previous && previous === read(env, 'CARD_SIGNING_SECRET')) {
-    refuse('CARD_SIGNING_SECRET_PREVIOUS', 'needs CARD_SIGNING_SECRET_PREVIOUS to differ from CARD_SIGNING_SECRET (it is the secret before the rotation)');
+    refuse(
+      'CARD_SIGNING_SECRET_PREVIOUS',
+      'needs CARD_SIGNING_SECRET_PREVIOUS to differ from CARD_SIGNING_SECRET (it is the secret before the rotation)',
+    );
   }
-  if (read(env, 'ALLOWED_TENANT_IDS').length === 0) refuse('ALLOWED_TENANT_IDS', 'needs ALLOWED_TENANT_IDS (the Entra tenant ids allowed to use the bot; empty would let any tenant in)');
-  if (backend === 'demo') refuse('PACS_BACKEND', 'cannot use PACS_BACKEND=demo (synthetic patients); set PACS_BACKEND=orthanc and the PACS settings');
-  if (database === 'sqlite::memory:') refuse('DATABASE_URL', 'cannot keep retrievals and the audit trail in memory (lost at every restart); use a SQLite file or PostgreSQL');
+  if (read(env, 'ALLOWED_TENANT_IDS').length === 0)
+    refuse('ALLOWED_TENANT_IDS', 'needs ALLOWED_TENANT_IDS (the Entra tenant ids allowed to use the bot; empty would let any tenant in)');
+  if (backend === 'demo')
+    refuse('PACS_BACKEND', 'cannot use PACS_BACKEND=demo (synthetic patients); set PACS_BACKEND=orthanc and the PACS settings');
+  if (database === 'sqlite::memory:')
+    refuse('DATABASE_URL', 'cannot keep retrievals and the audit trail in memory (lost at every restart); use a SQLite file or PostgreSQL');
   if (database.startsWith('sqlite:') && read(env, 'SINGLE_INSTANCE') !== 'true') {
-    refuse('SINGLE_INSTANCE', 'uses SQLite, which only one instance may own: set SINGLE_INSTANCE=true if exactly one instance runs, or DATABASE_URL=postgres://... for several');
+    refuse(
+      'SINGLE_INSTANCE',
+      'uses SQLite, which only one instance may own: set SINGLE_INSTANCE=true if exactly one ' +
+        'instance runs, or DATABASE_URL=postgres://... for several',
+    );
   }
 }
 

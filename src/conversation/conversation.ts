@@ -10,13 +10,19 @@ import { answerQuestion, type Knowledge, type QuestionResult } from '../domain/q
 import { viewStep, type When } from '../domain/tree/decision-tree';
 import { parseNavigation, start, type Position } from '../domain/tree/navigation';
 import { tenantRefusal, type AccessRules } from '../retrieval/access';
-import { findImagesButton, refusalAudit, retrievalSubmit, retrievalText, type RetrievalConversationDeps, type RetrievalTurn, type TurnCaller } from './retrieval-conversation';
+import {
+  findImagesButton,
+  refusalAudit,
+  retrievalSubmit,
+  retrievalText,
+  type RetrievalConversationDeps,
+  type RetrievalTurn,
+  type TurnCaller,
+} from './retrieval-conversation';
 
 /** An input, already taken out of its activity. */
 export type Incoming =
-  | { readonly kind: 'installed' }
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'submit'; readonly value: unknown };
+  { readonly kind: 'installed' } | { readonly kind: 'text'; readonly text: string } | { readonly kind: 'submit'; readonly value: unknown };
 
 /** One message to send: text, a card, or both. */
 export interface Reply {
@@ -62,17 +68,36 @@ function replyToQuestion(result: QuestionResult, deps: ConversationDeps, instant
       return [{ card: stepCard(result.view, result.position, deps.guide, deps.cards, result.understood) }];
     case 'clarify': {
       const { title, preface, prompt, choices, position } = result;
-      return [{ card: stepCard({ kind: 'question', step: position.step, title, preface, prompt, choices }, position, deps.guide, deps.cards, result.understood) }];
+      return [
+        {
+          card: stepCard(
+            { kind: 'question', step: position.step, title, preface, prompt, choices },
+            position,
+            deps.guide,
+            deps.cards,
+            result.understood,
+          ),
+        },
+      ];
     }
     case 'unmatched':
       return [
         {
-          text: 'I could not match that to the guide. Name the hospital or Trust that holds the images (for example "CT from Derriford at 2am"), or use the menu:',
+          text:
+            'I could not match that to the guide. Name the hospital or Trust that holds the images ' +
+            '(for example "CT from Derriford at 2am"), or use the menu:',
         },
         show(start, deps, instant),
       ];
     case 'declined':
-      return [{ text: 'I can only help with getting images from other hospitals, following the Clinician\'s Guide to Image Sharing. Here is the menu:' }, show(start, deps, instant)];
+      return [
+        {
+          text:
+            "I can only help with getting images from other hospitals, following the Clinician's Guide " +
+            'to Image Sharing. Here is the menu:',
+        },
+        show(start, deps, instant),
+      ];
   }
 }
 
@@ -86,10 +111,16 @@ export function respond(input: Incoming, deps: ConversationDeps, instant: Date):
       return [show(start, deps, instant)];
     case 'text': {
       if (input.text.length > maxTextLength) {
-        return [{ text: `That message is too long for me (over ${maxTextLength} characters). Ask in a sentence or two, or tap a button:` }, show(start, deps, instant)];
+        return [
+          { text: `That message is too long for me (over ${maxTextLength} characters). Ask in a sentence or two, or tap a button:` },
+          show(start, deps, instant),
+        ];
       }
       if (normalise(input.text) === '') {
-        return [{ text: 'I did not get any text. Here is the menu: tap a button to find the right way to get the images.' }, show(start, deps, instant)];
+        return [
+          { text: 'I did not get any text. Here is the menu: tap a button to find the right way to get the images.' },
+          show(start, deps, instant),
+        ];
       }
       if (isMenuCommand(input.text)) return [show(start, deps, instant)];
       return replyToQuestion(answerQuestion(input.text, instant, deps.knowledge), deps, instant);
@@ -118,7 +149,13 @@ export type Turn = RetrievalTurn;
  * The whole conversation: the retrieval flow (when a PACS is configured) first, then the decision
  * tree and free-text questions. `instant` is the message's own time.
  */
-export async function converse(input: Incoming, caller: TurnCaller, deps: ConversationDeps, retrieval: RetrievalConversationDeps | null, instant: Date): Promise<Turn> {
+export async function converse(
+  input: Incoming,
+  caller: TurnCaller,
+  deps: ConversationDeps,
+  retrieval: RetrievalConversationDeps | null,
+  instant: Date,
+): Promise<Turn> {
   if (tenantRefusal(caller, deps.access)) {
     await retrieval?.store.appendAudit(refusalAudit(caller, instant, 'refused: tenant'));
     return { replies: [{ text: 'Sorry, this bot is only for UH Bristol staff.' }] };

@@ -13,9 +13,23 @@ import { noticeCard, sourceLine } from '../cards/step-cards';
 import type { Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
-import { PacsError, type PacsErrorReason, type PatientIdentity, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
+import {
+  PacsError,
+  type PacsErrorReason,
+  type PatientIdentity,
+  type PatientSearch,
+  type SiteId,
+  type StudySummary,
+} from '../ports/pacs-port';
 import type { AuditEvent, Notification, Requester, Retrieval, TurnClaim } from '../ports/store-port';
-import { defaultSearchesPerMinute, retrievalRefusal, searchAllowed, searchWindowMs, type AccessRules, type Caller } from '../retrieval/access';
+import {
+  defaultSearchesPerMinute,
+  retrievalRefusal,
+  searchAllowed,
+  searchWindowMs,
+  type AccessRules,
+  type Caller,
+} from '../retrieval/access';
 import {
   findPatientImages,
   heldWhole,
@@ -127,7 +141,8 @@ async function checkCard<T extends { readonly user: string; readonly conversatio
 ): Promise<T | RetrievalTurn> {
   let problem: CardProblem | null = null;
   if (payload === null) problem = 'forged';
-  else if (payload.user !== caller.requester.teamsUserId || payload.conversation !== caller.requester.conversationId) problem = 'not-offered';
+  else if (payload.user !== caller.requester.teamsUserId || payload.conversation !== caller.requester.conversationId)
+    problem = 'not-offered';
   else if (expires !== null && !(Date.parse(expires) >= now.getTime())) problem = 'expired';
   if (problem === null) return payload!;
   if (problem !== 'expired') await deps.store.appendAudit(refusalAudit(caller, now, `refused: card ${problem}`));
@@ -140,11 +155,18 @@ function isTurn(value: unknown): value is RetrievalTurn {
 
 const statusCommand = /^\s*(my\s+retrievals?|my\s+downloads?|status|retrieval\s+status)\s*[.!?]*\s*$/i;
 
-const findCommand = /^\s*(please\s+)?(find|search|look\s*up|lookup|pull|retrieve|get|fetch|show)\b.*\b(images?|imaging|studies|study|scans?|patient|x-?rays?)\b/i;
+const findCommand = new RegExp(
+  String.raw`^\s*(please\s+)?(find|search|look\s*up|lookup|pull|retrieve|get|fetch|show)\b.*\b(images?|` +
+    String.raw`imaging|studies|study|scans?|patient|x-?rays?)\b`,
+  'i',
+);
 
 /** True when the text asks to find a patient's images ("find images for 943 476 5919"). */
 export function isFindCommand(text: string): boolean {
-  return findCommand.test(text) && (findNhsNumberText(text) !== null || /\bfor\b|\bpatient\b|^\s*(find|search)\s+(images?|patient)\s*$/i.test(text));
+  return (
+    findCommand.test(text) &&
+    (findNhsNumberText(text) !== null || /\bfor\b|\bpatient\b|^\s*(find|search)\s+(images?|patient)\s*$/i.test(text))
+  );
 }
 
 function siteName(guide: Guide, site: SiteId): string {
@@ -166,7 +188,8 @@ function identityFacts(identity: PatientIdentity, zone: string): FactData[] {
 
 function studyLine(study: StudySummary, zone: string): string {
   const count = study.instanceCount === null ? '' : ` · ${study.instanceCount} image${study.instanceCount === 1 ? '' : 's'}`;
-  return `${longDate(study.date, zone)} · ${plainText(study.description) || 'no description'} · ${plainText(study.modalities.join('/')) || '?'}${count}`;
+  const description = plainText(study.description) || 'no description';
+  return `${longDate(study.date, zone)} · ${description} · ${plainText(study.modalities.join('/')) || '?'}${count}`;
 }
 
 const linkWords: Record<SiteLink, string> = {
@@ -202,8 +225,10 @@ function notice(deps: RetrievalConversationDeps, title: string, text: string[]):
 export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
   return {
     card: deps.cards.render('patient-search', {
-      title: deps.demo ? 'Find a patient\'s images (DEMO: synthetic patients only)' : 'Find a patient\'s images at the other Insignia sites',
-      intro: ['Search with the most accurate information you have: the NHS number is best; surname, forename and date of birth are acceptable.'],
+      title: deps.demo ? "Find a patient's images (DEMO: synthetic patients only)" : "Find a patient's images at the other Insignia sites",
+      intro: [
+        'Search with the most accurate information you have: the NHS number is best; surname, forename and date of birth are acceptable.',
+      ],
       search: { isa: 'patient-search' },
       source: sourceLine(deps.guide),
     }),
@@ -211,7 +236,12 @@ export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
 }
 
 /** The audit line for a refused caller (no patient data: the refusal comes before any is read). */
-export function refusalAudit(caller: TurnCaller, now: Date, outcome: string, action: 'access-refused' | 'rate-limited' = 'access-refused'): AuditEvent {
+export function refusalAudit(
+  caller: TurnCaller,
+  now: Date,
+  outcome: string,
+  action: 'access-refused' | 'rate-limited' = 'access-refused',
+): AuditEvent {
   return {
     at: now.toISOString(),
     action,
@@ -234,14 +264,18 @@ async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: D
   if (caller.conversationType !== 'personal') {
     return refuse(
       'refused: shared chat',
-      'Patient searches only happen in a 1:1 chat with me, so that no patient details appear in a group chat or channel. Please message me privately.',
+      'Patient searches only happen in a 1:1 chat with me, so that no patient details appear in ' +
+        'a group chat or channel. Please message me privately.',
     );
   }
   switch (retrievalRefusal(caller, deps.access)) {
     case 'tenant':
       return refuse('refused: tenant', 'Sorry, this bot is only for UH Bristol staff.');
     case 'not-allowed':
-      return refuse('refused: not allowed', 'Sorry, you are not on the list of staff who may search for patients and retrieve images. Ask the PACS team if you need access.');
+      return refuse(
+        'refused: not allowed',
+        'Sorry, you are not on the list of staff who may search for patients and retrieve images. Ask the PACS team if you need access.',
+      );
     case null:
       return null;
   }
@@ -269,18 +303,23 @@ async function overSearchLimit(caller: TurnCaller, deps: RetrievalConversationDe
   const user = caller.requester.teamsUserId;
   const recent = (await deps.store.countAudit(user, 'patient-search', since)) + (inFlight(deps).get(user) ?? 0);
   if (searchAllowed(recent, limit)) return null;
-  await deps.store.appendAudit(refusalAudit(caller, now, `refused: ${recent} patient searches in the last minute (limit ${limit})`, 'rate-limited'));
+  await deps.store.appendAudit(
+    refusalAudit(caller, now, `refused: ${recent} patient searches in the last minute (limit ${limit})`, 'rate-limited'),
+  );
   return {
     replies: [
       {
-        text: `You have made ${recent} patient searches in the last minute; the limit is ${limit} a minute, to protect patients' data. Please wait a minute and try again. If you need more, ask the PACS team.`,
+        text:
+          `You have made ${recent} patient searches in the last minute; the limit is ${limit} a ` +
+          `minute, to protect patients' data. Please wait a minute and try again. If you need more, ` +
+          `ask the PACS team.`,
       },
     ],
   };
 }
 
 function searchFrom(value: Record<string, unknown>): PatientSearch | { error: string } {
-  const text = (key: string): string => (typeof value[key] === 'string' ? (value[key]).trim() : '');
+  const text = (key: string): string => (typeof value[key] === 'string' ? value[key].trim() : '');
   const nhs = text('nhsNumber');
   if (nhs) {
     const parsed = parseNhsNumber(nhs);
@@ -292,7 +331,8 @@ function searchFrom(value: Record<string, unknown>): PatientSearch | { error: st
   if (!familyName || !givenName || !birthDate) {
     return { error: 'Enter the NHS number, or all three of surname, forename and date of birth.' };
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(birthDate) || !DateTime.fromISO(birthDate).isValid) return { error: 'The date of birth is not a valid date.' };
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(birthDate) || !DateTime.fromISO(birthDate).isValid)
+    return { error: 'The date of birth is not a valid date.' };
   if (familyName.length > 64 || givenName.length > 64) return { error: 'The names are too long.' };
   return { kind: 'demographics', familyName, givenName, birthDate };
 }
@@ -316,7 +356,12 @@ function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConver
       } catch (error) {
         // UH Bristol's own PACS failing is said plainly; anything else goes to the transport's catch-all.
         if (!(error instanceof PacsError) || error.site !== null) throw error;
-        return [notice(deps, 'UH Bristol PACS is not answering', [`I could not search: UH Bristol PACS ${failureWords(error.reason)}. Nothing was searched at the other sites. Please try again in a few minutes.`])];
+        return [
+          notice(deps, 'UH Bristol PACS is not answering', [
+            `I could not search: UH Bristol PACS ${failureWords(error.reason)}. Nothing was searched ` +
+              `at the other sites. Please try again in a few minutes.`,
+          ]),
+        ];
       } finally {
         done();
       }
@@ -329,13 +374,16 @@ function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConver
             ]),
           ];
         case 'several-matches':
-          return [notice(deps, 'More than one patient matches', ['Search again with the NHS number, so that the right patient is identified.'])];
+          return [
+            notice(deps, 'More than one patient matches', ['Search again with the NHS number, so that the right patient is identified.']),
+          ];
         case 'nhs-number-conflict':
           // Never guess: a record that also holds another NHS number may be another person's.
           return [
             notice(deps, 'Cannot positively identify this patient on UH Bristol PACS', [
-              'The record found holds another NHS number as well as, or instead of, the one searched, so I cannot be sure it is the right patient. Nothing was searched at the other sites.',
-              'Ask the PACS team to check the patient\'s record.',
+              'The record found holds another NHS number as well as, or instead of, the one searched, so ' +
+                'I cannot be sure it is the right patient. Nothing was searched at the other sites.',
+              "Ask the PACS team to check the patient's record.",
             ]),
           ];
         case 'no-nhs-number':
@@ -351,7 +399,12 @@ function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConver
   };
 }
 
-function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImages>>, { kind: 'found' }>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalReply {
+function studiesCard(
+  outcome: Extract<Awaited<ReturnType<typeof findPatientImages>>, { kind: 'found' }>,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): RetrievalReply {
   const { patient, sites, studies } = outcome;
   const { zone, guide } = deps;
   const remoteCount = studies.filter((s) => s.location === 'remote').length;
@@ -371,7 +424,8 @@ function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImage
       title: 'Images for this patient',
       banner: deps.demo ? 'DEMO DATA: synthetic patients and sites, not real patients.' : null,
       identity: identityFacts(patient.identity, zone),
-      localStudies: patient.studies.length > 0 ? newestFirst(patient.studies, (s) => studyLine(s, zone), 'on UH Bristol PACS') : ['No studies.'],
+      localStudies:
+        patient.studies.length > 0 ? newestFirst(patient.studies, (s) => studyLine(s, zone), 'on UH Bristol PACS') : ['No studies.'],
       sites: sites.map((s) => ({ title: siteName(guide, s.site), value: `${linkWords[s.link]}${unidentifiedWords(s.withoutNhsNumber)}` })),
       remoteLines: [
         ...(studies.length === 0 ? ['No studies found at the other sites.'] : []),
@@ -392,27 +446,48 @@ function studiesCard(outcome: Extract<Awaited<ReturnType<typeof findPatientImage
 
 function summaryOf(study: RemoteStudy): StudySummary {
   // DICOM limits a study description to 64 characters; a PACS that sends more must not overfill the signed card.
-  return { studyInstanceUid: study.studyInstanceUid, date: study.date, description: [...study.description].slice(0, 64).join(''), modalities: study.modalities.slice(0, 8), instanceCount: study.instanceCount };
+  return {
+    studyInstanceUid: study.studyInstanceUid,
+    date: study.date,
+    description: [...study.description].slice(0, 64).join(''),
+    modalities: study.modalities.slice(0, 8),
+    instanceCount: study.instanceCount,
+  };
 }
 
 /** Studies listed on a card at most, per list: a card has a size limit (Teams refuses over 28 KB). */
 const maxListedStudies = 10;
 
 /** The most recent studies' lines, and a line saying how many older ones are not shown. */
-function newestFirst<T extends { readonly date: string | null }>(studies: readonly T[], line: (study: T) => string, where: string): string[] {
+function newestFirst<T extends { readonly date: string | null }>(
+  studies: readonly T[],
+  line: (study: T) => string,
+  where: string,
+): string[] {
   const sorted = [...studies].sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
   const shown = sorted.slice(0, maxListedStudies).map(line);
   const hidden = sorted.length - shown.length;
   return hidden > 0 ? [...shown, `And ${hidden} older stud${hidden === 1 ? 'y' : 'ies'} ${where}, not shown.`] : shown;
 }
 
-async function readOffer(value: Record<string, unknown>, kind: Offer['kind'], caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<Offer | RetrievalTurn> {
+async function readOffer(
+  value: Record<string, unknown>,
+  kind: Offer['kind'],
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<Offer | RetrievalTurn> {
   const signed = deps.signer.verify(value.offer) as Partial<Offer> | null;
   const offer = signed && signed.v === 2 && signed.kind === kind ? (signed as Offer) : null;
   return checkCard(offer, caller, deps, now, offer?.expires ?? null);
 }
 
-async function pick(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+async function pick(
+  value: Record<string, unknown>,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<RetrievalTurn> {
   const offer = await readOffer(value, 'pick', caller, deps, now);
   if (isTurn(offer)) return offer;
   const chosen = offer.studies.filter((_, i) => value[`pick-${i}`] === 'true');
@@ -426,7 +501,9 @@ async function pick(value: Record<string, unknown>, caller: TurnCaller, deps: Re
           title: deps.demo ? 'Confirm retrieval (DEMO)' : 'Confirm retrieval',
           identity: identityFacts(offer.identity, deps.zone),
           studies: chosen.map((c) => `${studyLine(c.study, deps.zone)} · from ${siteName(deps.guide, c.site)}`),
-          retention: `Kept locally for ${retentionDays} days, until ${until}. After that the retrieval must be repeated to view the images again.`,
+          retention:
+            `Kept locally for ${retentionDays} days, until ${until}. After that the retrieval must be ` +
+            `repeated to view the images again.`,
           confirm: { isa: 'confirm', offer: deps.signer.sign(confirm) },
           cancel: payloadFor(start),
           source: sourceLine(deps.guide),
@@ -440,18 +517,31 @@ async function pick(value: Record<string, unknown>, caller: TurnCaller, deps: Re
 const localCheckMs = 2000;
 
 /** The local instance counts, or null when the PACS fails or takes longer than `ms`. */
-function localCountsWithin(deps: RetrievalConversationDeps, uids: readonly string[], ms: number): Promise<ReadonlyMap<string, number> | null> {
+function localCountsWithin(
+  deps: RetrievalConversationDeps,
+  uids: readonly string[],
+  ms: number,
+): Promise<ReadonlyMap<string, number> | null> {
   return withDeadline(deps.pacs.localInstanceCounts(uids), ms, "UH Bristol's PACS").catch(() => null);
 }
 
-async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+async function confirm(
+  value: Record<string, unknown>,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<RetrievalTurn> {
   const offer = await readOffer(value, 'confirm', caller, deps, now);
   if (isTurn(offer)) return offer;
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
   const count = offer.studies.length;
   // Studies UH Bristol's PACS already holds whole are not retrieved again; a PACS slow to say is not waited for (the start checks again).
   const picks = offer.studies.map((s) => ({ site: s.site, study: s.study }));
-  const local = await localCountsWithin(deps, picks.map((p) => p.study.studyInstanceUid), localCheckMs);
+  const local = await localCountsWithin(
+    deps,
+    picks.map((p) => p.study.studyInstanceUid),
+    localCheckMs,
+  );
   const complete = (p: StudyPick): boolean => heldWhole(p.study, local?.get(p.study.studyInstanceUid) ?? 0);
   // Recorded before the clinician is answered: once they see "Starting", a crash cannot lose it (the poll starts what the turn did not).
   const recorded = await recordConfirmation(offer.nhsNumber, picks, caller.requester, deps, now, randomUUID, {
@@ -461,14 +551,18 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
   });
   return {
     // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
-    updatePressedCard: notice(deps, 'Retrieval confirmed', [`Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`, ...offer.studies.map((s) => studyLine(s.study, deps.zone))]),
+    updatePressedCard: notice(deps, 'Retrieval confirmed', [
+      `Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`,
+      ...offer.studies.map((s) => studyLine(s.study, deps.zone)),
+    ]),
     replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
     later: async () => {
       const started = await startRecorded(toStart(recorded), deps, now);
       const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
       const lines = recorded.map((r) => {
         const p = r.pick;
-        const what = `${plainText(p.study.description) || 'Study'} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
+        const description = plainText(p.study.description) || 'Study';
+        const what = `${description} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
         const outcome = outcomeOf(r, started);
         switch (outcome.kind) {
           case 'started':
@@ -479,7 +573,8 @@ async function confirm(value: Record<string, unknown>, caller: TurnCaller, deps:
             return `✅ Already on UH Bristol PACS: ${what}. Nothing new was started.`;
           case 'failed':
             return outcome.where === 'local'
-              ? `❌ Could not start: ${what}: UH Bristol PACS ${failureWords(outcome.reason)}. Nothing was started; try again in a few minutes.`
+              ? `❌ Could not start: ${what}: UH Bristol PACS ${failureWords(outcome.reason)}. Nothing was ` +
+                  `started; try again in a few minutes.`
               : `❌ Could not start: ${what}: the ${siteName(deps.guide, p.site)} PACS ${failureWords(outcome.reason)}.`;
         }
       });
@@ -506,14 +601,19 @@ function failureWords(reason: PacsErrorReason): string {
 }
 
 /** The retrieval conversation's answer to a text command; null when the text is not one. */
-export async function retrievalText(text: string, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
+export async function retrievalText(
+  text: string,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<RetrievalTurn | null> {
   if (statusCommand.test(text)) {
     return (await guard(caller, deps, now)) ?? { replies: [await myRetrievals(caller, deps)] };
   }
   if (!isFindCommand(text)) return null;
   const refused = await guard(caller, deps, now);
   if (refused) return refused;
-  const typed = findNhsNumberText(text) ?? (/\d{6,}/.exec(text)?.[0] ?? null);
+  const typed = findNhsNumberText(text) ?? /\d{6,}/.exec(text)?.[0] ?? null;
   if (typed === null) return { replies: [searchForm(deps)] };
   const parsed = parseNhsNumber(typed);
   if (!parsed.ok) {
@@ -534,7 +634,12 @@ export async function retrievalText(text: string, caller: TurnCaller, deps: Retr
 }
 
 /** The retrieval conversation's answer to a card submit; null when the submit is not one of its own. */
-export async function retrievalSubmit(value: unknown, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
+export async function retrievalSubmit(
+  value: unknown,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<RetrievalTurn | null> {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
   if (v.isa !== 'patient-search' && v.isa !== 'pick' && v.isa !== 'confirm' && v.isa !== 'retry') return null;
@@ -572,14 +677,28 @@ async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps)
     const undelivered = notes.some((n) => n.state === 'undeliverable') ? ' (I could not send you the notification for this one)' : '';
     const until = r.state === 'stored' ? `, kept until ${longDate(r.keptUntil.slice(0, 10), deps.zone)}` : '';
     const why = r.state === 'failed' && r.failureReason ? `: the PACS ${failureWords(r.failureReason as PacsErrorReason)}` : '';
-    lines.push(`${studyLine(r.study, deps.zone)} · ${siteName(deps.guide, r.site)} · NHS ${formatNhsNumber(r.nhsNumber)} · ${stateWords[r.state]}${why}${until}${undelivered}`);
+    lines.push(
+      `${studyLine(r.study, deps.zone)} · ${siteName(deps.guide, r.site)} · NHS ` +
+        `${formatNhsNumber(r.nhsNumber)} · ${stateWords[r.state]}${why}${until}${undelivered}`,
+    );
   }
   return notice(deps, 'Your recent retrievals', lines);
 }
 
-async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
+async function retry(
+  value: Record<string, unknown>,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<RetrievalTurn> {
   const signed = deps.signer.verify(value.offer) as Partial<RetryToken> | null;
-  const token = await checkCard(signed && signed.v === 2 && signed.kind === 'retry' ? (signed as RetryToken) : null, caller, deps, now, null);
+  const token = await checkCard(
+    signed && signed.v === 2 && signed.kind === 'retry' ? (signed as RetryToken) : null,
+    caller,
+    deps,
+    now,
+    null,
+  );
   if (isTurn(token)) return token;
   // Recorded before the clinician is answered, as a confirmation is; the PACS is asked afterwards.
   const requested = await requestRetry(token.retrievalId, caller.requester, deps, now);
@@ -587,7 +706,11 @@ async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: R
     case 'gone':
       return { replies: [{ text: 'I no longer have that retrieval. Please search for the patient again.' }] };
     case 'not-failed':
-      return { replies: [{ text: 'That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.' }] };
+      return {
+        replies: [
+          { text: 'That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.' },
+        ],
+      };
     case 'requested':
       break;
   }
@@ -597,7 +720,13 @@ async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: R
       const outcome = await startRetry(requested.retrieval, caller.requester, deps, now);
       switch (outcome.kind) {
         case 'started':
-          return [{ text: `⬇️ Started again: ${plainText(outcome.retrieval.study.description) || 'the study'} from ${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.` }];
+          return [
+            {
+              text:
+                `⬇️ Started again: ${plainText(outcome.retrieval.study.description) || 'the study'} from ` +
+                `${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.`,
+            },
+          ];
         case 'failed':
           return [{ text: `❌ It could not start: the PACS ${failureWords(outcome.reason)}.` }];
       }
@@ -606,22 +735,39 @@ async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: R
 }
 
 /** The proactive messages owed by the outbox: the outcome, and the refreshed status card. */
-export function composeNotification(deps: RetrievalConversationDeps): (retrieval: Retrieval, notification: Notification) => Promise<{ message: RetrievalReply; card: RetrievalReply | null }> {
+export function composeNotification(
+  deps: RetrievalConversationDeps,
+): (retrieval: Retrieval, notification: Notification) => Promise<{ message: RetrievalReply; card: RetrievalReply | null }> {
   return async (retrieval, notification) => {
-    const what = `${plainText(retrieval.study.description) || 'Study'} from ${siteName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
-    const images = retrieval.study.instanceCount === null ? '' : `, ${retrieval.study.instanceCount} image${retrieval.study.instanceCount === 1 ? '' : 's'},`;
+    const what =
+      `${plainText(retrieval.study.description) || 'Study'} from ` +
+      `${siteName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
+    const images =
+      retrieval.study.instanceCount === null
+        ? ''
+        : `, ${retrieval.study.instanceCount} image${retrieval.study.instanceCount === 1 ? '' : 's'},`;
     const who = `NHS ${formatNhsNumber(retrieval.nhsNumber)}`;
+    const keptUntilWords = longDate(retrieval.keptUntil.slice(0, 10), deps.zone);
+    const failure = (retrieval.failureReason ?? 'protocol') as PacsErrorReason;
     let message: RetrievalReply;
     switch (notification.kind) {
       case 'stored':
-        message = { text: `✅ ${what}${images} is now on UH Bristol PACS (${who}), kept until ${longDate(retrieval.keptUntil.slice(0, 10), deps.zone)}.` };
+        message = {
+          text: `✅ ${what}${images} is now on UH Bristol PACS (${who}), kept until ${keptUntilWords}.`,
+        };
         break;
       case 'failed': {
-        const token: RetryToken = { v: 2, kind: 'retry', retrievalId: retrieval.id, user: retrieval.requester.teamsUserId, conversation: retrieval.requester.conversationId };
+        const token: RetryToken = {
+          v: 2,
+          kind: 'retry',
+          retrievalId: retrieval.id,
+          user: retrieval.requester.teamsUserId,
+          conversation: retrieval.requester.conversationId,
+        };
         message = {
           card: deps.cards.render('notice', {
             title: 'Retrieval failed',
-            text: [`❌ ${what} (${who}) could not be retrieved: the PACS ${failureWords((retrieval.failureReason ?? 'protocol') as PacsErrorReason)}.`],
+            text: [`❌ ${what} (${who}) could not be retrieved: the PACS ${failureWords(failure)}.`],
             choices: [{ title: 'Try again', data: { isa: 'retry', offer: deps.signer.sign(token) } }],
             source: sourceLine(deps.guide),
           }),
@@ -632,7 +778,9 @@ export function composeNotification(deps: RetrievalConversationDeps): (retrieval
     // The status card lists every study confirmed on it, each with where it is now.
     let card: RetrievalReply | null = null;
     if (retrieval.cardActivityId) {
-      const siblings = (await deps.store.retrievalsFor(retrieval.requester.teamsUserId, 50)).filter((r) => r.cardActivityId === retrieval.cardActivityId);
+      const siblings = (await deps.store.retrievalsFor(retrieval.requester.teamsUserId, 50)).filter(
+        (r) => r.cardActivityId === retrieval.cardActivityId,
+      );
       card = notice(
         deps,
         'Retrieval status',

@@ -17,7 +17,10 @@ export interface Signer {
  * cards already on clinicians' screens keep working while every instance moves to the new secret.
  */
 export function createSigner(secret: string, previous: string | null = null): Signer {
-  const macWith = (key: string) => (body: string): Buffer => createHmac('sha256', key).update(body).digest();
+  const macWith =
+    (key: string) =>
+    (body: string): Buffer =>
+      createHmac('sha256', key).update(body).digest();
   const mac = macWith(secret);
   const accepted = previous ? [mac, macWith(previous)] : [mac];
   return {

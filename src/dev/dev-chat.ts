@@ -70,13 +70,20 @@ interface Shown {
 
 /** One line of a conversation's log: a new message, or a message replaced in place. */
 export type LogEntry =
-  | ({ readonly seq: number; readonly kind: 'message'; readonly id: string; readonly from: 'user' | 'bot'; readonly at: string; readonly replyToId: string | null } & Shown & {
-      /** For a user's message: the instant the bot was told it was sent, and whether it was pretended. */
-      readonly timestamp?: string;
-      readonly pretend?: boolean;
-      /** For a button press: the button's title (display only; the bot gets the button's data). */
-      readonly pressed?: string | null;
-    })
+  | ({
+      readonly seq: number;
+      readonly kind: 'message';
+      readonly id: string;
+      readonly from: 'user' | 'bot';
+      readonly at: string;
+      readonly replyToId: string | null;
+    } & Shown & {
+        /** For a user's message: the instant the bot was told it was sent, and whether it was pretended. */
+        readonly timestamp?: string;
+        readonly pretend?: boolean;
+        /** For a button press: the button's title (display only; the bot gets the button's data). */
+        readonly pressed?: string | null;
+      })
   | ({ readonly seq: number; readonly kind: 'update'; readonly id: string; readonly at: string } & Shown);
 
 /** A log entry before it is numbered. */
@@ -142,20 +149,29 @@ const sendBody = z
     pretend: z
       .string()
       .max(40)
-      .refine((s) => /(Z|[+-]\d\d:?\d\d)$/.test(s) && !Number.isNaN(new Date(s).getTime()), 'must be an ISO 8601 instant with Z or an offset')
+      .refine(
+        (s) => /(Z|[+-]\d\d:?\d\d)$/.test(s) && !Number.isNaN(new Date(s).getTime()),
+        'must be an ISO 8601 instant with Z or an offset',
+      )
       .optional(),
     /** The title of the button pressed, shown in the log only. */
     label: z.string().max(200).optional(),
   })
   .strict()
-  .refine((b) => [b.text !== undefined, b.value !== undefined, b.event !== undefined].filter(Boolean).length === 1, 'send exactly one of text, value or event');
+  .refine(
+    (b) => [b.text !== undefined, b.value !== undefined, b.event !== undefined].filter(Boolean).length === 1,
+    'send exactly one of text, value or event',
+  );
 
 /** What the bot posts to the connector: only what the page shows is kept. */
 function shown(body: unknown): Shown & { type: string; replyToId: string | null } {
   const activity = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const attachments = Array.isArray(activity.attachments)
     ? (activity.attachments as unknown[])
-        .filter((a): a is Record<string, unknown> => typeof a === 'object' && a !== null && typeof (a as { contentType?: unknown }).contentType === 'string')
+        .filter(
+          (a): a is Record<string, unknown> =>
+            typeof a === 'object' && a !== null && typeof (a as { contentType?: unknown }).contentType === 'string',
+        )
         .map((a) => ({
           contentType: a.contentType as string,
           content: a.content,
@@ -185,7 +201,8 @@ function assets(publicDir: string): Record<string, { file: string; type: string 
 const pageSecurityHeaders = {
   // The page runs only its own scripts; bot text never becomes markup unescaped (chat.js), and this is the second fence.
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' " +
+    "data: https:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -275,7 +292,10 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
     } else {
       log.open(body.conversationId);
     }
-    logger.debug('dev-chat-send', { kind: body.event ?? (body.text !== undefined ? 'text' : 'submit'), pretend: body.pretend !== undefined });
+    logger.debug('dev-chat-send', {
+      kind: body.event ?? (body.text !== undefined ? 'text' : 'submit'),
+      pretend: body.pretend !== undefined,
+    });
     try {
       const answer = await fetch(`${botUrl()}/api/messages`, {
         method: 'POST',
@@ -285,7 +305,10 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
       });
       await answer.arrayBuffer();
       if (answer.status >= 400) {
-        const hint = answer.status === 401 || answer.status === 403 ? ': the browser chat needs MicrosoftAppId empty (unauthenticated development mode)' : '';
+        const hint =
+          answer.status === 401 || answer.status === 403
+            ? ': the browser chat needs MicrosoftAppId empty (unauthenticated development mode)'
+            : '';
         res.send(502, { error: `The bot answered ${answer.status}${hint}.` });
         return;
       }
@@ -334,18 +357,28 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
   server.post('/chat/connector/v3/conversations/:conversationId/activities/:replyToId', ...jsonBody(), post);
 
   // ... and cards updated in place.
-  server.put('/chat/connector/v3/conversations/:conversationId/activities/:activityId', ...jsonBody(), async (req: restify.Request, res: restify.Response) => {
-    const params = req.params as { conversationId: string; activityId: string };
-    const conversation = log.get(params.conversationId);
-    if (!conversation?.ids.has(params.activityId)) {
-      res.send(404, { error: { code: 'ActivityNotFound', message: 'No such activity in this conversation.' } });
+  server.put(
+    '/chat/connector/v3/conversations/:conversationId/activities/:activityId',
+    ...jsonBody(),
+    async (req: restify.Request, res: restify.Response) => {
+      const params = req.params as { conversationId: string; activityId: string };
+      const conversation = log.get(params.conversationId);
+      if (!conversation?.ids.has(params.activityId)) {
+        res.send(404, { error: { code: 'ActivityNotFound', message: 'No such activity in this conversation.' } });
+        return Promise.resolve();
+      }
+      const activity = shown(req.body);
+      log.append(params.conversationId, {
+        kind: 'update',
+        id: params.activityId,
+        at: clock().toISOString(),
+        text: activity.text,
+        attachments: activity.attachments,
+      });
+      res.send(200, { id: params.activityId });
       return Promise.resolve();
-    }
-    const activity = shown(req.body);
-    log.append(params.conversationId, { kind: 'update', id: params.activityId, at: clock().toISOString(), text: activity.text, attachments: activity.attachments });
-    res.send(200, { id: params.activityId });
-    return Promise.resolve();
-  });
+    },
+  );
 
   logger.info('dev-chat', { detail: 'Development mode: a browser chat with the bot is served at / (src/dev/dev-chat.ts).' });
 }

@@ -35,7 +35,15 @@ export function createLogger(
   const write = (lineLevel: LogLevel, event: string, fields?: LogFields): void => {
     if (rank[lineLevel] < rank[level]) return;
     const requestId = currentRequest.getStore();
-    sink(JSON.stringify({ time: clock().toISOString(), level: lineLevel, event, ...(requestId === undefined ? {} : { requestId }), ...fields }));
+    sink(
+      JSON.stringify({
+        time: clock().toISOString(),
+        level: lineLevel,
+        event,
+        ...(requestId === undefined ? {} : { requestId }),
+        ...fields,
+      }),
+    );
   };
   return {
     debug: (event, fields) => write('debug', event, fields),
@@ -48,6 +56,10 @@ export function createLogger(
 /** A logger that keeps its lines in memory, for tests that inspect what was logged. */
 export function createMemoryLogger(level: LogLevel = 'debug'): Logger & { readonly lines: string[] } {
   const lines: string[] = [];
-  const logger = createLogger(level, (line) => lines.push(line), () => new Date(0));
+  const logger = createLogger(
+    level,
+    (line) => lines.push(line),
+    () => new Date(0),
+  );
   return Object.assign(logger, { lines });
 }

@@ -12,7 +12,7 @@ import type { Attachment, ConversationReference } from 'botbuilder';
 export type SendOutcome =
   /** Delivered; `activityId` identifies the message for a later update (null if the channel gave none). */
   | { readonly kind: 'sent'; readonly activityId: string | null }
-  /** Transient (throttled, channel down, network): already retried in-process as configured and still failing. Try again after `afterMs`. */
+  /** Transient (throttled, channel down, network): already retried in-process as configured and still failing; try after `afterMs`. */
   | { readonly kind: 'retry'; readonly afterMs: number; readonly reason: string }
   /** Will not succeed by retrying (403 / 404 / 400 / 401: not in roster, blocked, conversation gone, bad request). */
   | { readonly kind: 'permanent'; readonly reason: string }

@@ -53,7 +53,8 @@ export interface RetrievalTransition {
 }
 
 /** What is audited. */
-export type AuditAction = 'patient-search' | 'retrieval-confirmed' | 'retrieval-outcome' | 'access-refused' | 'rate-limited' | 'audit-purged';
+export type AuditAction =
+  'patient-search' | 'retrieval-confirmed' | 'retrieval-outcome' | 'access-refused' | 'rate-limited' | 'audit-purged';
 
 /** One line of the audit trail. */
 export interface AuditEvent {

@@ -28,7 +28,10 @@ export interface DeliveryDeps {
    */
   readonly unrecorded?: Map<string, NotificationOutcome>;
   /** Words and cards for the messages. */
-  readonly compose: (retrieval: Retrieval, notification: Notification) => Promise<{ readonly message: OutgoingMessage; readonly card: OutgoingMessage | null }>;
+  readonly compose: (
+    retrieval: Retrieval,
+    notification: Notification,
+  ) => Promise<{ readonly message: OutgoingMessage; readonly card: OutgoingMessage | null }>;
 }
 
 /** What one delivery round did (for logs and tests: counts only). */
@@ -72,7 +75,13 @@ export async function deliverNotifications(deps: DeliveryDeps, now: Date, limits
   while (handled < maxPerRound) {
     // Each batch's leases start at the database's time now, not the round's start: a long round must not claim short leases.
     const leaseNow = (await deps.leaseClock()).toISOString();
-    const claimed = await deps.store.claimNotifications(deps.owner, now.toISOString(), deps.leaseMs, Math.min(batchSize, maxPerRound - handled), leaseNow);
+    const claimed = await deps.store.claimNotifications(
+      deps.owner,
+      now.toISOString(),
+      deps.leaseMs,
+      Math.min(batchSize, maxPerRound - handled),
+      leaseNow,
+    );
     if (claimed.length === 0) break;
     handled += claimed.length;
     const queues = await conversationQueues(deps.store, claimed);
@@ -124,7 +133,8 @@ async function deliverOne(deps: DeliveryDeps, { notification, retrieval }: Claim
   const reference = JSON.parse(saved.reference) as Parameters<NotifierPort['send']>[0];
   const { message, card } = await deps.compose(retrieval, notification);
   // The fence: before every attempt the lease is renewed from the database's clock, or the send withdrawn.
-  const guard = async (): Promise<boolean> => store.renewLease(notification.id, owner, (await deps.leaseClock()).toISOString(), deps.leaseMs);
+  const guard = async (): Promise<boolean> =>
+    store.renewLease(notification.id, owner, (await deps.leaseClock()).toISOString(), deps.leaseMs);
   const outcome = await notifier.send(reference, message, guard);
   switch (outcome.kind) {
     case 'withdrawn':

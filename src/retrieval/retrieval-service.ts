@@ -6,7 +6,16 @@
 import { DateTime } from 'luxon';
 import { recordNhsNumber } from '../domain/patients/nhs-number';
 import { DeadlineError, withDeadline } from '../support/deadline';
-import { PacsError, type LocalPatientRecord, type PacsErrorReason, type PacsJobStatus, type PacsPort, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
+import {
+  PacsError,
+  type LocalPatientRecord,
+  type PacsErrorReason,
+  type PacsJobStatus,
+  type PacsPort,
+  type PatientSearch,
+  type SiteId,
+  type StudySummary,
+} from '../ports/pacs-port';
 import type { AuditEvent, ConfirmationEntry, Requester, Retrieval, StorePort, TurnClaim } from '../ports/store-port';
 
 /** Days a pulled study stays on UH Bristol's PACS (the guide: "Imaging will remain available locally for 30 days"). */
@@ -48,10 +57,25 @@ export type SearchOutcome =
   | { readonly kind: 'several-matches'; readonly count: number }
   | { readonly kind: 'no-nhs-number'; readonly patient: LocalPatientRecord }
   | { readonly kind: 'nhs-number-conflict' }
-  | { readonly kind: 'found'; readonly patient: LocalPatientRecord; readonly sites: readonly SiteStatus[]; readonly studies: readonly RemoteStudy[] };
+  | {
+      readonly kind: 'found';
+      readonly patient: LocalPatientRecord;
+      readonly sites: readonly SiteStatus[];
+      readonly studies: readonly RemoteStudy[];
+    };
 
-function audit(requester: Requester, at: Date, fields: Pick<AuditEvent, 'action' | 'nhsNumber' | 'site' | 'studies' | 'outcome'>): AuditEvent {
-  return { at: at.toISOString(), teamsUserId: requester.teamsUserId, entraObjectId: requester.entraObjectId, displayName: requester.displayName, ...fields };
+function audit(
+  requester: Requester,
+  at: Date,
+  fields: Pick<AuditEvent, 'action' | 'nhsNumber' | 'site' | 'studies' | 'outcome'>,
+): AuditEvent {
+  return {
+    at: at.toISOString(),
+    teamsUserId: requester.teamsUserId,
+    entraObjectId: requester.entraObjectId,
+    displayName: requester.displayName,
+    ...fields,
+  };
 }
 
 function linkOf(reason: PacsErrorReason): SiteLink {
@@ -69,10 +93,19 @@ function linkOf(reason: PacsErrorReason): SiteLink {
 }
 
 /** Refreshes the image sharing status at one site, never taking much longer than its timeout. */
-async function refreshSite(pacs: PacsPort, site: SiteId, nhsNumber: string, timeoutMs: number): Promise<{ status: SiteStatus; studies: readonly StudySummary[] }> {
+async function refreshSite(
+  pacs: PacsPort,
+  site: SiteId,
+  nhsNumber: string,
+  timeoutMs: number,
+): Promise<{ status: SiteStatus; studies: readonly StudySummary[] }> {
   try {
     // A guard in case an adapter ignores its own timeout: a dead site must never hold back the others.
-    const { studies, withoutNhsNumber } = await withDeadline(pacs.queryRemoteStudies(site, nhsNumber, timeoutMs), timeoutMs + 2000, `the ${site} PACS`);
+    const { studies, withoutNhsNumber } = await withDeadline(
+      pacs.queryRemoteStudies(site, nhsNumber, timeoutMs),
+      timeoutMs + 2000,
+      `the ${site} PACS`,
+    );
     return { status: { site, link: studies.length > 0 ? 'linked' : 'no-match', withoutNhsNumber }, studies };
   } catch (error) {
     const reason = error instanceof PacsError ? error.reason : error instanceof DeadlineError ? 'timed-out' : 'protocol';
@@ -81,17 +114,32 @@ async function refreshSite(pacs: PacsPort, site: SiteId, nhsNumber: string, time
 }
 
 /** Finds the patient on UH Bristol's PACS, then their studies at every configured site in parallel. */
-export async function findPatientImages(search: PatientSearch, requester: Requester, deps: RetrievalDeps, now: Date): Promise<SearchOutcome> {
+export async function findPatientImages(
+  search: PatientSearch,
+  requester: Requester,
+  deps: RetrievalDeps,
+  now: Date,
+): Promise<SearchOutcome> {
   const { pacs, store } = deps;
   const searchedNhs = search.kind === 'nhs-number' ? search.nhsNumber : null;
   const matches = await pacs.findLocalPatients(search);
   if (matches.length === 0) {
-    await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: 'not-registered' }));
+    await store.appendAudit(
+      audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: 'not-registered' }),
+    );
     return { kind: 'not-registered' };
   }
   if (matches.length > 1) {
     // Never guess between patients: ask for the NHS number instead.
-    await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: `several-matches: ${matches.length}` }));
+    await store.appendAudit(
+      audit(requester, now, {
+        action: 'patient-search',
+        nhsNumber: searchedNhs,
+        site: null,
+        studies: [],
+        outcome: `several-matches: ${matches.length}`,
+      }),
+    );
     return { kind: 'several-matches', count: matches.length };
   }
   const found = matches[0]!;
@@ -100,10 +148,20 @@ export async function findPatientImages(search: PatientSearch, requester: Reques
   const held = recordNhsNumber(found.nhsNumberValues, searchedNhs);
   switch (held.kind) {
     case 'conflict':
-      await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: `nhs-number-conflict: ${held.distinct}` }));
+      await store.appendAudit(
+        audit(requester, now, {
+          action: 'patient-search',
+          nhsNumber: searchedNhs,
+          site: null,
+          studies: [],
+          outcome: `nhs-number-conflict: ${held.distinct}`,
+        }),
+      );
       return { kind: 'nhs-number-conflict' };
     case 'none':
-      await store.appendAudit(audit(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }));
+      await store.appendAudit(
+        audit(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }),
+      );
       return { kind: 'no-nhs-number', patient: found };
     case 'identified':
       break;
@@ -130,10 +188,15 @@ export async function findPatientImages(search: PatientSearch, requester: Reques
       nhsNumber,
       site: null,
       studies: studies.map((s) => s.studyInstanceUid),
-      outcome: `found: ${sites.map((s) => `${s.site}=${s.link}${s.withoutNhsNumber > 0 ? `(${s.withoutNhsNumber} without NHS number)` : ''}`).join(' ')}`,
+      outcome: `found: ${sites.map(siteOutcome).join(' ')}`,
     }),
   );
   return { kind: 'found', patient, sites, studies };
+}
+
+/** One site's part of a search's audit outcome: "exeter=linked", "plymouth=linked(2 without NHS number)". */
+function siteOutcome(s: SiteStatus): string {
+  return `${s.site}=${s.link}${s.withoutNhsNumber > 0 ? `(${s.withoutNhsNumber} without NHS number)` : ''}`;
 }
 
 /** A study the clinician picked to retrieve. */
@@ -230,7 +293,16 @@ export async function startRecorded(retrievals: readonly Retrieval[], deps: Retr
   const outcomes = new Map<string, PickOutcome>();
   const fail = async (retrieval: Retrieval, reason: PacsErrorReason, where: 'local' | 'site', detail: string): Promise<void> => {
     const failed = await store.transition(retrieval.id, ['requested'], 'failed', at, { failureReason: reason, detail });
-    if (failed) await store.appendAudit(audit(retrieval.requester, now, { action: 'retrieval-outcome', nhsNumber: retrieval.nhsNumber, site: retrieval.site, studies: [retrieval.study.studyInstanceUid], outcome: `failed: ${reason}` }));
+    if (failed)
+      await store.appendAudit(
+        audit(retrieval.requester, now, {
+          action: 'retrieval-outcome',
+          nhsNumber: retrieval.nhsNumber,
+          site: retrieval.site,
+          studies: [retrieval.study.studyInstanceUid],
+          outcome: `failed: ${reason}`,
+        }),
+      );
     outcomes.set(retrieval.id, { kind: 'failed', reason, where });
   };
   let local: ReadonlyMap<string, number>;
@@ -238,7 +310,8 @@ export async function startRecorded(retrievals: readonly Retrieval[], deps: Retr
     local = retrievals.length > 0 ? await pacs.localInstanceCounts(retrievals.map((r) => r.study.studyInstanceUid)) : new Map();
   } catch (error) {
     const reason = error instanceof PacsError ? error.reason : 'protocol';
-    for (const retrieval of retrievals) await fail(retrieval, reason, 'local', "UH Bristol's PACS did not answer before the retrieval could start");
+    for (const retrieval of retrievals)
+      await fail(retrieval, reason, 'local', "UH Bristol's PACS did not answer before the retrieval could start");
     return outcomes;
   }
   for (const retrieval of retrievals) {
@@ -247,8 +320,19 @@ export async function startRecorded(retrievals: readonly Retrieval[], deps: Retr
     if (heldWhole(retrieval.study, count)) {
       // Already whole on UH Bristol's PACS: nothing to move; recorded as stored so the record is complete.
       const moving = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { detail: 'already on the local PACS' });
-      const stored = moving ? await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances already on the local PACS` }) : null;
-      if (stored) await store.appendAudit(audit(retrieval.requester, now, { action: 'retrieval-outcome', nhsNumber: retrieval.nhsNumber, site: retrieval.site, studies: [uid], outcome: 'already-local' }));
+      const stored = moving
+        ? await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances already on the local PACS` })
+        : null;
+      if (stored)
+        await store.appendAudit(
+          audit(retrieval.requester, now, {
+            action: 'retrieval-outcome',
+            nhsNumber: retrieval.nhsNumber,
+            site: retrieval.site,
+            studies: [uid],
+            outcome: 'already-local',
+          }),
+        );
       outcomes.set(retrieval.id, { kind: 'already-local' });
       continue;
     }
@@ -309,8 +393,9 @@ export interface Settled {
 }
 
 /**
- * One poll cycle: starts the 'requested' retrievals no turn is starting (see `stalled` below), asks the PACS for every active job in one request, settles the ones that ended
- * (checking a success against the local instance count), and returns those that changed.
+ * One poll cycle: starts the 'requested' retrievals no turn is starting (see `stalled` below), asks the
+ * PACS for every active job in one request, settles the ones that ended (checking a success against the
+ * local instance count), and returns those that changed.
  */
 export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStartedAt: Date | null = null): Promise<Settled[]> {
   const { pacs, store } = deps;
@@ -339,7 +424,11 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStar
     switch (status.state) {
       case 'pending':
       case 'running':
-        if (overdue) next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'timed-out', detail: 'the retrieval did not finish in time' });
+        if (overdue)
+          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, {
+            failureReason: 'timed-out',
+            detail: 'the retrieval did not finish in time',
+          });
         break;
       case 'succeeded':
       case 'unknown': {
@@ -348,10 +437,16 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStar
         if (count >= expected) {
           next = await store.transition(retrieval.id, ['retrieving'], 'stored', at, { detail: `${count} instances on the local PACS` });
         } else if (status.state === 'succeeded') {
-          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'protocol', detail: `incomplete: ${count} of ${expected} instances` });
+          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, {
+            failureReason: 'protocol',
+            detail: `incomplete: ${count} of ${expected} instances`,
+          });
         } else if (overdue) {
           // Forgotten and never arrived: it ends too, instead of saying "downloading" for ever.
-          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, { failureReason: 'timed-out', detail: `the PACS no longer knows the job; ${count} of ${expected} instances arrived` });
+          next = await store.transition(retrieval.id, ['retrieving'], 'failed', at, {
+            failureReason: 'timed-out',
+            detail: `the PACS no longer knows the job; ${count} of ${expected} instances arrived`,
+          });
         }
         break;
       }
@@ -378,10 +473,12 @@ export async function pollRetrievals(deps: RetrievalDeps, now: Date, processStar
 }
 
 /** What starting a recorded "Try again" did. */
-export type RetryOutcome = { readonly kind: 'started'; readonly retrieval: Retrieval } | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
+export type RetryOutcome =
+  { readonly kind: 'started'; readonly retrieval: Retrieval } | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
 
 /** What "Try again" found before anything was started. */
-export type RetryRequest = { readonly kind: 'requested'; readonly retrieval: Retrieval } | { readonly kind: 'not-failed' } | { readonly kind: 'gone' };
+export type RetryRequest =
+  { readonly kind: 'requested'; readonly retrieval: Retrieval } | { readonly kind: 'not-failed' } | { readonly kind: 'gone' };
 
 /**
  * Records a "Try again" (failed -> requested), audited like a confirmation, before the clinician is
@@ -394,7 +491,15 @@ export async function requestRetry(retrievalId: string, requester: Requester, de
   if (!(await store.getRetrieval(retrievalId))) return { kind: 'gone' };
   const requested = await store.transition(retrievalId, ['failed'], 'requested', now.toISOString(), { detail: 'try again' });
   if (!requested) return { kind: 'not-failed' };
-  await store.appendAudit(audit(requester, now, { action: 'retrieval-confirmed', nhsNumber: requested.nhsNumber, site: requested.site, studies: [requested.study.studyInstanceUid], outcome: 'try-again' }));
+  await store.appendAudit(
+    audit(requester, now, {
+      action: 'retrieval-confirmed',
+      nhsNumber: requested.nhsNumber,
+      site: requested.site,
+      studies: [requested.study.studyInstanceUid],
+      outcome: 'try-again',
+    }),
+  );
   return { kind: 'requested', retrieval: requested };
 }
 
@@ -409,8 +514,19 @@ export async function startRetry(requested: Retrieval, requester: Requester, dep
     return { kind: 'started', retrieval: started ?? requested };
   } catch (error) {
     const reason = error instanceof PacsError ? error.reason : 'protocol';
-    await store.transition(requested.id, ['requested'], 'failed', at, { failureReason: reason, detail: 'the PACS did not start the retrieval' });
-    await store.appendAudit(audit(requester, now, { action: 'retrieval-outcome', nhsNumber: requested.nhsNumber, site: requested.site, studies: [uid], outcome: `failed: ${reason}` }));
+    await store.transition(requested.id, ['requested'], 'failed', at, {
+      failureReason: reason,
+      detail: 'the PACS did not start the retrieval',
+    });
+    await store.appendAudit(
+      audit(requester, now, {
+        action: 'retrieval-outcome',
+        nhsNumber: requested.nhsNumber,
+        site: requested.site,
+        studies: [uid],
+        outcome: `failed: ${reason}`,
+      }),
+    );
     return { kind: 'failed', reason };
   }
 }

@@ -8,7 +8,14 @@
  * metadata cannot be fetched is 503 (fail closed, with the reason logged), never a 500 or a turn.
  */
 import { randomUUID } from 'node:crypto';
-import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
+import {
+  ActivityHandler,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type Activity,
+  type InvokeResponse,
+  type TurnContext,
+} from 'botbuilder';
 import { AuthenticationError, type AuthenticateRequestResult } from 'botframework-connector';
 import restify from 'restify';
 import type { Config } from '../config/config';
@@ -38,7 +45,11 @@ export function jsonBody(): restify.RequestHandler[] {
     }
     return next();
   };
-  return [requireJson, restify.plugins.bodyReader({ maxBodySize: maxBodyBytes }), ...restify.plugins.jsonBodyParser({ mapParams: false, bodyReader: true })];
+  return [
+    requireJson,
+    restify.plugins.bodyReader({ maxBodySize: maxBodyBytes }),
+    ...restify.plugins.jsonBodyParser({ mapParams: false, bodyReader: true }),
+  ];
 }
 
 /** CloudAdapter with authentication as a step of its own, so its failures are answered apart from the turn's. */
@@ -49,13 +60,25 @@ export class BotAdapter extends CloudAdapter {
   }
 
   /** Runs the turn of an authenticated request; resolves with the invoke response, if any. */
-  runAuthenticated(auth: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
+  runAuthenticated(
+    auth: AuthenticateRequestResult,
+    activity: Activity,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<InvokeResponse | undefined> {
     return this.processActivity(auth, activity, logic);
   }
 }
 
 /** Socket-level failures: the token issuer could not be reached. */
-const unreachableCodes: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const unreachableCodes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /**
  * Why a request's authentication failed: 503 when the token issuer's metadata could not be loaded
@@ -73,7 +96,11 @@ export function authenticationFailure(error: unknown): { readonly status: 401 | 
 /** The timestamp fields of an activity as Dates, as botbuilder's own request parsing leaves them. */
 function fixActivity(body: Record<string, unknown>): Activity {
   const activity = body as unknown as Activity & Record<string, unknown>;
-  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['expiration', 'rawExpiration'], ['localTimestamp', 'rawLocalTimestamp']] as const) {
+  for (const [field, raw] of [
+    ['timestamp', 'rawTimestamp'],
+    ['expiration', 'rawExpiration'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+  ] as const) {
     const value = activity[field] as unknown;
     if (typeof value === 'string') {
       activity[raw] = value;
@@ -177,7 +204,10 @@ export function createServer(
         auth = await adapter.authenticate(activity, req.header('authorization') ?? '');
       } catch (error) {
         const failure = authenticationFailure(error);
-        logger.warn(failure.status === 401 ? 'request-unauthenticated' : 'authentication-unavailable', { status: failure.status, reason: failure.reason });
+        logger.warn(failure.status === 401 ? 'request-unauthenticated' : 'authentication-unavailable', {
+          status: failure.status,
+          reason: failure.reason,
+        });
         if (failure.status === 503) res.header('retry-after', '5');
         res.send(failure.status, { error: failure.status === 401 ? 'unauthorized' : 'authentication is unavailable; try again shortly' });
         return;

@@ -168,7 +168,11 @@ export class TeamsBot extends ActivityHandler {
     const wantsDomains = this.retrieval?.access.retrievalAllowedUsers.some((entry) => entry.startsWith('@')) ?? false;
     if (!wantsDomains || context.activity.channelId !== 'msteams' || !context.activity.from?.id) return null;
     try {
-      const member = await withDeadline(TeamsInfo.getMember(context, context.activity.from.id), this.options.connectorTimeoutMs, 'the Teams member look-up');
+      const member = await withDeadline(
+        TeamsInfo.getMember(context, context.activity.from.id),
+        this.options.connectorTimeoutMs,
+        'the Teams member look-up',
+      );
       return member.userPrincipalName ?? null;
     } catch {
       this.logger.warn('upn-lookup-failed', {});
@@ -273,7 +277,13 @@ export class TeamsBot extends ActivityHandler {
         replies = await turn.later!();
       } catch (error) {
         this.logger.error('later-failed', { error: error instanceof Error ? error.name : 'unknown', reason: reasonOf(error) });
-        replies = [{ text: 'Sorry, something went wrong on my side while working on that. Please try again; if it keeps happening, tell the PACS team.' }];
+        replies = [
+          {
+            text:
+              'Sorry, something went wrong on my side while working on that. Please try again; if it ' +
+              'keeps happening, tell the PACS team.',
+          },
+        ];
       }
       try {
         await this.proactive(reference, async (context) => {

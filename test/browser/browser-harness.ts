@@ -87,7 +87,8 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
   // Nothing leaves the machine: a link to anywhere but the bot (Action.OpenUrl) gets a stub page.
   await context.route(
     (url) => url.hostname !== '127.0.0.1' && url.hostname !== 'localhost',
-    (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>External link (stubbed by the tests)</title>' }),
+    (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>External link (stubbed by the tests)</title>' }),
   );
   return {
     context,
@@ -157,7 +158,11 @@ export class ChatPage {
         const re = new RegExp(wanted, flags);
         return items.find((item) => re.test(item.textContent ?? ''))?.dataset.activityId ?? false;
       },
-      { before: count, wanted: typeof text === 'string' ? text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : text.source, flags: typeof text === 'string' ? '' : text.flags },
+      {
+        before: count,
+        wanted: typeof text === 'string' ? text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : text.source,
+        flags: typeof text === 'string' ? '' : text.flags,
+      },
       { timeout },
     );
     return this.byId((await handle.jsonValue()) as string);

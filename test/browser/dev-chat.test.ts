@@ -63,7 +63,9 @@ describeWithChromium('the development chat page in Chromium', () => {
         text = (await answer.textContent()) ?? '';
         expect(text).toContain('At 02:00 on Thu 3 Dec (GMT): emergency access applies');
         expect(text).toContain('01823 343317');
-        await expect(page.page.locator('#messages > li.from-user').last().textContent()).resolves.toContain('sent as Thu 3 Dec 2026 02:00 GMT (pretend)');
+        await expect(page.page.locator('#messages > li.from-user').last().textContent()).resolves.toContain(
+          'sent as Thu 3 Dec 2026 02:00 GMT (pretend)',
+        );
         await page.shot('pretend-2am');
 
         // And 14:00 the same day: a permanent account, with emergency accounts from 17:00.
@@ -106,7 +108,7 @@ describeWithChromium('the development chat page in Chromium', () => {
         before = await page.press('Yes', registered);
         const routeA = await page.waitForBot(before, 'Pull the images by peer to peer (Guide A)');
         await expect(routeA.textContent()).resolves.toContain('Imaging will remain available locally for 30 days');
-        await expect(routeA.getByRole('button', { name: 'Find this patient\'s images now' }).count()).resolves.toBe(1);
+        await expect(routeA.getByRole('button', { name: "Find this patient's images now" }).count()).resolves.toBe(1);
         await page.shot('guide-a');
 
         // Guide C (North Bristol), and from there Guide B with an NBT account.
@@ -133,7 +135,10 @@ describeWithChromium('the development chat page in Chromium', () => {
         expect(tauntonText).toContain('01823 343317');
         await page.shot('guide-b-taunton');
         // Action.OpenUrl opens the link in a new tab.
-        const [tab] = await Promise.all([browser!.context.waitForEvent('page'), page.press('Open: Taunton & Yeovil web browser link', taunton)]);
+        const [tab] = await Promise.all([
+          browser!.context.waitForEvent('page'),
+          page.press('Open: Taunton & Yeovil web browser link', taunton),
+        ]);
         await tab.waitForLoadState();
         expect(tab.url()).toBe('https://rbapacs.tst.nhs.uk/Portal');
         await tab.close();
@@ -186,7 +191,9 @@ describeWithChromium('the development chat page in Chromium', () => {
 
         // The app's poll timer (every second) notices the finished download and notifies, proactively.
         const done = await page.waitForBot(before, 'is now on UH Bristol PACS', 30_000);
-        await expect(done.textContent()).resolves.toMatch(/CT Head \(DEMO\) from Exeter \(5 Nov 2023\), 5 images, is now on UH Bristol PACS \(NHS 999 000 0018\)/);
+        await expect(done.textContent()).resolves.toMatch(
+          /CT Head \(DEMO\) from Exeter \(5 Nov 2023\), 5 images, is now on UH Bristol PACS \(NHS 999 000 0018\)/,
+        );
         await confirm.filter({ hasText: 'stored on UH Bristol PACS' }).waitFor();
         await page.shot('notified');
 

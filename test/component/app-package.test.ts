@@ -27,10 +27,13 @@ import { london } from '../support/instants';
 // @microsoft/app-manifest requires strip-bom 5, which is ES-module only: plain Node 20.19+ loads it
 // (require(esm)), jest's module loader on Node 20 does not. Stand in its one function, for that
 // copy only (found from the package's own folder, wherever npm placed it).
-jest.mock(require.resolve('strip-bom', { paths: [require.resolve('@microsoft/app-manifest/package.json').replace(/package\.json$/, '')] }), () => ({
-  __esModule: true,
-  default: (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text),
-}));
+jest.mock(
+  require.resolve('strip-bom', { paths: [require.resolve('@microsoft/app-manifest/package.json').replace(/package\.json$/, '')] }),
+  () => ({
+    __esModule: true,
+    default: (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text),
+  }),
+);
 
 const appId = '6f1c9a52-3b7d-4e08-9a11-2c5d7e8f9a01';
 const version = packageVersion();
@@ -79,7 +82,7 @@ describe('the Teams app package, built in-process', () => {
     expect(manifest.icons).toEqual({ color: 'color.png', outline: 'outline.png' });
   });
 
-  it('passes @microsoft/app-manifest\'s schema validation offline, with zero errors', async () => {
+  it("passes @microsoft/app-manifest's schema validation offline, with zero errors", async () => {
     expect(Number(manifest.manifestVersion)).toBeGreaterThanOrEqual(1.22);
     expect(manifest.$schema).toBe(teamsSchemaUrl(manifest.manifestVersion));
     // The package maps that $schema to its own bundled copy; any attempt to fetch would fail here.
@@ -124,7 +127,7 @@ describe('the Teams app package, built in-process', () => {
     expect(bot.isNotificationOnly).toBe(false);
   });
 
-  it('keeps to Teams\' command limits: at most 10 a list, titles up to 32 characters, descriptions up to 128', () => {
+  it("keeps to Teams' command limits: at most 10 a list, titles up to 32 characters, descriptions up to 128", () => {
     for (const list of manifest.bots[0].commandLists) {
       expect(list.commands.length).toBeGreaterThan(0);
       expect(list.commands.length).toBeLessThanOrEqual(commandLimits.commandsPerList);
@@ -138,7 +141,9 @@ describe('the Teams app package, built in-process', () => {
 
   it('offers patient search and retrievals only in the 1:1 chat, where the bot allows them', () => {
     const titles = (scope: string): string[] =>
-      manifest.bots[0].commandLists.filter((list: any) => list.scopes.includes(scope)).flatMap((list: any) => list.commands.map((c: any) => c.title));
+      manifest.bots[0].commandLists
+        .filter((list: any) => list.scopes.includes(scope))
+        .flatMap((list: any) => list.commands.map((c: any) => c.title));
     expect(titles('personal')).toEqual(expect.arrayContaining(['help', 'find images', 'my retrievals', 'Taunton access', 'IEP']));
     for (const scope of ['team', 'groupChat']) {
       expect(titles(scope)).toEqual(expect.arrayContaining(['help', 'Taunton access', 'IEP']));
@@ -193,7 +198,7 @@ describe('the packaging refuses, and writes nothing, without what Teams needs', 
     expect(fs.existsSync(outDir)).toBe(false);
   };
 
-  it('no app id: one line saying the Azure Bot\'s app id is needed', async () => {
+  it("no app id: one line saying the Azure Bot's app id is needed", async () => {
     await refused({ appId: '', version }, /MicrosoftAppId is empty.*Azure Bot's app \(client\) id.*--app-id/);
     await refused({ appId: '   ', version }, /MicrosoftAppId is empty/);
   });
@@ -205,13 +210,17 @@ describe('the packaging refuses, and writes nothing, without what Teams needs', 
     await refused({ appId, version, developerUrls: { privacyUrl: 'http://example.nhs.uk/privacy' } }, /--privacy-url must be an https/);
   });
 
-  it('a template that breaks the schema or Teams\' command rules', async () => {
+  it("a template that breaks the schema or Teams' command rules", async () => {
     const manifestDir = path.join(tmp, 'bad-template');
     fs.mkdirSync(manifestDir);
-    for (const icon of ['color.png', 'outline.png']) fs.copyFileSync(path.join(projectRoot, 'manifest', icon), path.join(manifestDir, icon));
+    for (const icon of ['color.png', 'outline.png'])
+      fs.copyFileSync(path.join(projectRoot, 'manifest', icon), path.join(manifestDir, icon));
     const template = JSON.parse(fs.readFileSync(path.join(projectRoot, 'manifest', 'manifest.template.json'), 'utf8'));
 
-    fs.writeFileSync(path.join(manifestDir, 'manifest.template.json'), JSON.stringify({ ...template, description: { short: 'x'.repeat(81), full: 'x' } }));
+    fs.writeFileSync(
+      path.join(manifestDir, 'manifest.template.json'),
+      JSON.stringify({ ...template, description: { short: 'x'.repeat(81), full: 'x' } }),
+    );
     await refused({ appId, version, manifestDir }, /does not match the Teams schema: .*description\/short/);
 
     const longTitle = JSON.parse(JSON.stringify(template));
@@ -243,7 +252,9 @@ describe('npm run package (the command line)', () => {
         include: [],
       }),
     );
-    execFileSync(process.execPath, [path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { cwd: projectRoot });
+    execFileSync(process.execPath, [path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], {
+      cwd: projectRoot,
+    });
   }, 120_000);
   afterAll(() => fs.rmSync(build, { recursive: true, force: true }));
 
@@ -257,7 +268,17 @@ describe('npm run package (the command line)', () => {
 
   it('takes the bot id from MicrosoftAppId, writes the zip and prints its path', () => {
     const out = path.join(tmp, 'cli');
-    const result = run({ MicrosoftAppId: appId }, '--out', out, '--website-url', 'https://www.example.nhs.uk/', '--privacy-url', 'https://www.example.nhs.uk/p', '--terms-url', 'https://www.example.nhs.uk/t');
+    const result = run(
+      { MicrosoftAppId: appId },
+      '--out',
+      out,
+      '--website-url',
+      'https://www.example.nhs.uk/',
+      '--privacy-url',
+      'https://www.example.nhs.uk/p',
+      '--terms-url',
+      'https://www.example.nhs.uk/t',
+    );
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const zipPath = path.join(out, `image-sharing-assistant-${version}.zip`);
@@ -302,13 +323,22 @@ describe('npm run package (the command line)', () => {
 });
 
 describe('every command in the manifest is one the running bot understands, in its scope', () => {
-  const failures = [/could not match that to the guide/i, /I can only help with/i, /only happen in a 1:1 chat/i, /did not get any text/i, /cannot use that button/i];
+  const failures = [
+    /could not match that to the guide/i,
+    /I can only help with/i,
+    /only happen in a 1:1 chat/i,
+    /did not get any text/i,
+    /cannot use that button/i,
+  ];
   const asked = london('2026-12-03T02:00'); // Thursday 2am
   const mention = { type: 'mention', text: '<at>Image Sharing</at>', mentioned: { id: '28:bot', name: 'Image Sharing' } };
   const conversations: Record<string, Record<string, unknown>> = {
     personal: {},
     team: { conversation: { id: '19:channel@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' }, entities: [mention] },
-    groupChat: { conversation: { id: '19:group@thread.v2', conversationType: 'groupChat', isGroup: true, tenantId: 'tenant-1' }, entities: [mention] },
+    groupChat: {
+      conversation: { id: '19:group@thread.v2', conversationType: 'groupChat', isGroup: true, tenantId: 'tenant-1' },
+      entities: [mention],
+    },
   };
   const template = JSON.parse(fs.readFileSync(path.join(projectRoot, 'manifest', 'manifest.template.json'), 'utf8'));
   const cases: Array<[string, string]> = template.bots[0].commandLists.flatMap((list: any) =>

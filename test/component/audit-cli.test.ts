@@ -25,10 +25,15 @@ const event = (at: string, outcome: string, displayName = 'Dr Test'): AuditEvent
 
 describe('audit CSV', () => {
   it('quotes commas and quotes, and defuses spreadsheet formulas', () => {
-    const csv = auditCsv([event('2026-11-02T10:00:00.000Z', 'found: exeter=linked', 'Smith, "Jo"'), event('2026-11-02T11:00:00.000Z', '=HYPERLINK("x")')]);
+    const csv = auditCsv([
+      event('2026-11-02T10:00:00.000Z', 'found: exeter=linked', 'Smith, "Jo"'),
+      event('2026-11-02T11:00:00.000Z', '=HYPERLINK("x")'),
+    ]);
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe('time,action,teams_user_id,entra_object_id,display_name,nhs_number,site,studies,outcome');
-    expect(lines[1]).toBe('2026-11-02T10:00:00.000Z,patient-search,29:u,oid,"Smith, ""Jo""",9434765919,,2.25.1 2.25.2,found: exeter=linked');
+    expect(lines[1]).toBe(
+      '2026-11-02T10:00:00.000Z,patient-search,29:u,oid,"Smith, ""Jo""",9434765919,,2.25.1 2.25.2,found: exeter=linked',
+    );
     expect(lines[2]).toContain(`"'=HYPERLINK(""x"")"`);
   });
 
@@ -76,12 +81,20 @@ describe('npm run migrate', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const migrate = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'migrate.js')], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    spawnSync(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'migrate.js')], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+    });
 
   it('applies every migration to a new database, then finds it up to date', async () => {
     const file = path.join(dir, 'new.sqlite');
     const first = migrate({ DATABASE_URL: `sqlite:${file}` });
-    expect([first.status, first.stdout, first.stderr]).toEqual([0, 'SQLite database schema at version 5: applied migrations 1, 2, 3, 4, 5.\n', '']);
+    expect([first.status, first.stdout, first.stderr]).toEqual([
+      0,
+      'SQLite database schema at version 5: applied migrations 1, 2, 3, 4, 5.\n',
+      '',
+    ]);
     const again = migrate({ DATABASE_URL: `sqlite:${file}` });
     expect([again.status, again.stdout]).toEqual([0, 'SQLite database schema at version 5: already up to date.\n']);
     // The bot's store opens it as it left it.

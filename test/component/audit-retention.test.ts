@@ -42,11 +42,17 @@ describe('audit retention', () => {
   it('purges what is older than AUDIT_RETENTION_DAYS in the poll loop, and audits the purge', async () => {
     await start({ AUDIT_RETENTION_DAYS: '30' });
     await bot.application.pollOnce();
-    expect(await outcomes()).toEqual(['exactly 30 days', 'recent', 'purged 2 events older than 2026-11-06T02:00:00.000Z (AUDIT_RETENTION_DAYS=30)']);
+    expect(await outcomes()).toEqual([
+      'exactly 30 days',
+      'recent',
+      'purged 2 events older than 2026-11-06T02:00:00.000Z (AUDIT_RETENTION_DAYS=30)',
+    ]);
     const [purge] = (await store.auditSince('2000-01-01T00:00:00Z')).filter((e) => e.action === 'audit-purged');
     expect(purge).toMatchObject({ at: now.toISOString(), teamsUserId: 'system', nhsNumber: null });
     const logged = bot.logger.lines.filter((l) => l.includes('"event":"audit-purged"'));
-    expect(logged.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([expect.objectContaining({ purged: 2, retentionDays: 30 })]);
+    expect(logged.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ purged: 2, retentionDays: 30 }),
+    ]);
   });
 
   it('purges at most once an hour', async () => {

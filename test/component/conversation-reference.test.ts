@@ -37,18 +37,24 @@ describe('the saved conversation reference', () => {
     expect(JSON.parse(saved!.reference)).toMatchObject({ conversation: { id: 'a:personal-chat' }, serviceUrl: 'http://127.0.0.1:1/' });
 
     // The user's display name changed: the reference differs, so it is written at once.
-    await bot.say('hello again', london('2026-12-02T02:31'), { from: { id: '29:user-1', name: 'Dr Renamed', aadObjectId: '00000000-0000-0000-0000-000000000001' } });
+    await bot.say('hello again', london('2026-12-02T02:31'), {
+      from: { id: '29:user-1', name: 'Dr Renamed', aadObjectId: '00000000-0000-0000-0000-000000000001' },
+    });
     expect(writes).toHaveLength(2);
     expect(JSON.parse((await store.referenceFor('29:user-1', 'a:personal-chat'))!.reference).user.name).toBe('Dr Renamed');
 
-    await bot.say('hello again', london('2026-12-02T03:32'), { from: { id: '29:user-1', name: 'Dr Renamed', aadObjectId: '00000000-0000-0000-0000-000000000001' } });
+    await bot.say('hello again', london('2026-12-02T03:32'), {
+      from: { id: '29:user-1', name: 'Dr Renamed', aadObjectId: '00000000-0000-0000-0000-000000000001' },
+    });
     expect(writes).toHaveLength(3);
     expect((await store.referenceFor('29:user-1', 'a:personal-chat'))!.updatedAt).toBe(london('2026-12-02T03:32').toISOString());
   });
 
   it('is kept per chat: the same user in a new chat gets a reference of its own', async () => {
     await bot.say('hello', london('2026-12-02T02:00'));
-    await bot.say('hello', london('2026-12-02T02:01'), { conversation: { id: 'a:other-chat', conversationType: 'personal', tenantId: 'tenant-1' } });
+    await bot.say('hello', london('2026-12-02T02:01'), {
+      conversation: { id: 'a:other-chat', conversationType: 'personal', tenantId: 'tenant-1' },
+    });
     expect(writes.map((w) => w.conversationId)).toEqual(['a:personal-chat', 'a:other-chat']);
   });
 });

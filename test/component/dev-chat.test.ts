@@ -60,7 +60,11 @@ describe('the development browser chat', () => {
   });
 
   const send = async (body: Record<string, unknown>): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${url}/chat/api/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/chat/api/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json() };
   };
   const messages = async (conversationId: string, since = 0): Promise<{ last: number; epoch: string; entries: Entry[] }> => {
@@ -92,7 +96,15 @@ describe('the development browser chat', () => {
   });
 
   it('serves nothing else from disk', async () => {
-    for (const probe of ['/chat/package.json', '/chat/..%2Fpackage.json', '/chat/%2e%2e%2fsrc%2fapplication.ts', '/chat/index.htm', '/chat/constructor', '/chat/__proto__', '/chat/']) {
+    for (const probe of [
+      '/chat/package.json',
+      '/chat/..%2Fpackage.json',
+      '/chat/%2e%2e%2fsrc%2fapplication.ts',
+      '/chat/index.htm',
+      '/chat/constructor',
+      '/chat/__proto__',
+      '/chat/',
+    ]) {
       const res = await fetch(`${url}${probe}`);
       expect([400, 404, 405]).toContain(res.status);
       expect(await res.text()).not.toContain('"dependencies"');
@@ -157,7 +169,12 @@ describe('the development browser chat', () => {
     const card = studies.attachments[0]!.content;
     const toggle = JSON.stringify(card).match(/"type":"Input.Toggle","id":"([^"]+)","title":"[^"]*CT Head/)!;
     const retrieve = actionsOf(card).find((a) => a.title === 'Retrieve selected')!;
-    await send({ conversationId: c, value: { ...(retrieve.data as object), [toggle[1]!]: 'true' }, replyToId: studies.id, label: retrieve.title });
+    await send({
+      conversationId: c,
+      value: { ...(retrieve.data as object), [toggle[1]!]: 'true' },
+      replyToId: studies.id,
+      label: retrieve.title,
+    });
     const afterPick = await messages(c);
     const confirmCard = afterPick.entries.filter((e) => e.from === 'bot').pop()!;
     const confirm = actionsOf(confirmCard.attachments[0]!.content).find((a) => a.title.startsWith('Confirm retrieval'))!;
@@ -197,7 +214,11 @@ describe('the development browser chat', () => {
       ['message', id, 'first'],
       ['update', id, 'second'],
     ]);
-    const unknown = await fetch(`${url}/chat/connector/v3/conversations/${c}/activities/nope`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"type":"message"}' });
+    const unknown = await fetch(`${url}/chat/connector/v3/conversations/${c}/activities/nope`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"message"}',
+    });
     expect(unknown.status).toBe(404);
   });
 
@@ -214,7 +235,11 @@ describe('the development browser chat', () => {
 
   it('keeps a bounded log: the newest messages per conversation, and the most recent conversations', async () => {
     const postTo = (c: string, text: string) =>
-      fetch(`${url}/chat/connector/v3/conversations/${c}/activities`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text }) });
+      fetch(`${url}/chat/connector/v3/conversations/${c}/activities`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'message', text }),
+      });
     for (let i = 1; i <= maxEntriesPerConversation + 10; i += 1) await postTo('c-many', `m${i}`);
     const log = await messages('c-many');
     expect(log.entries).toHaveLength(maxEntriesPerConversation);
@@ -237,7 +262,12 @@ describe('in production mode', () => {
 
   beforeAll(async () => {
     const config = parseConfig({ ...safeProduction, PORT: '0', HOST: '127.0.0.1' });
-    app = await createApplication(config, { logger: createMemoryLogger(), clock: () => realNow, pollIntervalMs: 0, store: createMemoryStore() });
+    app = await createApplication(config, {
+      logger: createMemoryLogger(),
+      clock: () => realNow,
+      pollIntervalMs: 0,
+      store: createMemoryStore(),
+    });
     url = `http://127.0.0.1:${await app.listen()}`;
   });
   afterAll(async () => {
@@ -257,7 +287,12 @@ describe('in production mode', () => {
   ])('%s %s answers 404', async (method, path) => {
     const res = await fetch(`${url}${path}`, {
       method,
-      ...(method === 'GET' ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId: 'c', text: 'help', type: 'message' }) }),
+      ...(method === 'GET'
+        ? {}
+        : {
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ conversationId: 'c', text: 'help', type: 'message' }),
+          }),
     });
     expect(res.status).toBe(404);
   });

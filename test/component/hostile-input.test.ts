@@ -22,8 +22,26 @@ describe('hostile and odd input', () => {
 
   beforeEach(async () => {
     pacs = new FakePacs({
-      local: [{ identity: { nhsNumber: nhs, localId: 'UHB<b>1</b>', familyName: 'TEST_PATIENT*', givenName: '[Alice](https://evil.example)', birthDate: '1970-03-12', sex: 'F' }, studies: [] }],
-      sites: { exeter: { studies: { [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: hostile, modalities: ['CT'], instanceCount: 5 }] } } },
+      local: [
+        {
+          identity: {
+            nhsNumber: nhs,
+            localId: 'UHB<b>1</b>',
+            familyName: 'TEST_PATIENT*',
+            givenName: '[Alice](https://evil.example)',
+            birthDate: '1970-03-12',
+            sex: 'F',
+          },
+          studies: [],
+        },
+      ],
+      sites: {
+        exeter: {
+          studies: {
+            [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: hostile, modalities: ['CT'], instanceCount: 5 }],
+          },
+        },
+      },
     });
     store = createMemoryStore();
     bot = await new BotHarness().start({}, () => asked, { pacs, store });

@@ -18,7 +18,9 @@ afterAll(async () => {
 });
 
 function button(result: TurnResult, title: string): unknown {
-  const action = cardsOf(result.replies).flatMap(actionsOf).find((a) => a.title.startsWith(title));
+  const action = cardsOf(result.replies)
+    .flatMap(actionsOf)
+    .find((a) => a.title.startsWith(title));
   if (!action) throw new Error(`no button "${title}" in: ${cardsOf(result.replies).map(textOf).join('\n---\n')}`);
   return action.data;
 }
@@ -41,7 +43,7 @@ describe('a clinician in a Teams chat', () => {
     expect(text).toContain('At 02:00 on Thu 3 Dec (GMT): emergency access applies');
     expect(text).toContain('01823 343317');
     expect(text).toContain('Bleep 2310');
-    expect(text).toContain('Source: Clinician\'s Guide to Image Sharing v1.0');
+    expect(text).toContain("Source: Clinician's Guide to Image Sharing v1.0");
 
     const back = await bot.press(button(taunton, 'Back'), night);
     expect(textOf(cardsOf(back.replies)[0])).toContain('Which Trust holds the images?');
@@ -141,11 +143,14 @@ describe('bad input gets a clear answer and no crash', () => {
     expect(cardsOf(second.replies)).toEqual(cardsOf(first.replies));
   });
 
-  it.each(['typing', 'messageReaction', 'event', 'conversationUpdate', 'endOfConversation'])('a %s activity is accepted and ignored', async (type) => {
-    const result = await bot.send({ type }, night);
-    expect(result.status).toBeLessThan(300);
-    expect(result.replies).toHaveLength(0);
-  });
+  it.each(['typing', 'messageReaction', 'event', 'conversationUpdate', 'endOfConversation'])(
+    'a %s activity is accepted and ignored',
+    async (type) => {
+      const result = await bot.send({ type }, night);
+      expect(result.status).toBeLessThan(300);
+      expect(result.replies).toHaveLength(0);
+    },
+  );
 
   it('malformed JSON gets 400', async () => {
     const result = await bot.post('{"type": "message", ');
@@ -212,8 +217,19 @@ describe('pressing every button of every card', () => {
     }
     const all = texts.join('\n');
     for (const contact of allContacts(guide)) expect(all).toContain(contact.value);
-    for (const expected of ['01823 343317', 'Bleep 2310', '01823 287728', '0117 340 2020', '01225 825444', 'Bleep 2726', 'Extension 22724',
-      'crishelp@uhbristol.nhs.uk', 'https://rbapacs.tst.nhs.uk/Portal', 'IEP Receipts (Temporary)', 'Radiology favourites']) {
+    for (const expected of [
+      '01823 343317',
+      'Bleep 2310',
+      '01823 287728',
+      '0117 340 2020',
+      '01225 825444',
+      'Bleep 2726',
+      'Extension 22724',
+      'crishelp@uhbristol.nhs.uk',
+      'https://rbapacs.tst.nhs.uk/Portal',
+      'IEP Receipts (Temporary)',
+      'Radiology favourites',
+    ]) {
       expect(all).toContain(expected);
     }
     expect(presses).toBeGreaterThan(15);

@@ -203,7 +203,9 @@ describe('notifications when retrievals end', () => {
     const unmatched: string[] = [];
     const onNoMatch = (req: { path?: string }) => unmatched.push(req.path ?? '');
     nock.emitter.on('no match', onNoMatch);
-    const scope = nock(serviceUrl.replace(/\/$/, '')).post(/\/v3\/conversations\/.+\/activities$/).reply(403, { error: { code: 'BotNotInConversationRoster' } });
+    const scope = nock(serviceUrl.replace(/\/$/, ''))
+      .post(/\/v3\/conversations\/.+\/activities$/)
+      .reply(403, { error: { code: 'BotNotInConversationRoster' } });
     await bot.application.pollOnce();
     nock.emitter.removeListener('no match', onNoMatch);
     expect(scope.isDone()).toBe(true);

@@ -80,7 +80,13 @@ describe('questions over HTTP', () => {
   it('never gives a contact that is not in the guide', async () => {
     const guideValues = new Set(allContacts(realGuide()).map((c) => c.value));
     const phone = /\b0\d{3,4} \d{3} ?\d{3,4}\b/g;
-    for (const q of ['Taunton at 2am', 'password reset Bath', 'export images out of hours', 'NBT account help', 'urgent CT from Leeds tonight']) {
+    for (const q of [
+      'Taunton at 2am',
+      'password reset Bath',
+      'export images out of hours',
+      'NBT account help',
+      'urgent CT from Leeds tonight',
+    ]) {
       const text = await ask(q, '2026-12-02T14:00');
       for (const number of text.match(phone) ?? []) expect(guideValues).toContain(number);
       for (const email of text.match(/[\w.]+@[\w.]+\.[a-z]+/g) ?? []) expect(guideValues).toContain(email);
@@ -99,7 +105,8 @@ describe('the whole question corpus over HTTP', () => {
       const problems: string[] = [];
       if (result.status !== 200) problems.push(`status ${result.status}`);
       if (cards.length !== 1) problems.push(`${cards.length} cards`);
-      if (c.expect.time && !text.includes(`at ${c.expect.time}`) && !text.includes(`At ${c.expect.time}`)) problems.push(`time ${c.expect.time} not said`);
+      if (c.expect.time && !text.includes(`at ${c.expect.time}`) && !text.includes(`At ${c.expect.time}`))
+        problems.push(`time ${c.expect.time} not said`);
       for (const contact of c.expect.contacts ?? []) if (!text.includes(contact)) problems.push(`missing ${contact}`);
       if (c.expect.kind === 'declined' && !text.includes('I can only help')) problems.push('not declined');
       if (c.expect.kind === 'unmatched' && !text.includes('could not match')) problems.push('not unmatched');

@@ -38,15 +38,23 @@ function makePacs(): FakePacs {
   });
 }
 
-async function flow(bot: BotHarness, text: string, extra: Record<string, unknown> = {}): Promise<{ now: TurnResult; later: ReturnType<typeof cardsOf>; laterText: string }> {
+async function flow(
+  bot: BotHarness,
+  text: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ now: TurnResult; later: ReturnType<typeof cardsOf>; laterText: string }> {
   const before = bot.sentActivities.length;
   const now = await bot.say(text, asked, extra);
   await bot.application.idle();
   const laterActivities = bot.sentActivities.slice(before + now.replies.length);
-  return { now, later: cardsOf(laterActivities), laterText: laterActivities.map((a) => `${a.text ?? ''}\n${cardsOf([a]).map(textOf).join('\n')}`).join('\n') };
+  return {
+    now,
+    later: cardsOf(laterActivities),
+    laterText: laterActivities.map((a) => `${a.text ?? ''}\n${cardsOf([a]).map(textOf).join('\n')}`).join('\n'),
+  };
 }
 
-describe('find and retrieve a patient\'s images (fake PACS)', () => {
+describe("find and retrieve a patient's images (fake PACS)", () => {
   let bot: BotHarness;
   let pacs: FakePacs;
   let store: StorePort;
@@ -85,7 +93,9 @@ describe('find and retrieve a patient\'s images (fake PACS)', () => {
     const first = await bot.send({ value: confirm.data, replyToId: 'card-1' }, asked);
     expect(first.replies[0]!.text).toBe('Starting the retrieval of 1 study...');
     await bot.application.idle();
-    expect(bot.sentActivities.at(-1)!.text).toContain('Started: CT Head (5 Nov 2023) from Exeter. It will be kept on UH Bristol PACS until 1 Jan 2027.');
+    expect(bot.sentActivities.at(-1)!.text).toContain(
+      'Started: CT Head (5 Nov 2023) from Exeter. It will be kept on UH Bristol PACS until 1 Jan 2027.',
+    );
     expect(bot.updates.map((u) => u.activityId)).toEqual(['card-1']);
     expect(textOf(cardsOf([bot.updates[0]!.activity])[0])).toContain('Retrieval confirmed');
     expect(actionsOf(cardsOf([bot.updates[0]!.activity])[0]).map((a) => a.title)).not.toContain('Confirm retrieval');
@@ -108,11 +118,17 @@ describe('find and retrieve a patient\'s images (fake PACS)', () => {
       'retrieval-confirmed:already-downloading',
       'retrieval-outcome:stored',
     ]);
-    expect(audit[0]).toMatchObject({ teamsUserId: '29:user-1', entraObjectId: '00000000-0000-0000-0000-000000000001', displayName: 'Test Clinician', nhsNumber: nhs });
+    expect(audit[0]).toMatchObject({
+      teamsUserId: '29:user-1',
+      entraObjectId: '00000000-0000-0000-0000-000000000001',
+      displayName: 'Test Clinician',
+      nhsNumber: nhs,
+    });
 
     // Nothing identifying the patient reached the logs.
     const logs = bot.logger.lines.join('\n');
-    for (const secret of ['9434765919', '943 476 5919', 'TESTPATIENT', 'Alice', '1970-03-12', '19700312', '12 Mar 1970', 'UHB123']) expect(logs).not.toContain(secret);
+    for (const secret of ['9434765919', '943 476 5919', 'TESTPATIENT', 'Alice', '1970-03-12', '19700312', '12 Mar 1970', 'UHB123'])
+      expect(logs).not.toContain(secret);
   });
 
   it('asking for a study that is already local starts nothing and says so', async () => {
@@ -179,7 +195,9 @@ describe('who may search', () => {
     try {
       const result = await bot.say('find images for 943 476 5919', asked);
       expect(result.replies[0]!.text).toContain('not on the list of staff');
-      expect((await store.auditSince('2026-01-01T00:00:00Z')).map((a) => `${a.action}:${a.outcome}`)).toEqual(['access-refused:refused: not allowed']);
+      expect((await store.auditSince('2026-01-01T00:00:00Z')).map((a) => `${a.action}:${a.outcome}`)).toEqual([
+        'access-refused:refused: not allowed',
+      ]);
     } finally {
       await bot.stop();
     }
@@ -246,9 +264,12 @@ describe('a patient with many studies elsewhere', () => {
 });
 
 describe('allow-listing by UPN domain', () => {
-  it('asks Teams for the user\'s UPN and lets in a listed domain, refusing another', async () => {
+  it("asks Teams for the user's UPN and lets in a listed domain, refusing another", async () => {
     const store = createMemoryStore();
-    const bot = await new BotHarness().start({ RETRIEVAL_ALLOWED_USERS: '@uhbristol.nhs.uk', PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs: makePacs(), store });
+    const bot = await new BotHarness().start({ RETRIEVAL_ALLOWED_USERS: '@uhbristol.nhs.uk', PACS_QUERY_TIMEOUT_S: '1' }, () => asked, {
+      pacs: makePacs(),
+      store,
+    });
     try {
       const member = (upn: string) =>
         nock(serviceUrl.replace(/\/$/, ''))

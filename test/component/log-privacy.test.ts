@@ -12,8 +12,22 @@ import { StoreError, type StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf, serviceUrl } from '../support/bot-harness';
 import { london } from '../support/instants';
 
-const alice = { nhsNumber: '9434765919', localId: 'UHB123456', familyName: 'PRIVATESURNAME', givenName: 'Hermione', birthDate: '1970-03-12', sex: 'F' };
-const bob = { nhsNumber: '4010232137', localId: 'UHB654321', familyName: 'SECRETFAMILY', givenName: 'Bartholomew', birthDate: '1955-11-20', sex: 'M' };
+const alice = {
+  nhsNumber: '9434765919',
+  localId: 'UHB123456',
+  familyName: 'PRIVATESURNAME',
+  givenName: 'Hermione',
+  birthDate: '1970-03-12',
+  sex: 'F',
+};
+const bob = {
+  nhsNumber: '4010232137',
+  localId: 'UHB654321',
+  familyName: 'SECRETFAMILY',
+  givenName: 'Bartholomew',
+  birthDate: '1955-11-20',
+  sex: 'M',
+};
 const twin = { ...bob, nhsNumber: '9990004560', localId: 'UHB999999' };
 const asked = london('2026-12-02T02:00');
 
@@ -44,7 +58,10 @@ describe('logs of whole flows, failures included', () => {
   beforeAll(async () => {
     pacs = new FakePacs({
       local: [
-        { identity: alice, studies: [{ studyInstanceUid: '2.25.9', date: '2026-10-01', description: 'US Abdomen', modalities: ['US'], instanceCount: 3 }] },
+        {
+          identity: alice,
+          studies: [{ studyInstanceUid: '2.25.9', date: '2026-10-01', description: 'US Abdomen', modalities: ['US'], instanceCount: 3 }],
+        },
         { identity: bob, studies: [] },
         { identity: twin, studies: [] },
       ],
@@ -64,9 +81,13 @@ describe('logs of whole flows, failures included', () => {
     const inner = createMemoryStore();
     store = {
       ...inner,
-      retrievalsFor: (user, limit) => (failLists ? Promise.reject(new StoreError('unavailable', `no rows for ${alice.nhsNumber}`)) : inner.retrievalsFor(user, limit)),
+      retrievalsFor: (user, limit) =>
+        failLists ? Promise.reject(new StoreError('unavailable', `no rows for ${alice.nhsNumber}`)) : inner.retrievalsFor(user, limit),
     };
-    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1', PATIENT_SEARCHES_PER_MINUTE: '6', LOG_LEVEL: 'debug' }, () => asked, { pacs, store });
+    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1', PATIENT_SEARCHES_PER_MINUTE: '6', LOG_LEVEL: 'debug' }, () => asked, {
+      pacs,
+      store,
+    });
   });
   afterAll(() => bot.stop());
 
@@ -90,7 +111,9 @@ describe('logs of whole flows, failures included', () => {
     await bot.application.idle();
 
     // One retrieval succeeds, one fails; the connector refuses the first notification, then takes it.
-    nock(serviceUrl.replace(/\/$/, '')).post(/\/v3\/conversations\/.+\/activities$/).reply(500, { error: { code: 'ServiceError', message: `down for ${alice.familyName}` } });
+    nock(serviceUrl.replace(/\/$/, ''))
+      .post(/\/v3\/conversations\/.+\/activities$/)
+      .reply(500, { error: { code: 'ServiceError', message: `down for ${alice.familyName}` } });
     const [first, second] = pacs.jobIds();
     pacs.completeJob(first!);
     pacs.failJob(second!, 'unreachable');
@@ -103,7 +126,9 @@ describe('logs of whole flows, failures included', () => {
 
     // Forged and foreign cards, a shared chat, the rate limit, a database error inside a turn.
     await bot.press({ isa: 'confirm', offer: 'eyJub3QiOiJzaWduZWQifQ.forged' }, asked);
-    await bot.say(`find images for ${alice.nhsNumber}`, asked, { conversation: { id: '19:group', conversationType: 'groupChat', tenantId: 'tenant-1' } });
+    await bot.say(`find images for ${alice.nhsNumber}`, asked, {
+      conversation: { id: '19:group', conversationType: 'groupChat', tenantId: 'tenant-1' },
+    });
     for (let i = 0; i < 8; i += 1) await bot.say(`find images for ${alice.nhsNumber}`, asked);
     failLists = true;
     await bot.say('my retrievals', asked);
@@ -113,7 +138,9 @@ describe('logs of whole flows, failures included', () => {
 
     // The flows did happen (so the scan below means something).
     const audit = await store.auditSince('2026-01-01T00:00:00Z');
-    expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['patient-search', 'retrieval-confirmed', 'retrieval-outcome', 'access-refused', 'rate-limited']));
+    expect(new Set(audit.map((a) => a.action))).toEqual(
+      new Set(['patient-search', 'retrieval-confirmed', 'retrieval-outcome', 'access-refused', 'rate-limited']),
+    );
     const events = new Set(bot.logger.lines.map((l) => (JSON.parse(l) as { event: string }).event));
     for (const event of ['turn', 'retrieval-settled', 'turn-error', 'notifications']) expect(events).toContain(event);
 
@@ -123,7 +150,8 @@ describe('logs of whole flows, failures included', () => {
       expect(typeof parsed.level).toBe('string');
       expect(typeof parsed.event).toBe('string');
       for (const secret of secrets) {
-        if (line.includes(secret)) throw new Error(`a log line contains a patient identifier (${secret.length} characters): ${parsed.event as string}`);
+        if (line.includes(secret))
+          throw new Error(`a log line contains a patient identifier (${secret.length} characters): ${parsed.event as string}`);
       }
     }
   });

@@ -34,7 +34,9 @@ describe('starting the bot', () => {
   it('refuses production mode without an app id, in one line naming the key', async () => {
     const bot = run({ NODE_ENV: 'production', PORT: '0' });
     expect(await bot.exited).toBe(1);
-    expect(bot.output().trim()).toBe('Refusing to start: NODE_ENV=production needs MicrosoftAppId (the Azure Bot app id); refusing to start.');
+    expect(bot.output().trim()).toBe(
+      'Refusing to start: NODE_ENV=production needs MicrosoftAppId (the Azure Bot app id); refusing to start.',
+    );
   });
 
   it('refuses a bad setting, naming it', async () => {
@@ -44,10 +46,30 @@ describe('starting the bot', () => {
   });
 
   it.each([
-    ['a too-short CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: 'Sh0rtSecretValue' }, 'CARD_SIGNING_SECRET is invalid: must be at least 32 characters', 'Sh0rtSecretValue'],
-    ['a DATABASE_URL of the wrong kind, with a password', { DATABASE_URL: 'mysql://admin:Pa55wordInUrl@db.example/x' }, 'DATABASE_URL is invalid: must be sqlite:PATH or postgres://...', 'Pa55wordInUrl'],
-    ['a PostgreSQL DATABASE_URL that cannot be reached, with a password', { DATABASE_URL: 'postgres://admin:Pa55wordInUrl@127.0.0.1:1/x', TEST_LAB: 'true' }, 'Refusing to start: ', 'Pa55wordInUrl'],
-    ['an unknown PACS_BACKEND', { PACS_BACKEND: 'Hunter2Backend' }, 'PACS_BACKEND is invalid: must be one of demo, orthanc', 'Hunter2Backend'],
+    [
+      'a too-short CARD_SIGNING_SECRET',
+      { CARD_SIGNING_SECRET: 'Sh0rtSecretValue' },
+      'CARD_SIGNING_SECRET is invalid: must be at least 32 characters',
+      'Sh0rtSecretValue',
+    ],
+    [
+      'a DATABASE_URL of the wrong kind, with a password',
+      { DATABASE_URL: 'mysql://admin:Pa55wordInUrl@db.example/x' },
+      'DATABASE_URL is invalid: must be sqlite:PATH or postgres://...',
+      'Pa55wordInUrl',
+    ],
+    [
+      'a PostgreSQL DATABASE_URL that cannot be reached, with a password',
+      { DATABASE_URL: 'postgres://admin:Pa55wordInUrl@127.0.0.1:1/x', TEST_LAB: 'true' },
+      'Refusing to start: ',
+      'Pa55wordInUrl',
+    ],
+    [
+      'an unknown PACS_BACKEND',
+      { PACS_BACKEND: 'Hunter2Backend' },
+      'PACS_BACKEND is invalid: must be one of demo, orthanc',
+      'Hunter2Backend',
+    ],
   ])('refuses %s naming the key and the rule, never the value', async (_what, env, said, secret) => {
     const bot = run({ PORT: '0', ...env });
     expect(await bot.exited).toBe(1);
@@ -65,7 +87,10 @@ describe('starting the bot', () => {
     const bot = run({ PORT: '0', HOST: '127.0.0.1' });
     try {
       await waitFor(() => bot.output().includes('"event":"listening"'));
-      const listening = bot.output().split('\n').find((l) => l.includes('"event":"listening"'))!;
+      const listening = bot
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"event":"listening"'))!;
       const { port } = JSON.parse(listening) as { port: number };
       expect(bot.output()).toContain('"event":"development-mode"');
       expect(bot.output()).toContain('"event":"guide-review-overdue"');
@@ -86,16 +111,35 @@ describe('starting the bot in production mode', () => {
   let safe: Record<string, string>;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isa-production-'));
-    safe = { ...safeProduction, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path.join(dir, 'bot.sqlite')}`, SINGLE_INSTANCE: 'true', ORTHANC_URL: 'http://127.0.0.1:1' };
+    safe = {
+      ...safeProduction,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${path.join(dir, 'bot.sqlite')}`,
+      SINGLE_INSTANCE: 'true',
+      ORTHANC_URL: 'http://127.0.0.1:1',
+    };
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it.each([
-    ['no CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: '' }, 'NODE_ENV=production needs CARD_SIGNING_SECRET (32+ characters, the same on every instance); refusing to start.'],
-    ['a short CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: 'Sh0rtButSecret' }, 'CARD_SIGNING_SECRET is invalid: must be at least 32 characters'],
+    [
+      'no CARD_SIGNING_SECRET',
+      { CARD_SIGNING_SECRET: '' },
+      'NODE_ENV=production needs CARD_SIGNING_SECRET (32+ characters, the same on every instance); refusing to start.',
+    ],
+    [
+      'a short CARD_SIGNING_SECRET',
+      { CARD_SIGNING_SECRET: 'Sh0rtButSecret' },
+      'CARD_SIGNING_SECRET is invalid: must be at least 32 characters',
+    ],
     ['an empty ALLOWED_TENANT_IDS', { ALLOWED_TENANT_IDS: '' }, 'NODE_ENV=production needs ALLOWED_TENANT_IDS'],
     ['PACS_BACKEND=demo', { PACS_BACKEND: 'demo' }, 'NODE_ENV=production cannot use PACS_BACKEND=demo (synthetic patients)'],
-    ['SQLite without SINGLE_INSTANCE=true', { SINGLE_INSTANCE: '' }, 'NODE_ENV=production uses SQLite, which only one instance may own: set SINGLE_INSTANCE=true'],
+    [
+      'SQLite without SINGLE_INSTANCE=true',
+      { SINGLE_INSTANCE: '' },
+      'NODE_ENV=production uses SQLite, which only one instance may own: set SINGLE_INSTANCE=true',
+    ],
     ['the default SQLite file without SINGLE_INSTANCE=true', { SINGLE_INSTANCE: '', DATABASE_URL: '' }, 'set SINGLE_INSTANCE=true'],
   ])('refuses %s in one line giving the reason, without quoting a secret', async (_what, unsafe, said) => {
     const bot = run({ ...safe, ...unsafe });
@@ -112,7 +156,12 @@ describe('starting the bot in production mode', () => {
     const bot = run(safe);
     try {
       await waitFor(() => bot.output().includes('"event":"listening"'));
-      const listening = JSON.parse(bot.output().split('\n').find((l) => l.includes('"event":"listening"'))!) as { port: number; mode: string; pacs: string };
+      const listening = JSON.parse(
+        bot
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"event":"listening"'))!,
+      ) as { port: number; mode: string; pacs: string };
       expect(listening).toMatchObject({ mode: 'production', pacs: 'orthanc' });
       expect(bot.output()).not.toContain('"event":"development-mode"');
       const base = `http://127.0.0.1:${listening.port}`;
@@ -122,7 +171,11 @@ describe('starting the bot in production mode', () => {
       expect(detail.status).toBe(503);
       expect(await detail.json()).toMatchObject({ checks: { pacs: { ok: false, reason: 'unreachable' } } });
       // No token, no turn: production authenticates every request.
-      const unauthenticated = await fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'help' }) });
+      const unauthenticated = await fetch(`${base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'message', text: 'help' }),
+      });
       expect(unauthenticated.status).toBe(401);
     } finally {
       bot.child.kill('SIGTERM');

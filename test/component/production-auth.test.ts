@@ -30,14 +30,27 @@ const stranger = keyPair();
 /** A signed RS256 JWT; lifetimes are fixed epochs (2020 / 2100), so no clock is read. */
 function token(key: KeyObject, kid: string, overrides: Record<string, unknown> = {}): string {
   const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const claims = { iss: 'https://api.botframework.com', aud: appId, serviceurl: serviceUrl, nbf: 1577836800, exp: 4102444800, ...overrides };
+  const claims = {
+    iss: 'https://api.botframework.com',
+    aud: appId,
+    serviceurl: serviceUrl,
+    nbf: 1577836800,
+    exp: 4102444800,
+    ...overrides,
+  };
   const body = `${part({ alg: 'RS256', typ: 'JWT', kid })}.${part(claims)}`;
   return `${body}.${sign('RSA-SHA256', Buffer.from(body), key).toString('base64url')}`;
 }
 
 function issuerUp(): void {
-  nock(issuerHost).persist().get('/v1/.well-known/openidconfiguration').reply(200, { issuer: 'https://api.botframework.com', jwks_uri: `${issuerHost}/v1/.well-known/keys` });
-  nock(issuerHost).persist().get('/v1/.well-known/keys').reply(200, { keys: [{ ...trusted.jwk, kid: 'trusted-key', use: 'sig', endorsements: ['msteams'] }] });
+  nock(issuerHost)
+    .persist()
+    .get('/v1/.well-known/openidconfiguration')
+    .reply(200, { issuer: 'https://api.botframework.com', jwks_uri: `${issuerHost}/v1/.well-known/keys` });
+  nock(issuerHost)
+    .persist()
+    .get('/v1/.well-known/keys')
+    .reply(200, { keys: [{ ...trusted.jwk, kid: 'trusted-key', use: 'sig', endorsements: ['msteams'] }] });
 }
 
 describe('production mode authentication', () => {
@@ -77,7 +90,8 @@ describe('production mode authentication', () => {
     return { status: res.status, text: await res.text() };
   }
 
-  const logged = (event: string): Array<Record<string, unknown>> => bot.logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === event);
+  const logged = (event: string): Array<Record<string, unknown>> =>
+    bot.logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === event);
 
   it('fails closed with 503 and a logged reason while the issuer metadata cannot be fetched', async () => {
     nock(issuerHost).get('/v1/.well-known/openidconfiguration').reply(500, 'down');
@@ -96,10 +110,16 @@ describe('production mode authentication', () => {
     ['a bearer token that is not a JWT', () => 'Bearer not-a-jwt'],
     ['a token signed by a key the issuer does not publish', () => `Bearer ${token(stranger.privateKey, 'trusted-key')}`],
     ['a token naming a key the issuer does not publish', () => `Bearer ${token(stranger.privateKey, 'other-key')}`],
-    ['a token for another bot', () => `Bearer ${token(trusted.privateKey, 'trusted-key', { aud: '99999999-9999-9999-9999-999999999999' })}`],
+    [
+      'a token for another bot',
+      () => `Bearer ${token(trusted.privateKey, 'trusted-key', { aud: '99999999-9999-9999-9999-999999999999' })}`,
+    ],
     ['an expired token', () => `Bearer ${token(trusted.privateKey, 'trusted-key', { exp: 1609459200 })}`],
     ['a token from another issuer', () => `Bearer ${token(trusted.privateKey, 'trusted-key', { iss: 'https://evil.example' })}`],
-    ['a token for another service URL', () => `Bearer ${token(trusted.privateKey, 'trusted-key', { serviceurl: 'https://evil.example/' })}`],
+    [
+      'a token for another service URL',
+      () => `Bearer ${token(trusted.privateKey, 'trusted-key', { serviceurl: 'https://evil.example/' })}`,
+    ],
   ])('answers 401 to %s, with no turn', async (_case, header) => {
     issuerUp();
     const before = bot.sentActivities.length;
@@ -123,11 +143,19 @@ describe('production mode authentication', () => {
 
   it('logs no token, and tags every line of a request with its request id', async () => {
     issuerUp();
-    const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' }, body: activity() });
+    const res = await fetch(`${bot.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' },
+      body: activity(),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('x-request-id')).toBe('req-42');
     expect(logged('request-unauthenticated').at(-1)).toMatchObject({ requestId: 'req-42' });
-    const odd = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'has spaces & <tags>' }, body: activity() });
+    const odd = await fetch(`${bot.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'has spaces & <tags>' },
+      body: activity(),
+    });
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(bot.logger.lines.join('\n')).not.toContain('eyJ');
   });

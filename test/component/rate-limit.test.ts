@@ -23,7 +23,10 @@ describe('patient search rate limit', () => {
       sites: { exeter: { studies: {} } },
     });
     store = createMemoryStore();
-    bot = await new BotHarness().start({ PATIENT_SEARCHES_PER_MINUTE: '3', PACS_QUERY_TIMEOUT_S: '1' }, () => london('2026-12-02T02:00'), { pacs, store });
+    bot = await new BotHarness().start({ PATIENT_SEARCHES_PER_MINUTE: '3', PACS_QUERY_TIMEOUT_S: '1' }, () => london('2026-12-02T02:00'), {
+      pacs,
+      store,
+    });
   });
   afterEach(() => bot.stop());
 
@@ -34,17 +37,25 @@ describe('patient search rate limit', () => {
   }
 
   it('refuses the search over the limit, audits it, and lets the user search again a minute later', async () => {
-    for (const second of ['00', '10', '20']) expect((await search(london(`2026-12-02T02:00:${second}`)))[0]).toContain('Searching UH Bristol PACS');
+    for (const second of ['00', '10', '20'])
+      expect((await search(london(`2026-12-02T02:00:${second}`)))[0]).toContain('Searching UH Bristol PACS');
     const searchesBefore = pacs.requests.findLocalPatients;
 
     const refused = await search(london('2026-12-02T02:00:30'));
     expect(refused).toEqual([expect.stringContaining('the limit is 3 a minute')]);
     expect(pacs.requests.findLocalPatients).toBe(searchesBefore);
     const audit = await store.auditSince('2026-01-01T00:00:00Z');
-    expect(audit.at(-1)).toMatchObject({ action: 'rate-limited', teamsUserId: '29:user-1', nhsNumber: null, outcome: 'refused: 3 patient searches in the last minute (limit 3)' });
+    expect(audit.at(-1)).toMatchObject({
+      action: 'rate-limited',
+      teamsUserId: '29:user-1',
+      nhsNumber: null,
+      outcome: 'refused: 3 patient searches in the last minute (limit 3)',
+    });
 
     // Another clinician is not held back by this one.
-    const other = await search(london('2026-12-02T02:00:31'), { from: { id: '29:user-2', name: 'Other Clinician', aadObjectId: '00000000-0000-0000-0000-000000000002' } });
+    const other = await search(london('2026-12-02T02:00:31'), {
+      from: { id: '29:user-2', name: 'Other Clinician', aadObjectId: '00000000-0000-0000-0000-000000000002' },
+    });
     expect(other[0]).toContain('Searching UH Bristol PACS');
 
     // A minute after the first search, one more is allowed.

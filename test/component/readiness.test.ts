@@ -25,7 +25,9 @@ describe('/healthz and /readyz', () => {
   });
   afterEach(() => bot.stop());
 
-  const ready = async (query = ''): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
+  const ready = async (
+    query = '',
+  ): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
     const res = await fetch(`${bot.url}/readyz${query}`);
     return { status: res.status, body: (await res.json()) as never };
   };
@@ -34,7 +36,10 @@ describe('/healthz and /readyz', () => {
     expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null } } } });
     expect(await ready('?pacs=1')).toEqual({
       status: 200,
-      body: { status: 'ready', checks: { database: { ok: true, reason: null }, pacs: { ok: true, reason: null }, poll: { ok: true, reason: null } } },
+      body: {
+        status: 'ready',
+        checks: { database: { ok: true, reason: null }, pacs: { ok: true, reason: null }, poll: { ok: true, reason: null } },
+      },
     });
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
   });
@@ -44,7 +49,11 @@ describe('/healthz and /readyz', () => {
     expect(await ready()).toEqual({ status: 200, body: { status: 'ready', checks: { database: { ok: true, reason: null } } } });
     const { status, body } = await ready('?pacs=1');
     expect(status).toBe(503);
-    expect(body.checks).toEqual({ database: { ok: true, reason: null }, pacs: { ok: false, reason: 'unreachable' }, poll: { ok: true, reason: null } });
+    expect(body.checks).toEqual({
+      database: { ok: true, reason: null },
+      pacs: { ok: false, reason: 'unreachable' },
+      poll: { ok: true, reason: null },
+    });
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
     expect(bot.logger.lines.some((l) => l.includes('"event":"not-ready"') && l.includes('"pacs":"unreachable"'))).toBe(true);
   });

@@ -20,7 +20,11 @@ function makePacs(): FakePacs {
   return new FakePacs({
     local: [{ identity: fakeAlice, studies: [] }],
     sites: {
-      exeter: { studies: { [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 }] } },
+      exeter: {
+        studies: {
+          [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 }],
+        },
+      },
       // A site that never answers: the search must still answer the turn at once.
       'south-devon': { behaviour: 'hung', studies: {} },
     },
@@ -130,9 +134,13 @@ describe('re-delivered activities', () => {
       const elsewhere = instanceId('another-host', 'cafef00d');
       await lastBeat(elsewhere, 0);
       await claimAs('teams-cut-2', elsewhere, asked);
-      const during = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs - 1), { id: 'teams-cut-2' });
+      const during = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs - 1), {
+        id: 'teams-cut-2',
+      });
       expect(during.replies).toHaveLength(0);
-      const after = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs), { id: 'teams-cut-2' });
+      const after = await bot.say('how do I get Taunton access at 2am?', new Date(asked.getTime() + activityClaimMs), {
+        id: 'teams-cut-2',
+      });
       expect(after.replies.length).toBeGreaterThan(0);
       expect(await store.activityFor(key('teams-cut-2'))).toMatchObject({ state: 'done' });
     });

@@ -14,7 +14,12 @@ import { london } from '../support/instants';
 const asked = london('2026-12-02T02:00');
 
 /** A raw request, so the body can be streamed without a length (chunked) or sent as any type. */
-function raw(url: string, method: string, headers: Record<string, string>, chunks: readonly Buffer[]): Promise<{ status: number; body: string }> {
+function raw(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  chunks: readonly Buffer[],
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers }, (res) => {
       let body = '';
@@ -49,9 +54,15 @@ describe('request bodies', () => {
   it('refuses a 3 MB multipart upload with 415 and writes no file', async () => {
     const tmpBefore = new Set(fs.readdirSync(os.tmpdir()));
     const boundary = 'x-boundary-123';
-    const part = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    const part = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     const end = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const result = await raw(`${bot.url}/api/messages`, 'POST', { 'content-type': `multipart/form-data; boundary=${boundary}` }, [part, Buffer.alloc(3 * 1024 * 1024, 1), end]);
+    const result = await raw(`${bot.url}/api/messages`, 'POST', { 'content-type': `multipart/form-data; boundary=${boundary}` }, [
+      part,
+      Buffer.alloc(3 * 1024 * 1024, 1),
+      end,
+    ]);
     expect(result.status).toBe(415);
     const added = fs.readdirSync(os.tmpdir()).filter((name) => !tmpBefore.has(name) && name.startsWith('upload_'));
     expect(added).toEqual([]);
@@ -76,16 +87,25 @@ describe('request bodies', () => {
 
   it('refuses JSON over the limit with 413: declared up front, or streamed without a length', async () => {
     const big = Buffer.alloc(maxBodyBytes + 1, 0x20);
-    expect((await raw(`${bot.url}/api/messages`, 'POST', { 'content-type': 'application/json', 'content-length': String(big.length) }, [big])).status).toBe(413);
+    expect(
+      (await raw(`${bot.url}/api/messages`, 'POST', { 'content-type': 'application/json', 'content-length': String(big.length) }, [big]))
+        .status,
+    ).toBe(413);
     const chunks = Array.from({ length: 5 }, () => Buffer.alloc(64 * 1024 + 1, 0x20));
-    expect((await raw(`${bot.url}/api/messages`, 'POST', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, chunks)).status).toBe(413);
+    expect(
+      (await raw(`${bot.url}/api/messages`, 'POST', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, chunks)).status,
+    ).toBe(413);
     expect(bot.sentActivities).toHaveLength(0);
   });
 
   it("holds the browser chat's endpoints (development only) to the same rule", async () => {
-    const form = await raw(`${bot.url}/chat/api/send`, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, [Buffer.from('text=help')]);
+    const form = await raw(`${bot.url}/chat/api/send`, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, [
+      Buffer.from('text=help'),
+    ]);
     expect(form.status).toBe(415);
-    const plain = await raw(`${bot.url}/chat/connector/v3/conversations/a%3Ax/activities`, 'POST', { 'content-type': 'text/plain' }, [Buffer.from('{"type":"message"}')]);
+    const plain = await raw(`${bot.url}/chat/connector/v3/conversations/a%3Ax/activities`, 'POST', { 'content-type': 'text/plain' }, [
+      Buffer.from('{"type":"message"}'),
+    ]);
     expect(plain.status).toBe(415);
   });
 });

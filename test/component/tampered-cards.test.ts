@@ -13,7 +13,10 @@ import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
 const asked = london('2026-12-02T02:00');
-const otherUser = { from: { id: '29:user-2', name: 'Other Clinician', aadObjectId: '00000000-0000-0000-0000-000000000002' }, conversation: { id: 'a:other-personal', conversationType: 'personal', tenantId: 'tenant-1' } };
+const otherUser = {
+  from: { id: '29:user-2', name: 'Other Clinician', aadObjectId: '00000000-0000-0000-0000-000000000002' },
+  conversation: { id: 'a:other-personal', conversationType: 'personal', tenantId: 'tenant-1' },
+};
 const otherChat = { conversation: { id: 'a:second-personal-chat', conversationType: 'personal', tenantId: 'tenant-1' } };
 
 describe('tampered, foreign and stale cards', () => {
@@ -42,17 +45,21 @@ describe('tampered, foreign and stale cards', () => {
     const before = bot.sentActivities.length;
     await bot.say(`find images for ${nhs}`, asked);
     await bot.application.idle();
-    pickData = actionsOf(cardsOf(bot.sentActivities.slice(before))[0]).find((a) => a.title === 'Retrieve selected')!.data as typeof pickData;
+    pickData = actionsOf(cardsOf(bot.sentActivities.slice(before))[0]).find((a) => a.title === 'Retrieve selected')!
+      .data as typeof pickData;
     const confirmCard = cardsOf((await bot.press({ ...pickData, 'pick-0': 'true' }, asked)).replies)[0];
     confirmData = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!.data as typeof confirmData;
   });
   afterEach(() => bot.stop());
 
-  const refusals = async (): Promise<string[]> => (await store.auditSince('2026-01-01T00:00:00Z')).filter((a) => a.action === 'access-refused').map((a) => a.outcome);
+  const refusals = async (): Promise<string[]> =>
+    (await store.auditSince('2026-01-01T00:00:00Z')).filter((a) => a.action === 'access-refused').map((a) => a.outcome);
 
   it('refuses a confirmation whose signed data was changed (another study put in), and audits it', async () => {
     const [body, signature] = confirmData.offer.split('.') as [string, string];
-    const offer = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { studies: Array<{ study: { studyInstanceUid: string } }> };
+    const offer = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
+      studies: Array<{ study: { studyInstanceUid: string } }>;
+    };
     offer.studies[0]!.study.studyInstanceUid = '2.25.666';
     const altered = `${Buffer.from(JSON.stringify(offer)).toString('base64url')}.${signature}`;
 
@@ -115,7 +122,10 @@ describe('a rotated card signing secret', () => {
       const before = maker.sentActivities.length;
       await maker.say(`find images for ${nhs}`, asked);
       await maker.application.idle();
-      const pick = actionsOf(cardsOf(maker.sentActivities.slice(before))[0]).find((a) => a.title === 'Retrieve selected')!.data as { isa: string; offer: string };
+      const pick = actionsOf(cardsOf(maker.sentActivities.slice(before))[0]).find((a) => a.title === 'Retrieve selected')!.data as {
+        isa: string;
+        offer: string;
+      };
       const card = cardsOf((await maker.press({ ...pick, 'pick-0': 'true' }, asked)).replies)[0];
       return actionsOf(card).find((a) => a.title === 'Confirm retrieval')!.data as { isa: string; offer: string };
     } finally {
@@ -126,7 +136,13 @@ describe('a rotated card signing secret', () => {
   function alicePacs(): FakePacs {
     return new FakePacs({
       local: [{ identity: fakeAlice, studies: [] }],
-      sites: { exeter: { studies: { [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 }] } } },
+      sites: {
+        exeter: {
+          studies: {
+            [nhs]: [{ studyInstanceUid: '2.25.2', date: '2023-11-05', description: 'CT Head', modalities: ['CT'], instanceCount: 5 }],
+          },
+        },
+      },
     });
   }
 
@@ -135,7 +151,10 @@ describe('a rotated card signing secret', () => {
     const signedBefore = await confirmationSignedWith(oldSecret, pacs);
     const forged = await confirmationSignedWith(forgerSecret, pacs);
     const store = createMemoryStore();
-    bot = await new BotHarness().start({ CARD_SIGNING_SECRET: newSecret, CARD_SIGNING_SECRET_PREVIOUS: oldSecret }, () => asked, { pacs, store });
+    bot = await new BotHarness().start({ CARD_SIGNING_SECRET: newSecret, CARD_SIGNING_SECRET_PREVIOUS: oldSecret }, () => asked, {
+      pacs,
+      store,
+    });
 
     const refusedTurn = await bot.press(forged, asked);
     expect(refusedTurn.replies.map((r) => r.text)).toEqual([expect.stringContaining('it has been changed, or it was not made by me')]);

@@ -121,7 +121,10 @@ export function notifierContract(name: string, makeFixture: () => Promise<Notifi
     });
 
     it('withdraws without a request when the guard refuses or fails at once', async () => {
-      expect(await fixture.notifier.send(fixture.reference, { text: 'x' }, () => Promise.resolve(false))).toEqual({ kind: 'withdrawn', reason: 'guard-refused' });
+      expect(await fixture.notifier.send(fixture.reference, { text: 'x' }, () => Promise.resolve(false))).toEqual({
+        kind: 'withdrawn',
+        reason: 'guard-refused',
+      });
       expect(await fixture.notifier.send(fixture.reference, { text: 'x' }, () => Promise.reject(new Error('database gone')))).toEqual({
         kind: 'withdrawn',
         reason: 'guard-failed',
@@ -144,7 +147,10 @@ export function notifierContract(name: string, makeFixture: () => Promise<Notifi
       const noConversation = { ...fixture.reference, conversation: undefined };
       expect(await fixture.notifier.send(noConversation, { text: 'x' })).toEqual({ kind: 'permanent', reason: expect.any(String) });
       expect(await fixture.notifier.send(fixture.reference, {})).toEqual({ kind: 'permanent', reason: expect.any(String) });
-      expect(await fixture.notifier.update(fixture.reference, '', { text: 'x' })).toEqual({ kind: 'permanent', reason: expect.any(String) });
+      expect(await fixture.notifier.update(fixture.reference, '', { text: 'x' })).toEqual({
+        kind: 'permanent',
+        reason: expect.any(String),
+      });
       expect(fixture.requests()).toBe(0);
     });
   });

@@ -29,7 +29,12 @@ notifierContract('fake', () => {
     reference,
     maxAttempts,
     failNext: (count, kind) =>
-      notifier.failNext(count, kind === 'transient' ? { kind: 'retry', afterMs: 1000, reason: 'service-unavailable' } : { kind: 'permanent', reason: 'blocked-by-user' }),
+      notifier.failNext(
+        count,
+        kind === 'transient'
+          ? { kind: 'retry', afterMs: 1000, reason: 'service-unavailable' }
+          : { kind: 'permanent', reason: 'blocked-by-user' },
+      ),
     requests: () => notifier.requests,
     shown: (id) => notifier.message(id),
     close: () => Promise.resolve(),
@@ -39,14 +44,25 @@ notifierContract('fake', () => {
 /** What the pretend connector shows for a posted or updated activity. */
 function asShown(activity: Partial<Activity>): OutgoingMessage {
   const card = activity.attachments?.[0];
-  return { ...(activity.text ? { text: activity.text } : {}), ...(card ? { card: { contentType: card.contentType, content: card.content as unknown } } : {}) };
+  return {
+    ...(activity.text ? { text: activity.text } : {}),
+    ...(card ? { card: { contentType: card.contentType, content: card.content as unknown } } : {}),
+  };
 }
 
 notifierContract('teams', () => {
   const maxAttempts = 3;
   const logger = createMemoryLogger();
   const adapter = createAdapter(parseConfig({}), logger);
-  const notifier = createTeamsNotifier({ adapter, appId: '', logger, maxAttempts, random: () => 0.5, sleep: () => Promise.resolve(), now: () => 0 });
+  const notifier = createTeamsNotifier({
+    adapter,
+    appId: '',
+    logger,
+    maxAttempts,
+    random: () => 0.5,
+    sleep: () => Promise.resolve(),
+    now: () => 0,
+  });
 
   // A pretend Bot Connector: one conversation, its messages, and failures queued by the contract.
   const conversationPath = `/v3/conversations/${encodeURIComponent(reference.conversation.id)}/activities`;

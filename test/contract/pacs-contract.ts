@@ -2,7 +2,14 @@
  * The contract every PacsPort adapter satisfies (orthanc, demo, the test fake): the same cases run
  * against each, from a fixture the adapter's test file provides.
  */
-import { PacsError, type PacsErrorReason, type PacsJobStatus, type PacsPort, type SiteId, type StudySummary } from '../../src/ports/pacs-port';
+import {
+  PacsError,
+  type PacsErrorReason,
+  type PacsJobStatus,
+  type PacsPort,
+  type SiteId,
+  type StudySummary,
+} from '../../src/ports/pacs-port';
 
 /** What an adapter's test file hands the contract. */
 export interface PacsContractFixture {
@@ -126,7 +133,14 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
 
     it('finds the local patient by surname, forename and date of birth, ignoring letter case', async () => {
       const p = fixture.patient;
-      expectPatient(await fixture.pacs.findLocalPatients({ kind: 'demographics', familyName: p.familyName, givenName: p.givenName, birthDate: p.birthDate }));
+      expectPatient(
+        await fixture.pacs.findLocalPatients({
+          kind: 'demographics',
+          familyName: p.familyName,
+          givenName: p.givenName,
+          birthDate: p.birthDate,
+        }),
+      );
       expectPatient(
         await fixture.pacs.findLocalPatients({
           kind: 'demographics',
@@ -142,7 +156,12 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
       expect(await fixture.pacs.findLocalPatients({ kind: 'nhs-number', nhsNumber: fixture.unregisteredNhsNumber })).toEqual([]);
       const otherYear = `${Number(p.birthDate.slice(0, 4)) - 1}${p.birthDate.slice(4)}`;
       expect(
-        await fixture.pacs.findLocalPatients({ kind: 'demographics', familyName: p.familyName, givenName: p.givenName, birthDate: otherYear }),
+        await fixture.pacs.findLocalPatients({
+          kind: 'demographics',
+          familyName: p.familyName,
+          givenName: p.givenName,
+          birthDate: otherYear,
+        }),
       ).toEqual([]);
     });
 
@@ -160,7 +179,10 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
     });
 
     it('lists no studies at the site for a patient it does not hold', async () => {
-      expect(await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.unregisteredNhsNumber, 10_000)).toEqual({ studies: [], withoutNhsNumber: 0 });
+      expect(await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.unregisteredNhsNumber, 10_000)).toEqual({
+        studies: [],
+        withoutNhsNumber: 0,
+      });
     });
 
     it('answers ping while UH Bristol PACS is up', async () => {
@@ -169,8 +191,16 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
 
     it('refuses a site it is not configured for', async () => {
       const site = 'no-such-site';
-      expectReason(await pacsFailure(fixture.pacs.queryRemoteStudies(site, fixture.patient.nhsNumber, 10_000)), 'unknown-site', identifiers);
-      expectReason(await pacsFailure(fixture.pacs.startRetrieval(site, fixture.patient.nhsNumber, fixture.remoteStudyUids[0]!)), 'unknown-site', identifiers);
+      expectReason(
+        await pacsFailure(fixture.pacs.queryRemoteStudies(site, fixture.patient.nhsNumber, 10_000)),
+        'unknown-site',
+        identifiers,
+      );
+      expectReason(
+        await pacsFailure(fixture.pacs.startRetrieval(site, fixture.patient.nhsNumber, fixture.remoteStudyUids[0]!)),
+        'unknown-site',
+        identifiers,
+      );
     });
 
     it('retrieves a study into the local PACS: the job succeeds and every instance arrives', async () => {
@@ -190,7 +220,12 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
       // Many studies in one call: the retrieved one, one never retrieved, an unknown one, and a non-UID.
       const other = studies.find((s) => s.studyInstanceUid !== study.studyInstanceUid)!;
       const counts = await fixture.pacs.localInstanceCounts([study.studyInstanceUid, other.studyInstanceUid, unknownStudyUid, '*']);
-      expect(Object.fromEntries(counts)).toEqual({ [study.studyInstanceUid]: study.instanceCount, [other.studyInstanceUid]: 0, [unknownStudyUid]: 0, '*': 0 });
+      expect(Object.fromEntries(counts)).toEqual({
+        [study.studyInstanceUid]: study.instanceCount,
+        [other.studyInstanceUid]: 0,
+        [unknownStudyUid]: 0,
+        '*': 0,
+      });
 
       const local = await fixture.pacs.findLocalPatients({ kind: 'nhs-number', nhsNumber: fixture.patient.nhsNumber });
       expect(local.flatMap((r) => r.studies.map((s) => s.studyInstanceUid))).toContain(study.studyInstanceUid);

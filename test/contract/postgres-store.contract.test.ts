@@ -69,7 +69,10 @@ describeWithPostgres('PostgreSQL store', () => {
       const store = openPostgresStore(await newSchema());
       await withStores([store], async () => {
         const serverMs = async (): Promise<number> => {
-          const [row] = await server.query<{ ms: string }>(database, 'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms');
+          const [row] = await server.query<{ ms: string }>(
+            database,
+            'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms',
+          );
           return Number(row!.ms);
         };
         const before = await serverMs();
@@ -88,10 +91,16 @@ describeWithPostgres('PostgreSQL store', () => {
         await store.migrate();
         await store.migrate();
         await store.createRetrieval(newRetrieval('r1'));
-        const versions = await server.query<{ version: number }>(database, `SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+        const versions = await server.query<{ version: number }>(
+          database,
+          `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
+        );
         expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
         const copy = (columns: string, values: string): Promise<unknown> =>
-          server.query(database, `INSERT INTO ${schema}.retrievals (${columns}) SELECT ${values} FROM ${schema}.retrievals WHERE id = 'r1'`);
+          server.query(
+            database,
+            `INSERT INTO ${schema}.retrievals (${columns}) SELECT ${values} FROM ${schema}.retrievals WHERE id = 'r1'`,
+          );
         const others = `requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
           requester_conversation_id, site, nhs_number, study_instance_uid, study_date, study_description, study_modalities,
           study_instance_count, pacs_job_id, failure_reason, created_at, created_at_ms, updated_at, kept_until, card_activity_id`;
@@ -100,7 +109,10 @@ describeWithPostgres('PostgreSQL store', () => {
         await expect(copy(`id, state, ${others}`, `'r3', 'stored', ${others}`)).resolves.toBeDefined();
         await expect(copy(`id, state, ${others}`, `'r4', 'lost', ${others}`)).rejects.toThrow(/check constraint/);
         await expect(
-          server.query(database, `INSERT INTO ${schema}.retrieval_transitions (retrieval_id, to_state, at) VALUES ('nope', 'requested', 'x')`),
+          server.query(
+            database,
+            `INSERT INTO ${schema}.retrieval_transitions (retrieval_id, to_state, at) VALUES ('nope', 'requested', 'x')`,
+          ),
         ).rejects.toThrow(/foreign key/);
       });
     });
@@ -150,7 +162,7 @@ describeWithPostgres('PostgreSQL store', () => {
       });
     });
 
-    it('gives each activity to exactly one of two instances racing for it, and a dead owner\'s claim to one taker', async () => {
+    it("gives each activity to exactly one of two instances racing for it, and a dead owner's claim to one taker", async () => {
       const url = await newSchema();
       const a = openPostgresStore(url, { poolSize: 8 });
       const b = openPostgresStore(url, { poolSize: 8 });
@@ -158,14 +170,22 @@ describeWithPostgres('PostgreSQL store', () => {
         await Promise.all([a.migrate(), b.migrate()]);
         const at = '2026-03-01T09:00:00.000Z';
         const claims = Array.from({ length: 40 }, (_, i) =>
-          (i % 2 === 0 ? a : b).claimActivity({ key: `msteams|a:chat|${i % 10}`, owner: i % 2 === 0 ? 'bot-a' : 'bot-b', at, claimMs: 10_000, keepMs: 86_400_000 }),
+          (i % 2 === 0 ? a : b).claimActivity({
+            key: `msteams|a:chat|${i % 10}`,
+            owner: i % 2 === 0 ? 'bot-a' : 'bot-b',
+            at,
+            claimMs: 10_000,
+            keepMs: 86_400_000,
+          }),
         );
         const results = await Promise.all(claims);
         for (let key = 0; key < 10; key++) expect(results.filter((r, i) => i % 10 === key && r.outcome === 'claimed')).toHaveLength(1);
         // Both instances see a gone owner's claim; only one of them takes it over.
         await a.claimActivity({ key: 'dead', owner: 'bot-dead', at, claimMs: 10_000, keepMs: 86_400_000 });
         const takers = await Promise.all(
-          ['bot-a', 'bot-b', 'bot-a', 'bot-b'].map((owner, i) => (i % 2 === 0 ? a : b).claimActivity({ key: 'dead', owner, at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'bot-dead' })),
+          ['bot-a', 'bot-b', 'bot-a', 'bot-b'].map((owner, i) =>
+            (i % 2 === 0 ? a : b).claimActivity({ key: 'dead', owner, at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'bot-dead' }),
+          ),
         );
         expect(takers.filter((r) => r.outcome === 'claimed')).toHaveLength(1);
       });
@@ -177,7 +197,9 @@ describeWithPostgres('PostgreSQL store', () => {
       const b = openPostgresStore(url, { poolSize: 8 });
       await withStores([a, b], async () => {
         await Promise.all([a.migrate(), b.migrate()]);
-        const results = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).createRetrieval(newRetrieval(`r${i}`))));
+        const results = await Promise.all(
+          Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).createRetrieval(newRetrieval(`r${i}`))),
+        );
         expect(results.filter((r) => r.created)).toHaveLength(1);
         expect(new Set(results.map((r) => r.retrieval.id)).size).toBe(1);
         expect(await b.activeRetrievals()).toHaveLength(1);
@@ -185,7 +207,9 @@ describeWithPostgres('PostgreSQL store', () => {
         // And exactly one of the two instances wins a move from the same state.
         const id = results[0]!.retrieval.id;
         const moves = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).transition(id, ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', { pacsJobId: `job-${i}` })),
+          Array.from({ length: 10 }, (_, i) =>
+            (i % 2 === 0 ? a : b).transition(id, ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', { pacsJobId: `job-${i}` }),
+          ),
         );
         expect(moves.filter((m) => m !== null)).toHaveLength(1);
         expect(await a.transitions(id)).toHaveLength(2);
@@ -238,9 +262,14 @@ describeWithPostgres('PostgreSQL store', () => {
         const [first] = claimed.find((mine) => mine.length > 0)!;
         expect(await b.settleNotification(first!.id, 'someone-else', { state: 'sent', at: now })).toBe(false);
         await Promise.all(
-          claimed.flatMap((mine, i) => mine.map((n) => owners[i]!.store.settleNotification(n.id, owners[i]!.owner, { state: 'sent', at: now }))),
+          claimed.flatMap((mine, i) =>
+            mine.map((n) => owners[i]!.store.settleNotification(n.id, owners[i]!.owner, { state: 'sent', at: now })),
+          ),
         ).then((settled) => expect(settled.every(Boolean)).toBe(true));
-        const states = await server.query<{ state: string; n: string }>(database, `SELECT state, COUNT(*) AS n FROM ${schema}.notifications GROUP BY state`);
+        const states = await server.query<{ state: string; n: string }>(
+          database,
+          `SELECT state, COUNT(*) AS n FROM ${schema}.notifications GROUP BY state`,
+        );
         expect(states).toEqual([{ state: 'sent', n: '500' }]);
       });
     }, 60_000);
@@ -260,7 +289,9 @@ describeWithPostgres('PostgreSQL store', () => {
         expect(again).toMatchObject({ id: first!.id, leaseOwner: 'b', attempts: 2 });
         expect(await a.settleNotification(first!.id, 'a', { state: 'sent', at: '2026-03-01T09:02:31.000Z' })).toBe(false);
         expect(await b.settleNotification(first!.id, 'b', { state: 'sent', at: '2026-03-01T09:02:31.000Z' })).toBe(true);
-        expect(await a.notificationsFor('r1')).toEqual([expect.objectContaining({ state: 'sent', sentAt: '2026-03-01T09:02:31.000Z', attempts: 2 })]);
+        expect(await a.notificationsFor('r1')).toEqual([
+          expect.objectContaining({ state: 'sent', sentAt: '2026-03-01T09:02:31.000Z', attempts: 2 }),
+        ]);
       });
     });
 
@@ -284,7 +315,10 @@ describeWithPostgres('PostgreSQL store', () => {
                RETURN NEW;
              END $$`,
           );
-          await server.query(database, `CREATE TRIGGER flaky BEFORE INSERT ON ${schema}.retrieval_transitions FOR EACH ROW EXECUTE FUNCTION ${schema}.flaky()`);
+          await server.query(
+            database,
+            `CREATE TRIGGER flaky BEFORE INSERT ON ${schema}.retrieval_transitions FOR EACH ROW EXECUTE FUNCTION ${schema}.flaky()`,
+          );
         };
         await inject(2, 'serialization_failure');
         expect((await store.createRetrieval(newRetrieval('r1'))).created).toBe(true);
@@ -334,7 +368,10 @@ describeWithPostgres('PostgreSQL store', () => {
       await withStores([store], async () => {
         await expectStoreError(store.getRetrieval('r1'), 'unavailable');
         await store.migrate();
-        await server.query(database, `INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (999, 'from the future', '2030-01-01T00:00:00Z')`);
+        await server.query(
+          database,
+          `INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (999, 'from the future', '2030-01-01T00:00:00Z')`,
+        );
         const error = await expectStoreError(store.migrate(), 'unavailable');
         expect(error.message).toContain('999');
       });
@@ -358,7 +395,10 @@ describeWithPostgres('PostgreSQL store', () => {
       const store = openPostgresStore(await newSchema());
       await withStores([store], async () => {
         await store.migrate();
-        const error = await expectStoreError(store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z', { displayName: 'Dr \u0000Secret' })), 'invalid');
+        const error = await expectStoreError(
+          store.appendAudit(auditEvent('2026-03-01T09:00:00.000Z', { displayName: 'Dr \u0000Secret' })),
+          'invalid',
+        );
         expect(error.message).not.toContain('Secret');
       });
     });

@@ -120,7 +120,8 @@ export async function expectPreClaimsKeyDone(store: StorePort): Promise<void> {
     claimUntil: '2026-03-01T09:00:00.000Z',
     expiresAt: '2026-03-02T09:00:00.000Z',
   });
-  const claim = (at: string) => store.claimActivity({ key: preClaimsKey, owner: 'bot-a', at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'before-claims' });
+  const claim = (at: string) =>
+    store.claimActivity({ key: preClaimsKey, owner: 'bot-a', at, claimMs: 10_000, keepMs: 86_400_000, takeOverFrom: 'before-claims' });
   expect(await claim('2026-03-01T09:05:00.000Z')).toEqual({ outcome: 'done' });
   expect(await claim('2026-03-02T09:00:00.000Z')).toEqual({ outcome: 'claimed', previousOwner: null });
 }
@@ -178,7 +179,9 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(created).toBe(true);
         expect(retrieval).toEqual({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
         expect(await store.getRetrieval('r1')).toEqual(retrieval);
-        expect(await store.transitions('r1')).toEqual([{ retrievalId: 'r1', from: null, to: 'requested', at: input.createdAt, detail: null }]);
+        expect(await store.transitions('r1')).toEqual([
+          { retrievalId: 'r1', from: null, to: 'requested', at: input.createdAt, detail: null },
+        ]);
       });
 
       it('answers null and no transitions for an unknown id', async () => {
@@ -201,9 +204,14 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(retrieval).toEqual({ ...input, state: 'requested', pacsJobId: null, failureReason: null, updatedAt: input.createdAt });
         expect(await store.getRetrieval('r-ünï')).toEqual(retrieval);
 
-        const multi = newRetrieval('r2', '1.2.4', { study: study('1.2.4', { modalities: ['MR', 'SR', 'PR'], instanceCount: 0, description: '' }) });
+        const multi = newRetrieval('r2', '1.2.4', {
+          study: study('1.2.4', { modalities: ['MR', 'SR', 'PR'], instanceCount: 0, description: '' }),
+        });
         expect((await store.createRetrieval(multi)).retrieval.study).toEqual(multi.study);
-        const moved = await store.transition('r2', ['requested'], 'retrieving', '2026-03-01T09:05:00.000Z', { pacsJobId: 'job-ø', cardActivityId: 'card-ø' });
+        const moved = await store.transition('r2', ['requested'], 'retrieving', '2026-03-01T09:05:00.000Z', {
+          pacsJobId: 'job-ø',
+          cardActivityId: 'card-ø',
+        });
         expect(moved).toMatchObject({ pacsJobId: 'job-ø', cardActivityId: 'card-ø', updatedAt: '2026-03-01T09:05:00.000Z' });
         expect(await store.getRetrieval('r2')).toEqual(moved);
       });
@@ -247,7 +255,9 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
     describe('dedupe of active retrievals', () => {
       it('returns the active retrieval of the same site and study instead of a second one', async () => {
         const first = await store.createRetrieval(newRetrieval('r1'));
-        const second = await store.createRetrieval(newRetrieval('r2', undefined, { requester: bob, createdAt: '2026-03-01T09:30:00.000Z' }));
+        const second = await store.createRetrieval(
+          newRetrieval('r2', undefined, { requester: bob, createdAt: '2026-03-01T09:30:00.000Z' }),
+        );
         expect(second).toEqual({ retrieval: first.retrieval, created: false });
         expect(await store.getRetrieval('r2')).toBeNull();
         expect(await store.transitions('r2')).toEqual([]);
@@ -299,7 +309,9 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
 
       it('creates exactly one of 50 concurrent requests for the same study', async () => {
         const results = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => store.createRetrieval(newRetrieval(`r${i}`, '1.2.7', { createdAt: `2026-03-01T09:00:${String(i).padStart(2, '0')}.000Z` }))),
+          Array.from({ length: 50 }, (_, i) =>
+            store.createRetrieval(newRetrieval(`r${i}`, '1.2.7', { createdAt: `2026-03-01T09:00:${String(i).padStart(2, '0')}.000Z` })),
+          ),
         );
         const created = results.filter((r) => r.created);
         expect(created).toHaveLength(1);
@@ -318,10 +330,23 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
           cardActivityId: 'card-1',
           detail: 'C-MOVE started',
         });
-        expect(retrieving).toMatchObject({ id: 'r1', state: 'retrieving', pacsJobId: 'job-1', cardActivityId: 'card-1', failureReason: null, updatedAt: '2026-03-01T09:01:00.000Z', createdAt: '2026-03-01T09:00:00.000Z' });
+        expect(retrieving).toMatchObject({
+          id: 'r1',
+          state: 'retrieving',
+          pacsJobId: 'job-1',
+          cardActivityId: 'card-1',
+          failureReason: null,
+          updatedAt: '2026-03-01T09:01:00.000Z',
+          createdAt: '2026-03-01T09:00:00.000Z',
+        });
         expect(await store.getRetrieval('r1')).toEqual(retrieving);
         const stored = await store.transition('r1', ['retrieving'], 'stored', '2026-03-01T09:07:00.000Z', { detail: '120 instances' });
-        expect(stored).toMatchObject({ state: 'stored', pacsJobId: 'job-1', cardActivityId: 'card-1', updatedAt: '2026-03-01T09:07:00.000Z' });
+        expect(stored).toMatchObject({
+          state: 'stored',
+          pacsJobId: 'job-1',
+          cardActivityId: 'card-1',
+          updatedAt: '2026-03-01T09:07:00.000Z',
+        });
         expect(await store.transitions('r1')).toEqual([
           { retrievalId: 'r1', from: null, to: 'requested', at: '2026-03-01T09:00:00.000Z', detail: null },
           { retrievalId: 'r1', from: 'requested', to: 'retrieving', at: '2026-03-01T09:01:00.000Z', detail: 'C-MOVE started' },
@@ -332,16 +357,30 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
       it('records a failure with its reason', async () => {
         await store.createRetrieval(newRetrieval('r1'));
         await walk('r1', ['retrieving']);
-        const failed = await store.transition('r1', ['requested', 'retrieving'], 'failed', '2026-03-01T09:09:00.000Z', { failureReason: 'unreachable', detail: 'exeter did not answer' });
+        const failed = await store.transition('r1', ['requested', 'retrieving'], 'failed', '2026-03-01T09:09:00.000Z', {
+          failureReason: 'unreachable',
+          detail: 'exeter did not answer',
+        });
         expect(failed).toMatchObject({ state: 'failed', failureReason: 'unreachable' });
-        expect((await store.transitions('r1')).at(-1)).toEqual({ retrievalId: 'r1', from: 'retrieving', to: 'failed', at: '2026-03-01T09:09:00.000Z', detail: 'exeter did not answer' });
+        expect((await store.transitions('r1')).at(-1)).toEqual({
+          retrievalId: 'r1',
+          from: 'retrieving',
+          to: 'failed',
+          at: '2026-03-01T09:09:00.000Z',
+          detail: 'exeter did not answer',
+        });
       });
 
       it('is compare-and-set: a retrieval not in `from` is left alone, with no transition recorded', async () => {
         await store.createRetrieval(newRetrieval('r1'));
         await walk('r1', ['retrieving']);
         const before = await store.getRetrieval('r1');
-        expect(await store.transition('r1', ['requested'], 'failed', '2026-03-01T09:30:00.000Z', { failureReason: 'timed-out', pacsJobId: 'other' })).toBeNull();
+        expect(
+          await store.transition('r1', ['requested'], 'failed', '2026-03-01T09:30:00.000Z', {
+            failureReason: 'timed-out',
+            pacsJobId: 'other',
+          }),
+        ).toBeNull();
         expect(await store.getRetrieval('r1')).toEqual(before);
         expect(await store.transitions('r1')).toHaveLength(2);
       });
@@ -392,10 +431,20 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
 
       it('retries a failed retrieval: back to requested, clearing the old job and failure', async () => {
         await store.createRetrieval(newRetrieval('r1'));
-        await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', { pacsJobId: 'job-1', cardActivityId: 'card-1' });
+        await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', {
+          pacsJobId: 'job-1',
+          cardActivityId: 'card-1',
+        });
         await store.transition('r1', ['retrieving'], 'failed', '2026-03-01T09:02:00.000Z', { failureReason: 'unreachable' });
         const retried = await store.transition('r1', ['failed'], 'requested', '2026-03-01T10:00:00.000Z', { detail: 'try again' });
-        expect(retried).toMatchObject({ state: 'requested', pacsJobId: null, failureReason: null, cardActivityId: 'card-1', updatedAt: '2026-03-01T10:00:00.000Z', createdAt: '2026-03-01T09:00:00.000Z' });
+        expect(retried).toMatchObject({
+          state: 'requested',
+          pacsJobId: null,
+          failureReason: null,
+          cardActivityId: 'card-1',
+          updatedAt: '2026-03-01T10:00:00.000Z',
+          createdAt: '2026-03-01T09:00:00.000Z',
+        });
         expect((await store.activeRetrievals()).map((r) => r.id)).toEqual(['r1']);
         // Active again, so it dedupes again.
         expect(await store.createRetrieval(newRetrieval('r2'))).toMatchObject({ created: false, retrieval: { id: 'r1' } });
@@ -436,7 +485,7 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect((await store.activeRetrievals()).map((r) => r.id)).toEqual(['early', 'offset', 'tie-a', 'tie-b', 'late']);
       });
 
-      it('lists a user\'s retrievals newest first, up to the limit, whatever their state', async () => {
+      it("lists a user's retrievals newest first, up to the limit, whatever their state", async () => {
         await store.createRetrieval(newRetrieval('a1', '1.1', { createdAt: '2026-03-01T08:00:00.000Z' }));
         await store.createRetrieval(newRetrieval('a3', '1.3', { createdAt: '2026-03-03T08:00:00.000Z' }));
         await store.createRetrieval(newRetrieval('a2', '1.2', { createdAt: '2026-03-02T08:00:00.000Z' }));
@@ -464,7 +513,9 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
           outcome: 'failed: unreachable',
         });
         await store.appendAudit(event);
-        await store.appendAudit(auditEvent('2026-03-01T09:01:00.000Z', { nhsNumber: null, action: 'access-refused', outcome: 'refused: tenant' }));
+        await store.appendAudit(
+          auditEvent('2026-03-01T09:01:00.000Z', { nhsNumber: null, action: 'access-refused', outcome: 'refused: tenant' }),
+        );
         expect(await store.auditSince('2026-03-01T09:00:00.000Z')).toEqual([
           event,
           auditEvent('2026-03-01T09:01:00.000Z', { nhsNumber: null, action: 'access-refused', outcome: 'refused: tenant' }),
@@ -489,9 +540,19 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         for (const at of ['2026-01-01T08:00:00.000Z', '2026-02-01T08:00:00.000Z', '2026-03-01T08:00:00.000Z', '2026-03-01T09:00:00.000Z']) {
           await store.appendAudit(auditEvent(at, { outcome: at }));
         }
-        const record = (purged: number) => auditEvent('2026-03-02T00:00:00.000Z', { action: 'audit-purged', teamsUserId: 'system', nhsNumber: null, outcome: `purged ${purged}` });
+        const record = (purged: number) =>
+          auditEvent('2026-03-02T00:00:00.000Z', {
+            action: 'audit-purged',
+            teamsUserId: 'system',
+            nhsNumber: null,
+            outcome: `purged ${purged}`,
+          });
         expect(await store.purgeAudit('2026-03-01T08:00:00.000Z', record)).toBe(2);
-        expect((await store.auditSince('2000-01-01T00:00:00Z')).map((e) => e.outcome)).toEqual(['2026-03-01T08:00:00.000Z', '2026-03-01T09:00:00.000Z', 'purged 2']);
+        expect((await store.auditSince('2000-01-01T00:00:00Z')).map((e) => e.outcome)).toEqual([
+          '2026-03-01T08:00:00.000Z',
+          '2026-03-01T09:00:00.000Z',
+          'purged 2',
+        ]);
         // Nothing older left: nothing purged, nothing recorded.
         expect(await store.purgeAudit('2026-03-01T08:00:00.000Z', record)).toBe(0);
         expect(await store.auditSince('2000-01-01T00:00:00Z')).toHaveLength(3);
@@ -499,9 +560,15 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
 
       it('purges nothing when the purge cannot be recorded', async () => {
         await store.appendAudit(auditEvent('2026-01-01T08:00:00.000Z'));
-        await expectStoreError(store.purgeAudit('2026-03-01T00:00:00.000Z', () => auditEvent('not an instant', { action: 'audit-purged' })), 'invalid');
+        await expectStoreError(
+          store.purgeAudit('2026-03-01T00:00:00.000Z', () => auditEvent('not an instant', { action: 'audit-purged' })),
+          'invalid',
+        );
         expect(await store.auditSince('2000-01-01T00:00:00Z')).toHaveLength(1);
-        await expectStoreError(store.purgeAudit('last March', () => auditEvent('2026-03-02T00:00:00.000Z')), 'invalid');
+        await expectStoreError(
+          store.purgeAudit('last March', () => auditEvent('2026-03-02T00:00:00.000Z')),
+          'invalid',
+        );
       });
 
       it('refuses bad instants with invalid', async () => {
@@ -535,7 +602,11 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
 
       it('claims a new key, answers held to another owner within the lease, and done to everyone once finished', async () => {
         expect(await claim('msteams|a:chat|1', 'bot-a')).toEqual({ outcome: 'claimed', previousOwner: null });
-        expect(await claim('msteams|a:chat|1', 'bot-b', later(5_000))).toEqual({ outcome: 'held', owner: 'bot-a', claimUntil: later(10_000) });
+        expect(await claim('msteams|a:chat|1', 'bot-b', later(5_000))).toEqual({
+          outcome: 'held',
+          owner: 'bot-a',
+          claimUntil: later(10_000),
+        });
         // The owner itself does not claim twice: its first turn is still running.
         expect(await claim('msteams|a:chat|1', 'bot-a', later(6_000))).toMatchObject({ outcome: 'held', owner: 'bot-a' });
         expect(await store.activityFor('msteams|a:chat|1')).toEqual({
@@ -556,7 +627,7 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(await store.activityFor('never-claimed')).toBeNull();
       });
 
-      it("takes over a claim whose lease has run out, after which the first owner can neither finish nor release it", async () => {
+      it('takes over a claim whose lease has run out, after which the first owner can neither finish nor release it', async () => {
         await claim('k', 'bot-a');
         expect(await claim('k', 'bot-b', later(9_999))).toMatchObject({ outcome: 'held' });
         expect(await claim('k', 'bot-b', later(10_000))).toEqual({ outcome: 'claimed', previousOwner: 'bot-a' });
@@ -620,7 +691,10 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
       const at = '2026-03-01T09:00:00.000Z';
       const confirmed = (uid: string, outcome: string): AuditEvent =>
         auditEvent(at, { action: 'retrieval-confirmed', site: 'exeter', studies: [uid], outcome });
-      const entry = (id: string, uid: string) => ({ retrieval: newRetrieval(id, uid), audit: { created: confirmed(uid, 'confirmed'), existing: confirmed(uid, 'already-downloading') } });
+      const entry = (id: string, uid: string) => ({
+        retrieval: newRetrieval(id, uid),
+        audit: { created: confirmed(uid, 'confirmed'), existing: confirmed(uid, 'already-downloading') },
+      });
       const turn = { key: 'msteams|a:chat|confirm', owner: 'bot-a' };
 
       it('records the retrievals, their audit lines and the done claim together, in order', async () => {
@@ -630,7 +704,11 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
           entries: [entry('r1', '1.2.1'), { retrieval: null, audit: confirmed('1.2.9', 'already-local') }, entry('r2', '1.2.2')],
           activity: turn,
         });
-        expect(results).toEqual([{ retrieval: expect.objectContaining({ id: 'r1', state: 'requested' }), created: true }, null, { retrieval: existing.retrieval, created: false }]);
+        expect(results).toEqual([
+          { retrieval: expect.objectContaining({ id: 'r1', state: 'requested' }), created: true },
+          null,
+          { retrieval: existing.retrieval, created: false },
+        ]);
         expect((await store.auditSince(at)).map((e) => [e.studies[0], e.outcome])).toEqual([
           ['1.2.1', 'confirmed'],
           ['1.2.9', 'already-local'],
@@ -647,17 +725,25 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await store.transition('taken', ['requested'], 'failed', at, { failureReason: 'unreachable' });
         const before = await store.auditSince(at);
         // The second entry reuses an id: the first must not stay behind.
-        await expectStoreError(store.recordConfirmation({ entries: [entry('r1', '1.2.1'), entry('taken', '1.2.6')], activity: turn }), 'conflict');
+        await expectStoreError(
+          store.recordConfirmation({ entries: [entry('r1', '1.2.1'), entry('taken', '1.2.6')], activity: turn }),
+          'conflict',
+        );
         expect(await store.getRetrieval('r1')).toBeNull();
         expect(await store.activeRetrievals()).toEqual([]);
         expect(await store.auditSince(at)).toEqual(before);
         expect(await store.activityFor(turn.key)).toMatchObject({ state: 'claimed' });
-        await expectStoreError(store.recordConfirmation({ entries: [{ retrieval: null, audit: auditEvent('yesterday') }], activity: null }), 'invalid');
+        await expectStoreError(
+          store.recordConfirmation({ entries: [{ retrieval: null, audit: auditEvent('yesterday') }], activity: null }),
+          'invalid',
+        );
         expect(await store.auditSince(at)).toEqual(before);
       });
 
       it('records one active retrieval of a study when two confirmations race', async () => {
-        const results = await Promise.all(['a', 'b', 'c'].map((n) => store.recordConfirmation({ entries: [entry(`r-${n}`, '1.2.7')], activity: null })));
+        const results = await Promise.all(
+          ['a', 'b', 'c'].map((n) => store.recordConfirmation({ entries: [entry(`r-${n}`, '1.2.7')], activity: null })),
+        );
         expect(results.filter((r) => r[0]?.created)).toHaveLength(1);
         expect(await store.activeRetrievals()).toHaveLength(1);
       });
@@ -727,7 +813,9 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         const error = await expectStoreError(store.saveReference(storedReference(undefined, overrides)), 'invalid');
         expect(error.message).not.toContain('9434765919');
         expect(error.message).not.toContain('2026');
-        expect(await store.referenceFor(overrides.teamsUserId ?? alice.teamsUserId, overrides.conversationId ?? alice.conversationId)).toBeNull();
+        expect(
+          await store.referenceFor(overrides.teamsUserId ?? alice.teamsUserId, overrides.conversationId ?? alice.conversationId),
+        ).toBeNull();
       });
     });
 
@@ -772,7 +860,10 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await store.createRetrieval(newRetrieval('r1'));
         await walk('r1', ['retrieving', 'failed', 'requested', 'retrieving', 'failed']);
         const failures = await store.notificationsFor('r1');
-        expect(failures).toEqual([pending('r1', 'failed', '2026-03-01T09:02:00.000Z'), pending('r1', 'failed', '2026-03-01T09:05:00.000Z')]);
+        expect(failures).toEqual([
+          pending('r1', 'failed', '2026-03-01T09:02:00.000Z'),
+          pending('r1', 'failed', '2026-03-01T09:05:00.000Z'),
+        ]);
         expect(failures[0]!.id).not.toBe(failures[1]!.id);
         await store.transition('r1', ['failed'], 'requested', '2026-03-01T10:00:00.000Z');
         await store.transition('r1', ['requested'], 'retrieving', '2026-03-01T10:01:00.000Z');
@@ -780,14 +871,17 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(await store.notificationsFor('r1')).toEqual([...failures, pending('r1', 'stored', '2026-03-01T10:02:00.000Z')]);
       });
 
-      it('lists a retrieval\'s notifications oldest first by instant, and only its own', async () => {
+      it("lists a retrieval's notifications oldest first by instant, and only its own", async () => {
         await store.createRetrieval(newRetrieval('r1'));
         await store.transition('r1', ['requested'], 'failed', '2026-03-01T10:00:00.000Z');
         await store.transition('r1', ['failed'], 'requested', '2026-03-01T10:01:00.000Z');
         // An earlier instant written with an offset: 10:30+01:00 is 09:30Z, before the first failure.
         await store.transition('r1', ['requested'], 'failed', '2026-03-01T10:30:00.000+01:00');
         await endRetrieval(store, 'r2', '1.2.2', 'stored', '2026-03-01T09:00:00.000Z');
-        expect((await store.notificationsFor('r1')).map((n) => n.createdAt)).toEqual(['2026-03-01T10:30:00.000+01:00', '2026-03-01T10:00:00.000Z']);
+        expect((await store.notificationsFor('r1')).map((n) => n.createdAt)).toEqual([
+          '2026-03-01T10:30:00.000+01:00',
+          '2026-03-01T10:00:00.000Z',
+        ]);
         expect((await store.notificationsFor('r2')).map((n) => n.kind)).toEqual(['stored']);
         expect(await store.notificationsFor('nope')).toEqual([]);
       });
@@ -806,7 +900,7 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(await store.notificationsFor('r2')).toEqual([]);
       });
 
-      it('writes one notification, of the winner\'s kind, when a move to stored races a move to failed', async () => {
+      it("writes one notification, of the winner's kind, when a move to stored races a move to failed", async () => {
         await store.createRetrieval(newRetrieval('r1'));
         await walk('r1', ['retrieving']);
         const [stored, failed] = await Promise.all([
@@ -877,7 +971,10 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await threeEnded();
         expect(await store.claimNotifications('bot-a', '2026-03-01T09:04:59.999Z', minute, 10)).toEqual([]);
         // Due at exactly their nextAttemptAt, compared as instants (09:10 in UTC+1 is 08:10Z).
-        expect((await store.claimNotifications('bot-a', '2026-03-01T10:10:00.000+01:00', minute, 10)).map((n) => n.retrievalId)).toEqual(['r-first', 'r-second']);
+        expect((await store.claimNotifications('bot-a', '2026-03-01T10:10:00.000+01:00', minute, 10)).map((n) => n.retrievalId)).toEqual([
+          'r-first',
+          'r-second',
+        ]);
         expect(await current('r-first')).toMatchObject({ leaseUntil: '2026-03-01T09:11:00.000Z' });
         expect(await current('r-third')).toMatchObject({ attempts: 0, leaseOwner: null });
       });
@@ -897,7 +994,8 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.claimNotifications('', now, minute, 1), 'invalid');
         const error = await expectStoreError(store.claimNotifications('bot-a', '9434765919', minute, 1), 'invalid');
         expect(error.message).not.toContain('9434765919');
-        for (const id of ['r-first', 'r-second', 'r-third']) expect(await current(id)).toMatchObject({ attempts: 0, leaseOwner: null, leaseUntil: null });
+        for (const id of ['r-first', 'r-second', 'r-third'])
+          expect(await current(id)).toMatchObject({ attempts: 0, leaseOwner: null, leaseUntil: null });
       });
 
       it('does not lease a notification under a live lease, to another owner or the same one', async () => {
@@ -931,19 +1029,40 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
         const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
         expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:00:02.000Z' })).toBe(true);
-        expect(await current('r1')).toEqual({ ...claimed, state: 'sent', sentAt: '2026-03-01T10:00:02.000Z', leaseOwner: null, leaseUntil: null });
+        expect(await current('r1')).toEqual({
+          ...claimed,
+          state: 'sent',
+          sentAt: '2026-03-01T10:00:02.000Z',
+          leaseOwner: null,
+          leaseUntil: null,
+        });
         expect(await store.claimNotifications('bot-a', '2026-03-01T10:00:02.000Z', minute, 10)).toEqual([]);
         expect(await store.claimNotifications('bot-b', '2027-03-01T10:00:00.000Z', minute, 10)).toEqual([]);
         expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:00:03.000Z' })).toBe(false);
-        expect(await store.settleNotification(id, 'bot-a', { state: 'pending', nextAttemptAt: '2026-03-01T10:05:00.000Z', error: 'again' })).toBe(false);
+        expect(
+          await store.settleNotification(id, 'bot-a', { state: 'pending', nextAttemptAt: '2026-03-01T10:05:00.000Z', error: 'again' }),
+        ).toBe(false);
         expect(await current('r1')).toMatchObject({ state: 'sent', sentAt: '2026-03-01T10:00:02.000Z', lastError: null });
       });
 
       it('settles undeliverable: records the error, releases the lease, and never leases it again', async () => {
         const { id } = await endRetrieval(store, 'r1', '1.2.1', 'failed', '2026-03-01T09:10:00.000Z');
         const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
-        expect(await store.settleNotification(id, 'bot-a', { state: 'undeliverable', at: '2026-03-01T10:00:01.000Z', error: 'bot removed from the chat' })).toBe(true);
-        expect(await current('r1')).toEqual({ ...claimed, state: 'undeliverable', lastError: 'bot removed from the chat', leaseOwner: null, leaseUntil: null, sentAt: null });
+        expect(
+          await store.settleNotification(id, 'bot-a', {
+            state: 'undeliverable',
+            at: '2026-03-01T10:00:01.000Z',
+            error: 'bot removed from the chat',
+          }),
+        ).toBe(true);
+        expect(await current('r1')).toEqual({
+          ...claimed,
+          state: 'undeliverable',
+          lastError: 'bot removed from the chat',
+          leaseOwner: null,
+          leaseUntil: null,
+          sentAt: null,
+        });
         expect(await store.claimNotifications('bot-b', '2027-03-01T10:00:00.000Z', minute, 10)).toEqual([]);
         expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:00:03.000Z' })).toBe(false);
         expect((await current('r1')).state).toBe('undeliverable');
@@ -952,17 +1071,41 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
       it('settles pending: backs off until nextAttemptAt, then leases it again; a later success keeps the last error', async () => {
         const { id } = await endRetrieval(store, 'r1', '1.2.1', 'stored', '2026-03-01T09:10:00.000Z');
         const [claimed] = await store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', minute, 10);
-        expect(await store.settleNotification(id, 'bot-a', { state: 'pending', nextAttemptAt: '2026-03-01T10:10:00.000Z', error: 'throttled (429)' })).toBe(true);
-        expect(await current('r1')).toEqual({ ...claimed, nextAttemptAt: '2026-03-01T10:10:00.000Z', lastError: 'throttled (429)', leaseOwner: null, leaseUntil: null });
+        expect(
+          await store.settleNotification(id, 'bot-a', {
+            state: 'pending',
+            nextAttemptAt: '2026-03-01T10:10:00.000Z',
+            error: 'throttled (429)',
+          }),
+        ).toBe(true);
+        expect(await current('r1')).toEqual({
+          ...claimed,
+          nextAttemptAt: '2026-03-01T10:10:00.000Z',
+          lastError: 'throttled (429)',
+          leaseOwner: null,
+          leaseUntil: null,
+        });
         // Its lease is gone, but it is not due before 10:10.
         expect(await store.claimNotifications('bot-b', '2026-03-01T10:09:59.999Z', minute, 10)).toEqual([]);
         expect(await store.claimNotifications('bot-b', '2026-03-01T10:10:00.000Z', minute, 10)).toEqual([
-          { ...claimed, attempts: 2, nextAttemptAt: '2026-03-01T10:10:00.000Z', lastError: 'throttled (429)', leaseOwner: 'bot-b', leaseUntil: '2026-03-01T10:11:00.000Z' },
+          {
+            ...claimed,
+            attempts: 2,
+            nextAttemptAt: '2026-03-01T10:10:00.000Z',
+            lastError: 'throttled (429)',
+            leaseOwner: 'bot-b',
+            leaseUntil: '2026-03-01T10:11:00.000Z',
+          },
         ]);
         // bot-a's lease ended with its settlement.
         expect(await store.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:10:01.000Z' })).toBe(false);
         expect(await store.settleNotification(id, 'bot-b', { state: 'sent', at: '2026-03-01T10:10:02.000Z' })).toBe(true);
-        expect(await current('r1')).toMatchObject({ state: 'sent', attempts: 2, lastError: 'throttled (429)', sentAt: '2026-03-01T10:10:02.000Z' });
+        expect(await current('r1')).toMatchObject({
+          state: 'sent',
+          attempts: 2,
+          lastError: 'throttled (429)',
+          sentAt: '2026-03-01T10:10:02.000Z',
+        });
       });
 
       it('settles nothing for an owner without the lease, an unclaimed notification or an unknown id', async () => {
@@ -1014,7 +1157,9 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
           ['r-second', '2026-03-01T12:01:00.000Z'],
         ]);
         // An instance whose own clock runs far ahead still finds the leases live by the database's clock.
-        expect((await store.claimNotifications('bot-b', '2026-03-01T15:00:00.000Z', minute, 10, '2026-03-01T12:00:59.999Z')).map((n) => n.id)).toEqual([third.id]);
+        expect(
+          (await store.claimNotifications('bot-b', '2026-03-01T15:00:00.000Z', minute, 10, '2026-03-01T12:00:59.999Z')).map((n) => n.id),
+        ).toEqual([third.id]);
         const [again] = await store.claimNotifications('bot-b', '2026-03-01T09:15:00.000Z', minute, 10, '2026-03-01T12:01:00.000Z');
         expect(again).toMatchObject({ id: first.id, attempts: 2, leaseOwner: 'bot-b', leaseUntil: '2026-03-01T12:02:00.000Z' });
         await expectStoreError(store.claimNotifications('bot-a', '2026-03-01T09:15:00.000Z', minute, 10, 'later'), 'invalid');
@@ -1150,7 +1295,10 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.claimNotifications('bot-a', '2026-03-01T10:00:00.000Z', 1000, 1), 'unavailable');
         await expectStoreError(store.settleNotification('n1', 'bot-a', { state: 'sent', at: '2026-03-01T10:00:00.000Z' }), 'unavailable');
         await expectStoreError(store.notificationsFor('r1'), 'unavailable');
-        await expectStoreError(store.claimActivity({ key: 'k', owner: 'bot-a', at: '2026-03-01T09:00:00.000Z', claimMs: 1000, keepMs: 1000 }), 'unavailable');
+        await expectStoreError(
+          store.claimActivity({ key: 'k', owner: 'bot-a', at: '2026-03-01T09:00:00.000Z', claimMs: 1000, keepMs: 1000 }),
+          'unavailable',
+        );
         await expectStoreError(store.finishActivity('k', 'bot-a'), 'unavailable');
         await expectStoreError(store.recordConfirmation({ entries: [], activity: null }), 'unavailable');
         await expectStoreError(store.countAudit(alice.teamsUserId, 'patient-search', '2026-03-01T09:00:00.000Z'), 'unavailable');

@@ -12,7 +12,17 @@ import { createMemoryStore } from '../support/fakes/memory-store';
 import { migrations, runMigrations } from '../../src/adapters/store/migrations';
 import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
 import { StoreError, type Notification } from '../../src/ports/store-port';
-import { alice, auditEvent, endRetrieval, expectPreClaimsKeyDone, expectStoreError, newRetrieval, preClaimsKey, storeContract, storedReference } from './store-contract';
+import {
+  alice,
+  auditEvent,
+  endRetrieval,
+  expectPreClaimsKeyDone,
+  expectStoreError,
+  newRetrieval,
+  preClaimsKey,
+  storeContract,
+  storedReference,
+} from './store-contract';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'store-contract-'));
 let files = 0;
@@ -55,8 +65,17 @@ describe('SQLite store on a file', () => {
     const raw = new Database(file);
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
-      const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ]);
+      const indexes = raw
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .pluck()
+        .all();
       expect(indexes).toEqual([
         'activity_claims_by_expiry',
         'audit_events_by_time',
@@ -77,7 +96,9 @@ describe('SQLite store on a file', () => {
       expect(() => insert.run({ ...copy, id: 'r4', state: 'lost' })).toThrow(/CHECK constraint failed/);
       // Transitions must belong to a retrieval when foreign keys are on, as the store turns them on.
       raw.pragma('foreign_keys = ON');
-      expect(() => raw.prepare("INSERT INTO retrieval_transitions (retrieval_id, to_state, at) VALUES ('nope', 'requested', 'x')").run()).toThrow(/FOREIGN KEY/);
+      expect(() =>
+        raw.prepare("INSERT INTO retrieval_transitions (retrieval_id, to_state, at) VALUES ('nope', 'requested', 'x')").run(),
+      ).toThrow(/FOREIGN KEY/);
     } finally {
       raw.close();
       await store.close();
@@ -96,7 +117,10 @@ describe('SQLite store on a file', () => {
       const copy = raw.prepare<[], Record<string, unknown>>('SELECT * FROM notifications').get()!;
       const columns = Object.keys(copy);
       const insert = raw.prepare(`INSERT INTO notifications (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
-      const raw2 = (changes: Record<string, unknown>): (() => void) => () => insert.run({ ...copy, id: 'n2', ...changes });
+      const raw2 =
+        (changes: Record<string, unknown>): (() => void) =>
+        () =>
+          insert.run({ ...copy, id: 'n2', ...changes });
       // The same transition cannot owe a second message, whoever writes it.
       expect(raw2({})).toThrow(/UNIQUE constraint failed: notifications.transition_seq/);
       const requested = raw.prepare<[], number>("SELECT seq FROM retrieval_transitions WHERE to_state = 'requested'").pluck().get()!;
@@ -104,16 +128,20 @@ describe('SQLite store on a file', () => {
       expect(raw2({ transition_seq: requested, state: 'lost' })).toThrow(/CHECK constraint failed/);
       expect(raw2({ transition_seq: requested, lease_owner: 'bot-a' })).toThrow(/CHECK constraint failed/);
       expect(raw2({ transition_seq: requested, state: 'sent' })).toThrow(/CHECK constraint failed/);
-      expect(raw2({ transition_seq: requested, lease_owner: 'bot-a', lease_until: 'x', lease_until_ms: 1, state: 'undeliverable' })).toThrow(/CHECK constraint failed/);
+      expect(
+        raw2({ transition_seq: requested, lease_owner: 'bot-a', lease_until: 'x', lease_until_ms: 1, state: 'undeliverable' }),
+      ).toThrow(/CHECK constraint failed/);
       expect(raw2({ transition_seq: 999 })).toThrow(/FOREIGN KEY/);
       expect(raw2({ transition_seq: requested, retrieval_id: 'nope' })).toThrow(/FOREIGN KEY/);
       expect(raw2({ transition_seq: requested })).not.toThrow();
       // One reference per user and conversation.
       const reference = raw.prepare<[], Record<string, unknown>>('SELECT * FROM conversation_references').get()!;
       const keys = Object.keys(reference);
-      expect(() => raw.prepare(`INSERT INTO conversation_references (${keys.join(', ')}) VALUES (${keys.map((c) => `@${c}`).join(', ')})`).run(reference)).toThrow(
-        /UNIQUE constraint failed/,
-      );
+      expect(() =>
+        raw
+          .prepare(`INSERT INTO conversation_references (${keys.join(', ')}) VALUES (${keys.map((c) => `@${c}`).join(', ')})`)
+          .run(reference),
+      ).toThrow(/UNIQUE constraint failed/);
     } finally {
       raw.close();
       await store.close();
@@ -178,7 +206,7 @@ describe('SQLite store on a file', () => {
     }
   });
 
-  it('lets a second store on the same file see the first one\'s writes at once', async () => {
+  it("lets a second store on the same file see the first one's writes at once", async () => {
     const file = newFile();
     const first = openSqliteStore(file);
     const second = openSqliteStore(file);
@@ -215,7 +243,9 @@ describe('SQLite store on a file', () => {
       expect(await second.claimNotifications('bot-b', '2026-03-01T10:01:00.000Z', 60_000, 10)).toHaveLength(1);
       expect(await first.settleNotification(id, 'bot-a', { state: 'sent', at: '2026-03-01T10:01:01.000Z' })).toBe(false);
       expect(await second.settleNotification(id, 'bot-b', { state: 'sent', at: '2026-03-01T10:01:02.000Z' })).toBe(true);
-      expect(await first.notificationsFor('r1')).toEqual([expect.objectContaining({ state: 'sent', attempts: 2, sentAt: '2026-03-01T10:01:02.000Z' })]);
+      expect(await first.notificationsFor('r1')).toEqual([
+        expect.objectContaining({ state: 'sent', attempts: 2, sentAt: '2026-03-01T10:01:02.000Z' }),
+      ]);
     } finally {
       await first.close();
       await second.close();
@@ -251,7 +281,10 @@ describe('SQLite store on a file', () => {
     const before = openSqliteStore(file);
     await before.migrate();
     await before.createRetrieval(newRetrieval('r1'));
-    const moved = await before.transition('r1', ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', { pacsJobId: 'job-1', detail: 'started' });
+    const moved = await before.transition('r1', ['requested'], 'retrieving', '2026-03-01T09:01:00.000Z', {
+      pacsJobId: 'job-1',
+      detail: 'started',
+    });
     await before.appendAudit(auditEvent('2026-03-01T09:00:00.000Z', { action: 'retrieval-confirmed', studies: ['1.2.826.0.1.1'] }));
     const transitions = await before.transitions('r1');
     await before.close();
@@ -262,7 +295,9 @@ describe('SQLite store on a file', () => {
       expect(await after.getRetrieval('r1')).toEqual(moved);
       expect(await after.transitions('r1')).toEqual(transitions);
       expect(await after.activeRetrievals()).toEqual([moved]);
-      expect(await after.auditSince('2026-03-01T00:00:00.000Z')).toEqual([auditEvent('2026-03-01T09:00:00.000Z', { action: 'retrieval-confirmed', studies: ['1.2.826.0.1.1'] })]);
+      expect(await after.auditSince('2026-03-01T00:00:00.000Z')).toEqual([
+        auditEvent('2026-03-01T09:00:00.000Z', { action: 'retrieval-confirmed', studies: ['1.2.826.0.1.1'] }),
+      ]);
     } finally {
       await after.close();
     }
@@ -500,7 +535,13 @@ describe('SQLite store across processes', () => {
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+      expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ]);
       expect(raw.prepare('SELECT COUNT(*) FROM retrievals').pluck().get()).toBe(1);
       expect(raw.prepare('SELECT COUNT(*) FROM retrieval_transitions').pluck().get()).toBe(1);
     } finally {
@@ -511,7 +552,11 @@ describe('SQLite store across processes', () => {
   it('gives each of 50 activities to exactly one of four processes claiming them on one file at once', async () => {
     const file = newFile();
     const owners = ['bot-a', 'bot-b', 'bot-c', 'bot-d'];
-    const results = await raceProcesses<string[]>('activity-worker', activityWorkerSource, owners.map((owner) => [file, owner]));
+    const results = await raceProcesses<string[]>(
+      'activity-worker',
+      activityWorkerSource,
+      owners.map((owner) => [file, owner]),
+    );
     for (let i = 0; i < 50; i++) {
       const outcomes = results.map((mine) => mine[i]);
       expect(outcomes.filter((o) => o === 'claimed')).toHaveLength(1);
@@ -546,7 +591,11 @@ describe('SQLite store across processes', () => {
       ['bot-c', '4', 'settle'],
       ['bot-d', '7', 'keep'],
     ] as const;
-    const results = await raceProcesses<Notification[]>('claim-worker', claimWorkerSource, owners.map(([owner, limit, settle]) => [file, owner, limit, settle]));
+    const results = await raceProcesses<Notification[]>(
+      'claim-worker',
+      claimWorkerSource,
+      owners.map(([owner, limit, settle]) => [file, owner, limit, settle]),
+    );
     const claimed = results.flat();
     // A race, not a relay: more than one process got some.
     expect(results.filter((mine) => mine.length > 0).length).toBeGreaterThan(1);
@@ -557,12 +606,20 @@ describe('SQLite store across processes', () => {
     });
     const raw = new Database(file, { readonly: true });
     try {
-      const rows = raw.prepare<[], { id: string; state: string; attempts: number; lease_owner: string | null }>('SELECT id, state, attempts, lease_owner FROM notifications').all();
+      const rows = raw
+        .prepare<[], { id: string; state: string; attempts: number; lease_owner: string | null }>(
+          'SELECT id, state, attempts, lease_owner FROM notifications',
+        )
+        .all();
       expect(rows).toHaveLength(200);
       const ownerOf = new Map(results.flatMap((mine, i) => mine.map((n) => [n.id, owners[i]!] as const)));
       for (const row of rows) {
         const [owner, , settle] = ownerOf.get(row.id)!;
-        expect(row).toEqual({ id: row.id, attempts: 1, ...(settle === 'settle' ? { state: 'sent', lease_owner: null } : { state: 'pending', lease_owner: owner }) });
+        expect(row).toEqual({
+          id: row.id,
+          attempts: 1,
+          ...(settle === 'settle' ? { state: 'sent', lease_owner: null } : { state: 'pending', lease_owner: owner }),
+        });
       }
     } finally {
       raw.close();

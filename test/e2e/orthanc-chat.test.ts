@@ -21,11 +21,7 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
     lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }] });
     await Promise.all([seedStudies(lab.remote('EXETER'), [...exeterStudies, distractorStudy]), seedStudies(lab.local, localStudies)]);
     store = createMemoryStore();
-    bot = await new BotHarness().start(
-      orthancBotEnv(lab),
-      () => asked,
-      { store },
-    );
+    bot = await new BotHarness().start(orthancBotEnv(lab), () => asked, { store });
   }, 60_000);
   afterAll(async () => {
     await bot?.stop();
@@ -42,7 +38,7 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
     return { card, text: later.map((a) => `${a.text ?? ''}\n${cardsOf([a]).map(textOf).join('\n')}`).join('\n') };
   }
 
-  it('lists Exeter\'s studies, pulls the chosen one into UH Bristol\'s Orthanc, and starts nothing the second time', async () => {
+  it("lists Exeter's studies, pulls the chosen one into UH Bristol's Orthanc, and starts nothing the second time", async () => {
     const { card, text } = await search();
     expect(text).toContain('943 476 5919');
     for (const description of ['XR Chest', 'CT Head', 'MR Knee Left']) expect(text).toContain(description);
@@ -74,7 +70,8 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
     expect((await store.retrievalsFor('29:user-1', 10)).length).toBe(1);
 
     const logs = bot.logger.lines.join('\n');
-    for (const secret of ['9434765919', '943 476 5919', 'TESTPATIENT', 'ALICE', '19700312', '1970-03-12']) expect(logs).not.toContain(secret);
+    for (const secret of ['9434765919', '943 476 5919', 'TESTPATIENT', 'ALICE', '19700312', '1970-03-12'])
+      expect(logs).not.toContain(secret);
   }, 60_000);
 
   it('with Exeter stopped, answers within 12 seconds naming Exeter unreachable, recording nothing half-done', async () => {

@@ -42,7 +42,8 @@ function stages(text: string): Stage[] {
 
 const dockerfile = stages(fs.readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8'));
 const runtime = dockerfile.at(-1)!;
-const instruction = (stage: Stage, name: string): string[] => stage.lines.filter((l) => l.toUpperCase().startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
+const instruction = (stage: Stage, name: string): string[] =>
+  stage.lines.filter((l) => l.toUpperCase().startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
 /** An exec-form instruction's argv (JSON array), e.g. CMD ["npm", "run", "start:prod"]. */
 const execForm = (text: string): string[] => JSON.parse(text.replace(/^CMD\s+/i, '')) as string[];
 
@@ -83,7 +84,10 @@ describe('a production install from a fresh copy, as the image runs it', () => {
   it('builds once, installs without devDependencies, starts with npm run start:prod, passes its HEALTHCHECK and stops on SIGTERM', async () => {
     // 1. A fresh copy: what git holds (tracked, plus new files not ignored), nothing built or installed.
     const clone = path.join(dir, 'clone');
-    const { stdout: listed } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout: listed } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: projectRoot,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     for (const file of listed.split('\0').filter((f) => f && fs.existsSync(path.join(projectRoot, f)))) {
       fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
       fs.copyFileSync(path.join(projectRoot, file), path.join(clone, file));
@@ -110,7 +114,8 @@ describe('a production install from a fresh copy, as the image runs it', () => {
       }
     }
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
-    for (const devOnly of ['typescript', 'ts-jest', 'jest', 'eslint', 'nock']) expect([devOnly, fs.existsSync(path.join(app, 'node_modules', devOnly))]).toEqual([devOnly, false]);
+    for (const devOnly of ['typescript', 'ts-jest', 'jest', 'eslint', 'nock'])
+      expect([devOnly, fs.existsSync(path.join(app, 'node_modules', devOnly))]).toEqual([devOnly, false]);
     fs.mkdirSync(path.join(app, 'data'));
 
     // 4. The image's CMD, with the image's ENV and a trust's safe settings (one instance, SQLite in data/).
@@ -156,7 +161,10 @@ describe('a production install from a fresh copy, as the image runs it', () => {
     // The container runtime's stop: SIGTERM to the CMD (npm), which must reach the bot (start:prod execs
     // node: npm's `sh -c` does not pass signals on, which left the bot running without its graceful stop).
     process.kill(child.pid!, 'SIGTERM');
-    const stopped = await Promise.race([bot.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000).unref())]);
+    const stopped = await Promise.race([
+      bot.exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 20_000).unref()),
+    ]);
     expect([stopped, output.slice(-400)]).toEqual([true, expect.any(String)]);
     expect(output).toContain('"event":"shutting-down","signal":"SIGTERM"');
     expect(output).toContain('"event":"stopped"');

@@ -43,7 +43,10 @@ async function startConnector(onPost: (posted: Posted) => void): Promise<{ url: 
 }
 
 function startBot(env: Record<string, string>): { child: ChildProcess; port: Promise<number>; output: () => string } {
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src', 'index.js')], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src', 'index.js')], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   let output = '';
   const port = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
@@ -132,12 +135,15 @@ describeWithOrthanc('a bot killed mid-retrieval', () => {
       const pickData = (JSON.stringify(card).match(/"title":"Retrieve selected","data":(\{[^}]*\})/) ?? [])[1]!;
       await send({ value: { ...(JSON.parse(pickData) as object), [pick]: 'true' }, replyToId: 'studies-card' });
       const confirmCard = await waitFor(() => connector.posted.find((p) => textOf(p.body).includes('Confirm retrieval')), 5_000);
-      const confirmData = (JSON.stringify(confirmCard.body).match(/"title":"Confirm retrieval","style":"positive","data":(\{[^}]*\})/) ?? [])[1]!;
+      const confirmData = (JSON.stringify(confirmCard.body).match(/"title":"Confirm retrieval","style":"positive","data":(\{[^}]*\})/) ??
+        [])[1]!;
       await send({ value: JSON.parse(confirmData), replyToId: 'status-card' });
 
       await waitFor(() => (killedAt >= 0 ? true : undefined), 15_000);
       const killed = bot.child;
-      await new Promise<void>((resolve) => (killed.exitCode !== null || killed.signalCode !== null ? resolve() : killed.once('exit', () => resolve())));
+      await new Promise<void>((resolve) =>
+        killed.exitCode !== null || killed.signalCode !== null ? resolve() : killed.once('exit', () => resolve()),
+      );
       const completions = () => connector.posted.filter((p) => (p.body.text ?? '').includes('is now on UH Bristol PACS'));
       expect(completions()).toHaveLength(0);
 
@@ -150,7 +156,11 @@ describeWithOrthanc('a bot killed mid-retrieval', () => {
       expect(completions()).toHaveLength(1);
       expect(completions()[0]!.body.text).toContain('CT Head from Exeter (5 Nov 2023), 5 images, is now on UH Bristol PACS');
       // The status card was updated in place to "stored".
-      expect(connector.posted.some((p) => p.method === 'PUT' && p.path.endsWith('/activities/status-card') && textOf(p.body).includes('stored on UH Bristol PACS'))).toBe(true);
+      expect(
+        connector.posted.some(
+          (p) => p.method === 'PUT' && p.path.endsWith('/activities/status-card') && textOf(p.body).includes('stored on UH Bristol PACS'),
+        ),
+      ).toBe(true);
     } finally {
       const last = bot.child;
       if (last.exitCode === null && last.signalCode === null) {

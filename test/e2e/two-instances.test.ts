@@ -37,7 +37,12 @@ describeWithPostgres('two instances on one PostgreSQL database', () => {
       instanceCount: 1,
     }));
     const pacs = new FakePacs({
-      local: [{ identity: { nhsNumber: nhs, localId: 'X', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: null }, studies: [] }],
+      local: [
+        {
+          identity: { nhsNumber: nhs, localId: 'X', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: null },
+          studies: [],
+        },
+      ],
       sites: { exeter: { studies: { [nhs]: studies } } },
     });
     const now = london('2026-12-02T02:00');
@@ -56,9 +61,22 @@ describeWithPostgres('two instances on one PostgreSQL database', () => {
             tenantId: 't',
             conversationId: `a:chat-${i}`,
           };
-          const reference = { channelId: 'msteams', serviceUrl, conversation: { id: requester.conversationId }, user: { id: requester.teamsUserId }, bot: { id: '28:bot' } };
+          const reference = {
+            channelId: 'msteams',
+            serviceUrl,
+            conversation: { id: requester.conversationId },
+            user: { id: requester.teamsUserId },
+            bot: { id: '28:bot' },
+          };
           await storeA.saveReference({ ...requester, reference: JSON.stringify(reference), updatedAt: now.toISOString() });
-          await confirmRetrievals(nhs, [{ site: 'exeter', study }], requester, { pacs, store: i % 2 ? storeA : storeB, queryTimeoutMs: 1000 }, now, randomUUID);
+          await confirmRetrievals(
+            nhs,
+            [{ site: 'exeter', study }],
+            requester,
+            { pacs, store: i % 2 ? storeA : storeB, queryTimeoutMs: 1000 },
+            now,
+            randomUUID,
+          );
         }),
       );
       expect(pacs.jobIds()).toHaveLength(count);

@@ -12,7 +12,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { london } from '../support/instants';
-import { clinician, InProcessBot, isCompletion, StandInConnector, storeProblems, type ConnectorAnswer, type ConnectorRequest } from './fault-support';
+import {
+  clinician,
+  InProcessBot,
+  isCompletion,
+  StandInConnector,
+  storeProblems,
+  type ConnectorAnswer,
+  type ConnectorRequest,
+} from './fault-support';
 import { fakeAlice } from '../support/fixtures';
 
 const nhs = '9434765919';
@@ -51,7 +59,11 @@ describe('the Bot Connector answering 429 and 5xx for a while, then recovering',
   }
 
   const attempts = (): ConnectorRequest[] => connector.requests.filter(isCompletion);
-  const throttled = (seconds: number): ConnectorAnswer => ({ status: 429, headers: { 'retry-after': String(seconds) }, body: { error: { code: 'Throttled' } } });
+  const throttled = (seconds: number): ConnectorAnswer => ({
+    status: 429,
+    headers: { 'retry-after': String(seconds) },
+    body: { error: { code: 'Throttled' } },
+  });
   const failing = (status: number, retryAfter?: number): ConnectorAnswer => ({
     status,
     headers: retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },

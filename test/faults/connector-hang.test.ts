@@ -18,7 +18,13 @@ import { london } from '../support/instants';
 import { InProcessBot, StandInConnector, startedRetrieval, waitFor } from './fault-support';
 
 const nhs = '9434765919';
-const study = (n: number) => ({ studyInstanceUid: `2.25.9${n}`, date: '2024-01-0' + String(n), description: `Study ${n}`, modalities: ['CT'], instanceCount: 1 });
+const study = (n: number) => ({
+  studyInstanceUid: `2.25.9${n}`,
+  date: '2024-01-0' + String(n),
+  description: `Study ${n}`,
+  modalities: ['CT'],
+  instanceCount: 1,
+});
 const studies = [study(1), study(2), study(3)];
 
 describe('a Bot Connector that never answers', () => {
@@ -51,11 +57,14 @@ describe('a Bot Connector that never answers', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  const retrievalIn = (chat: string, which: ReturnType<typeof study>): Promise<Retrieval> => startedRetrieval({ store: bot.app.store, pacs, connector }, chat, nhs, which, now);
+  const retrievalIn = (chat: string, which: ReturnType<typeof study>): Promise<Retrieval> =>
+    startedRetrieval({ store: bot.app.store, pacs, connector }, chat, nhs, which, now);
 
   const completionsIn = (chat: string) => connector.deliveredCompletions(chat);
   /** /readyz?pacs=1: the PACS side (the PACS and the poll loop) as well as the database. */
-  const readiness = async (query = '?pacs=1'): Promise<{ status: number; body: { checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
+  const readiness = async (
+    query = '?pacs=1',
+  ): Promise<{ status: number; body: { checks: Record<string, { ok: boolean; reason: string | null }> } }> => {
     const res = await fetch(`${bot.url}/readyz${query}`, { signal: AbortSignal.timeout(10_000) });
     return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean; reason: string | null }> } };
   };

@@ -220,7 +220,10 @@ describeWithPostgres('PostgreSQL stopped, then started again', () => {
     const xrJob = (await live.retrievalOf(xrChest.studyInstanceUid))!.pacsJobId!;
 
     // CT Head finishes; the connector is throttling, so its message is owed (due in 2 minutes).
-    connector.responder = (request) => (isCompletion(request) ? { status: 503, headers: { 'retry-after': '120' }, body: { error: { code: 'ServiceUnavailable' } } } : undefined);
+    connector.responder = (request) =>
+      isCompletion(request)
+        ? { status: 503, headers: { 'retry-after': '120' }, body: { error: { code: 'ServiceUnavailable' } } }
+        : undefined;
     pacs.completeJob(ctJob);
     await live.app.pollOnce();
     expect(completions('CT Head').length + completions('XR Chest').length).toBe(0);

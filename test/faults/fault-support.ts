@@ -31,7 +31,12 @@ import { postgresBinDir } from '../support/postgres-harness';
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every `everyMs` until it returns something other than undefined; throws after `timeoutMs` (wall clock). */
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -79,7 +84,9 @@ export interface ConnectorAnswer {
 }
 
 /** Decides the answer to a request; may wait (hold the request) before answering. */
-export type Responder = (request: ConnectorRequest) => ConnectorAnswer | Promise<ConnectorAnswer> | undefined | Promise<ConnectorAnswer | undefined>;
+export type Responder = (
+  request: ConnectorRequest,
+) => ConnectorAnswer | Promise<ConnectorAnswer> | undefined | Promise<ConnectorAnswer | undefined>;
 
 /** All the text a person would read in an activity: its text, and every TextBlock, fact and button title of its cards. */
 export function shownText(body: unknown): string {
@@ -205,10 +212,29 @@ export async function startedRetrieval(
   now: Date,
 ): Promise<Retrieval> {
   const { store, pacs, connector } = parts;
-  const requester: Requester = { teamsUserId: `29:${chat}`, entraObjectId: randomUUID(), displayName: 'Dr Test', tenantId: 'tenant-1', conversationId: chat };
-  const reference = { channelId: 'msteams', serviceUrl: connector.url, conversation: { id: chat }, user: { id: requester.teamsUserId }, bot: { id: '28:bot' } };
+  const requester: Requester = {
+    teamsUserId: `29:${chat}`,
+    entraObjectId: randomUUID(),
+    displayName: 'Dr Test',
+    tenantId: 'tenant-1',
+    conversationId: chat,
+  };
+  const reference = {
+    channelId: 'msteams',
+    serviceUrl: connector.url,
+    conversation: { id: chat },
+    user: { id: requester.teamsUserId },
+    bot: { id: '28:bot' },
+  };
   await store.saveReference({ ...requester, reference: JSON.stringify(reference), updatedAt: now.toISOString() });
-  const [started] = await confirmRetrievals(nhsNumber, [{ site: 'exeter', study }], requester, { pacs, store, queryTimeoutMs: 1000 }, now, randomUUID);
+  const [started] = await confirmRetrievals(
+    nhsNumber,
+    [{ site: 'exeter', study }],
+    requester,
+    { pacs, store, queryTimeoutMs: 1000 },
+    now,
+    randomUUID,
+  );
   if (started?.outcome.kind !== 'started') throw new Error(`the retrieval did not start: ${started?.outcome.kind ?? 'nothing recorded'}`);
   return started.outcome.retrieval;
 }
@@ -236,7 +262,12 @@ export class InProcessBot {
     /** Lease length, heartbeats, poll watchdog: the application's defaults unless given. */
     readonly tuning?: Pick<ApplicationDeps, 'leaseMs' | 'liveness' | 'pollWatchdogMs'>;
   }): Promise<InProcessBot> {
-    const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', CARD_SIGNING_SECRET: 'a-fixed-secret-for-the-fault-tests-0123456789', ...options.env });
+    const config = parseConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CARD_SIGNING_SECRET: 'a-fixed-secret-for-the-fault-tests-0123456789',
+      ...options.env,
+    });
     const logger = createMemoryLogger('debug');
     const app = await createApplication(config, {
       logger,
@@ -291,7 +322,10 @@ export class InProcessBot {
    * Posts "find images for ..." and waits for its slow part: the HTTP status, the replies it caused
    * (`later`: all but the "Searching..." one), how long the turn and the whole took.
    */
-  async search(at: Date, text = 'find images for 943 476 5919'): Promise<{ status: number; replies: ConnectorRequest[]; later: ConnectorRequest[]; turnMs: number; ms: number }> {
+  async search(
+    at: Date,
+    text = 'find images for 943 476 5919',
+  ): Promise<{ status: number; replies: ConnectorRequest[]; later: ConnectorRequest[]; turnMs: number; ms: number }> {
     const before = this.connector.requests.length;
     const started = process.hrtime.bigint();
     const status = await this.say(text, at);
@@ -395,7 +429,8 @@ export async function storeProblems(store: StorePort, teamsUserId: string): Prom
     const moves = await store.transitions(r.id);
     let previous: string | null = null;
     for (const move of moves) {
-      if (move.from !== previous) problems.push(`${label}: transition ${String(move.from)} -> ${move.to} does not follow ${String(previous)}`);
+      if (move.from !== previous)
+        problems.push(`${label}: transition ${String(move.from)} -> ${move.to} does not follow ${String(previous)}`);
       previous = move.to;
     }
     if (previous !== r.state) problems.push(`${label}: transitions end in ${String(previous)} but the retrieval is ${r.state}`);
@@ -452,7 +487,9 @@ export async function deleteStudy(server: OrthancServer, studyInstanceUid: strin
 }
 
 /** The jobs Orthanc knows, expanded. */
-export async function orthancJobs(server: OrthancServer): Promise<Array<{ ID: string; State: string; Type: string; CreationTime: string }>> {
+export async function orthancJobs(
+  server: OrthancServer,
+): Promise<Array<{ ID: string; State: string; Type: string; CreationTime: string }>> {
   return server.request('GET', '/jobs?expand');
 }
 
@@ -466,7 +503,8 @@ function postgresUser(): { uid: number; gid: number } | null {
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new Error('running as root, but there is no `postgres` system user to run PostgreSQL as');
+  if (uid === undefined || gid === undefined)
+    throw new Error('running as root, but there is no `postgres` system user to run PostgreSQL as');
   return { uid: Number(uid), gid: Number(gid) };
 }
 
@@ -558,7 +596,20 @@ export class RestartablePostgres {
     try {
       child = spawn(
         path.join(this.bin, 'postgres'),
-        ['-D', path.join(this.folder, 'data'), '-p', String(this.port), '-k', path.join(this.folder, 'sockets'), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'logging_collector=off'],
+        [
+          '-D',
+          path.join(this.folder, 'data'),
+          '-p',
+          String(this.port),
+          '-k',
+          path.join(this.folder, 'sockets'),
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'fsync=off',
+          '-c',
+          'logging_collector=off',
+        ],
         { cwd: this.folder, env: this.env(), stdio: ['ignore', out, out], ...(this.user ?? {}) },
       );
     } finally {
@@ -592,7 +643,10 @@ export class RestartablePostgres {
     if (!child || !this.running) return;
     child.kill('SIGINT');
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 15_000)))]);
+    const late = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 15_000))),
+    ]);
     clearTimeout(timer);
     if (late && this.running) {
       child.kill('SIGKILL');
@@ -686,7 +740,11 @@ export class SqliteLocker {
   }
 
   static async start(file: string): Promise<SqliteLocker> {
-    const child = spawn(process.execPath, ['-e', lockerScript], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', LOCK_FILE: file }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', lockerScript], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? '', LOCK_FILE: file },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const locker = new SqliteLocker(child);
     await locker.until('ready', 10_000);
     return locker;
@@ -697,7 +755,12 @@ export class SqliteLocker {
   }
 
   private async until(word: string, timeoutMs: number, after = 0): Promise<void> {
-    await waitFor(`the SQLite locker to say ${word} (output: ${this.output.trim()})`, () => (this.count(word) > after ? true : undefined), timeoutMs, 5);
+    await waitFor(
+      `the SQLite locker to say ${word} (output: ${this.output.trim()})`,
+      () => (this.count(word) > after ? true : undefined),
+      timeoutMs,
+      5,
+    );
   }
 
   /**
@@ -728,7 +791,10 @@ export class SqliteLocker {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.stdin?.end();
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 5_000)))]);
+    const late = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 5_000))),
+    ]);
     clearTimeout(timer);
     if (late) {
       this.child.kill('SIGKILL');

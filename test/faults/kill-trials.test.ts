@@ -113,11 +113,27 @@ function planTrials(): Trial[] {
     const delayMs = Math.floor(from + random() * (to - from));
     trials.push({ kind: 'after-press', delayMs, label: `${delayMs} ms after the Confirm press` });
   }
-  trials.push({ kind: 'claim-blocked', delayMs: 300, label: 'while it waits to record its claim on the Confirm activity (before any store write)' });
-  trials.push({ kind: 'after-claim', delayMs: 0, label: 'between its claim on the Confirm activity and the confirmation (looking the clinician up in Teams)' });
-  trials.push({ kind: 'after-record', delayMs: 0, label: 'after the confirmation is recorded, before the clinician is answered (replacing the card)' });
+  trials.push({
+    kind: 'claim-blocked',
+    delayMs: 300,
+    label: 'while it waits to record its claim on the Confirm activity (before any store write)',
+  });
+  trials.push({
+    kind: 'after-claim',
+    delayMs: 0,
+    label: 'between its claim on the Confirm activity and the confirmation (looking the clinician up in Teams)',
+  });
+  trials.push({
+    kind: 'after-record',
+    delayMs: 0,
+    label: 'after the confirmation is recorded, before the clinician is answered (replacing the card)',
+  });
   for (let i = 0; i < 2; i += 1) trials.push({ kind: 'job-succeeded', delayMs: 0, label: 'the moment the PACS job succeeds' });
-  trials.push({ kind: 'completion-in-flight', delayMs: 0, label: 'while its completion message is in flight (the connector never accepts that request)' });
+  trials.push({
+    kind: 'completion-in-flight',
+    delayMs: 0,
+    label: 'while its completion message is in flight (the connector never accepts that request)',
+  });
   return trials.map((t, i) => ({ ...t, n: i + 1 }));
 }
 
@@ -163,7 +179,16 @@ class BotProcess {
 
   /** The names of the notable events it logged (not the routine ones). */
   events(): string[] {
-    const routine = new Set(['listening', 'guide-review-overdue', 'development-mode', 'dev-chat', 'turn', 'notify-attempt', 'shutting-down', 'stopped']);
+    const routine = new Set([
+      'listening',
+      'guide-review-overdue',
+      'development-mode',
+      'dev-chat',
+      'turn',
+      'notify-attempt',
+      'shutting-down',
+      'stopped',
+    ]);
     return this.output
       .split('\n')
       .filter((line) => line.startsWith('{'))
@@ -184,7 +209,10 @@ class BotProcess {
     if (!this.alive) return;
     this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 12_000)))]);
+    const late = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 12_000))),
+    ]);
     clearTimeout(timer);
     if (late) {
       this.kill();
@@ -265,7 +293,9 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
     // A trial that failed half way leaves no bot behind.
     for (const child of [...running]) {
       child.kill('SIGKILL');
-      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+      await new Promise((resolve) =>
+        child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve),
+      );
     }
   }, 30_000);
 
@@ -321,18 +351,35 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
     const file = path.join(root, `trial-${trial.n}.sqlite`);
     const mine = (r: ConnectorRequest): boolean => r.conversationId === conversation;
     await deleteStudy(lab.local, ctHeadUid);
-    await waitFor('Orthanc to finish earlier jobs', async () => ((await orthancJobs(lab.local)).every((j) => ['Success', 'Failure'].includes(j.State)) ? true : undefined), 30_000, 100);
+    await waitFor(
+      'Orthanc to finish earlier jobs',
+      async () => ((await orthancJobs(lab.local)).every((j) => ['Success', 'Failure'].includes(j.State)) ? true : undefined),
+      30_000,
+      100,
+    );
     const jobsBefore = new Set((await orthancJobs(lab.local)).map((j) => j.ID));
 
     let { bot, port } = await BotProcess.start(botEnv(file));
     expect(await post(port, conversation, { text: 'find images for 943 476 5919' })).toBe(200);
-    const studies = await connector.waitFor('the studies card', (r) => mine(r) && JSON.stringify(r.body).includes('Retrieve selected'), 20_000);
+    const studies = await connector.waitFor(
+      'the studies card',
+      (r) => mine(r) && JSON.stringify(r.body).includes('Retrieve selected'),
+      20_000,
+    );
     const pick = { ...submitAction(studies.body, 'Retrieve selected').data, [pickId(studies.body, 'CT Head')]: 'true' };
     expect(await post(port, conversation, { value: pick })).toBe(200);
-    const confirmCard = await connector.waitFor('the confirmation card', (r) => mine(r) && JSON.stringify(r.body).includes('Confirm retrieval'), 10_000);
+    const confirmCard = await connector.waitFor(
+      'the confirmation card',
+      (r) => mine(r) && JSON.stringify(r.body).includes('Confirm retrieval'),
+      10_000,
+    );
     const statusCard = `status-card-${trial.n}`;
     // One activity, with its own id: a re-delivery below is this same activity again.
-    const confirm = { id: `kill-trial-${trial.n}-confirm`, value: submitAction(confirmCard.body, 'Confirm retrieval').data, replyToId: statusCard };
+    const confirm = {
+      id: `kill-trial-${trial.n}-confirm`,
+      value: submitAction(confirmCard.body, 'Confirm retrieval').data,
+      replyToId: statusCard,
+    };
 
     const pressed = process.hrtime.bigint();
     const killed = bot;
@@ -373,12 +420,17 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
           await sleep(trial.delayMs);
           break;
         case 'job-succeeded':
-          await waitFor('the PACS job to succeed', async () => ((await orthancJobs(lab.local)).some((j) => !jobsBefore.has(j.ID) && j.State === 'Success') ? true : undefined), 20_000, 1);
+          await waitFor(
+            'the PACS job to succeed',
+            async () => ((await orthancJobs(lab.local)).some((j) => !jobsBefore.has(j.ID) && j.State === 'Success') ? true : undefined),
+            20_000,
+            1,
+          );
           break;
         case 'completion-in-flight':
         case 'after-claim':
         case 'after-record':
-          await waitFor('the bot to reach the trial\'s point', () => (held ? true : undefined), 20_000, 1);
+          await waitFor("the bot to reach the trial's point", () => (held ? true : undefined), 20_000, 1);
           break;
       }
     } finally {
@@ -417,7 +469,8 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
       retrievals = all.map((r) => r.state);
       problems = await storeProblems(store, clinician.id);
       for (const r of all) {
-        for (const n of await store.notificationsFor(r.id)) notifications.push({ kind: n.kind, state: n.state, attempts: n.attempts, leasedUntil: n.leaseUntil });
+        for (const n of await store.notificationsFor(r.id))
+          notifications.push({ kind: n.kind, state: n.state, attempts: n.attempts, leasedUntil: n.leaseUntil });
       }
     } finally {
       await store.close();
@@ -446,17 +499,21 @@ describeWithOrthanc('SIGKILL at random points of a retrieval, restarted from dis
     };
   }
 
-  it.each(planTrials())('trial $n: SIGKILL $label, then restart: exactly one completion message', async (trial) => {
-    const { verdict, diagnosis } = await runTrial(trial);
-    try {
-      expect(verdict).toEqual({ completionMessages: 1, retrievals: ['stored'], storeProblems: [] });
-      const atPoint = expectedAtKill[trial.kind];
-      if (atPoint) expect(diagnosis.atKill).toEqual(atPoint);
-      // Killed before the confirmation was recorded: the re-delivered press is handled as a fresh press.
-      if (atPoint && atPoint.retrievals.length === 0) expect(diagnosis.freshPress).toBe(true);
-    } catch (error) {
-      // A failure says how it came about: what the clinician saw, what each bot logged, what the store holds.
-      throw new Error(`${(error as Error).message}\n\nHow it came about:\n${JSON.stringify(diagnosis, null, 2)}`);
-    }
-  }, 70_000);
+  it.each(planTrials())(
+    'trial $n: SIGKILL $label, then restart: exactly one completion message',
+    async (trial) => {
+      const { verdict, diagnosis } = await runTrial(trial);
+      try {
+        expect(verdict).toEqual({ completionMessages: 1, retrievals: ['stored'], storeProblems: [] });
+        const atPoint = expectedAtKill[trial.kind];
+        if (atPoint) expect(diagnosis.atKill).toEqual(atPoint);
+        // Killed before the confirmation was recorded: the re-delivered press is handled as a fresh press.
+        if (atPoint && atPoint.retrievals.length === 0) expect(diagnosis.freshPress).toBe(true);
+      } catch (error) {
+        // A failure says how it came about: what the clinician saw, what each bot logged, what the store holds.
+        throw new Error(`${(error as Error).message}\n\nHow it came about:\n${JSON.stringify(diagnosis, null, 2)}`);
+      }
+    },
+    70_000,
+  );
 });

@@ -52,7 +52,8 @@ describe('notification leases of instances sharing a host name and pid', () => {
     expect(leased.map((n) => n.leaseOwner)).toEqual([holder]);
   }
 
-  const delivered = (description: string) => connector.deliveredCompletions('a:holders-chat').filter((r) => (r.body.text ?? '').includes(description));
+  const delivered = (description: string) =>
+    connector.deliveredCompletions('a:holders-chat').filter((r) => (r.body.text ?? '').includes(description));
 
   /** Four poll cycles: the bot looks for silent lease holders every fourth. */
   async function pollFourTimes(): Promise<void> {

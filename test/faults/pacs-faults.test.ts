@@ -31,7 +31,6 @@ import {
   waitFor,
 } from './fault-support';
 
-
 const uid = { ctHead: '2.25.94347659192', xrChest: '2.25.94347659191', mrKnee: '2.25.94347659193', ctAbdomen: plymouthStudy.uid } as const;
 
 /** PACS_QUERY_TIMEOUT_S for these tests. */
@@ -126,7 +125,7 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
   }
 
-  it('a remote site hung (SIGSTOP) during a search: the reply names it as timed out within PACS_QUERY_TIMEOUT_S, and the other site\'s studies are still listed', async () => {
+  it("a remote site hung (SIGSTOP) during a search: the reply names it as timed out within PACS_QUERY_TIMEOUT_S, and the other site's studies are still listed", async () => {
     const exeter = server('exeter');
     exeter.pause();
     try {
@@ -171,7 +170,7 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     expect(await storeProblems(bot.app.store, clinician.id)).toEqual([]);
   }, 60_000);
 
-  it('a retrieval in flight when UH Bristol\'s Orthanc hangs (SIGSTOP): the poll waits, nothing is announced early, and after it resumes the study is announced exactly once', async () => {
+  it("a retrieval in flight when UH Bristol's Orthanc hangs (SIGSTOP): the poll waits, nothing is announced early, and after it resumes the study is announced exactly once", async () => {
     const data = await confirmButtonFor('MR Knee');
     const result = await pressConfirm(data);
     expect(result.later).toContain('Started: MR Knee');
@@ -197,14 +196,19 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     expect(await storeProblems(bot.app.store, clinician.id)).toEqual([]);
   }, 60_000);
 
-  it('a retrieval in flight when UH Bristol\'s Orthanc is stopped, then restarted having forgotten its jobs: announced exactly once, nothing early', async () => {
+  it("a retrieval in flight when UH Bristol's Orthanc is stopped, then restarted having forgotten its jobs: announced exactly once, nothing early", async () => {
     const data = await confirmButtonFor('CT Abdomen');
     const result = await pressConfirm(data);
     expect(result.later).toContain('Started: CT Abdomen');
     const retrieval = await retrievalOf(uid.ctAbdomen);
     expect(retrieval?.pacsJobId).toBeTruthy();
     // The C-MOVE finishes inside Orthanc before the bot has looked at it.
-    await waitFor('the C-MOVE job to succeed', async () => ((await orthancJobs(server('local'))).find((j) => j.ID === retrieval!.pacsJobId)?.State === 'Success' ? true : undefined), 20_000, 50);
+    await waitFor(
+      'the C-MOVE job to succeed',
+      async () => ((await orthancJobs(server('local'))).find((j) => j.ID === retrieval!.pacsJobId)?.State === 'Success' ? true : undefined),
+      20_000,
+      50,
+    );
     await server('local').stop();
     const failuresBefore = bot.events('poll-failed').length;
     for (let i = 0; i < 3; i += 1) await bot.app.pollOnce();
@@ -230,14 +234,16 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     expect(result.later).toMatch(saysUnreachable);
     expect(await retrievalOf(uid.xrChest)).toMatchObject({ state: 'failed', failureReason: 'unreachable' });
     for (let i = 0; i < 3; i += 1) await bot.app.pollOnce();
-    const notices = connector.deliveredRequests().filter((r) => r.method === 'POST' && shownText(r.body).includes('Retrieval failed') && shownText(r.body).includes('XR Chest'));
+    const notices = connector
+      .deliveredRequests()
+      .filter((r) => r.method === 'POST' && shownText(r.body).includes('Retrieval failed') && shownText(r.body).includes('XR Chest'));
     expect(notices).toHaveLength(1);
     expect(shownText(notices[0]!.body)).toContain('Try again');
     expect(await storeProblems(bot.app.store, clinician.id)).toEqual([]);
     await expectStillWorking();
   }, 60_000);
 
-  it('UH Bristol\'s Orthanc stopped: a search is answered 200 at once, and the reply says UH Bristol PACS could not be reached', async () => {
+  it("UH Bristol's Orthanc stopped: a search is answered 200 at once, and the reply says UH Bristol PACS could not be reached", async () => {
     await server('local').stop();
     const result = await search();
     expect(result.status).toBe(200);
@@ -250,7 +256,7 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     expect(text).toMatch(saysUnreachable);
   }, 60_000);
 
-  it('UH Bristol\'s Orthanc stopped when Confirm is pressed: answered 200, the reply says UH Bristol PACS could not be reached, and nothing is half-written', async () => {
+  it("UH Bristol's Orthanc stopped when Confirm is pressed: answered 200, the reply says UH Bristol PACS could not be reached, and nothing is half-written", async () => {
     const data = await confirmButtonFor('XR Chest');
     await server('local').stop();
     const result = await pressConfirm(data);
@@ -265,7 +271,9 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
   }, 60_000);
 
   /** /readyz (the database: what the cloud's health probe reads) and /readyz?pacs=1 (the PACS side). */
-  async function readiness(query: '' | '?pacs=1'): Promise<{ status: number; checks: Record<string, { ok: boolean; reason: string | null }>; ms: number }> {
+  async function readiness(
+    query: '' | '?pacs=1',
+  ): Promise<{ status: number; checks: Record<string, { ok: boolean; reason: string | null }>; ms: number }> {
     const started = Date.now();
     const res = await fetch(`${bot.url}/readyz${query}`, { signal: AbortSignal.timeout(10_000) });
     const { checks } = (await res.json()) as { checks: Record<string, { ok: boolean; reason: string | null }> };
@@ -276,14 +284,20 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
   async function askGuide(): Promise<string> {
     const before = connector.requests.length;
     expect(await bot.say('how do I get Taunton access at 2am?', now)).toBe(200);
-    return connector.requests.slice(before).map((r) => shownText(r.body)).join('\n');
+    return connector.requests
+      .slice(before)
+      .map((r) => shownText(r.body))
+      .join('\n');
   }
 
-  it('UH Bristol\'s Orthanc stopped: /readyz stays 200 (the instance stays in service), ?pacs=1 names the PACS, and the guide still answers', async () => {
+  it("UH Bristol's Orthanc stopped: /readyz stays 200 (the instance stays in service), ?pacs=1 names the PACS, and the guide still answers", async () => {
     expect(await readiness('?pacs=1')).toMatchObject({ status: 200, checks: { pacs: { ok: true } } });
     await server('local').stop();
     expect(await readiness('')).toMatchObject({ status: 200, checks: { database: { ok: true, reason: null } } });
-    expect(await readiness('?pacs=1')).toMatchObject({ status: 503, checks: { database: { ok: true }, pacs: { ok: false, reason: 'unreachable' } } });
+    expect(await readiness('?pacs=1')).toMatchObject({
+      status: 503,
+      checks: { database: { ok: true }, pacs: { ok: false, reason: 'unreachable' } },
+    });
     const answer = await askGuide();
     expect(answer).toContain('01823 343317');
     expect(answer).toContain('emergency access applies');
@@ -291,7 +305,7 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     expect(await readiness('')).toMatchObject({ status: 200 });
   }, 60_000);
 
-  it('UH Bristol\'s Orthanc hung (SIGSTOP): /readyz answers 200 at once, ?pacs=1 reports the PACS not ready within its 3 s limit, and the guide still answers', async () => {
+  it("UH Bristol's Orthanc hung (SIGSTOP): /readyz answers 200 at once, ?pacs=1 reports the PACS not ready within its 3 s limit, and the guide still answers", async () => {
     server('local').pause();
     try {
       const ready = await readiness('');
@@ -306,7 +320,7 @@ describeWithOrthanc('PACS faults: UH Bristol Orthanc stopped or hung, a remote s
     }
   }, 60_000);
 
-  it('UH Bristol\'s Orthanc hung (SIGSTOP): a search is answered 200 at once and replied to within the 15 s request timeout, naming UH Bristol PACS as not answering', async () => {
+  it("UH Bristol's Orthanc hung (SIGSTOP): a search is answered 200 at once and replied to within the 15 s request timeout, naming UH Bristol PACS as not answering", async () => {
     server('local').pause();
     let result: Awaited<ReturnType<typeof search>>;
     try {

@@ -5,7 +5,15 @@
  */
 import { createOrthancPacs } from '../../src/adapters/pacs/orthanc-pacs';
 import type { PacsPort } from '../../src/ports/pacs-port';
-import { expectReason, localCount, pacsFailure, pollUntil, unknownJobId, unknownStudyUid, waitForRetrieval } from '../contract/pacs-contract';
+import {
+  expectReason,
+  localCount,
+  pacsFailure,
+  pollUntil,
+  unknownJobId,
+  unknownStudyUid,
+  waitForRetrieval,
+} from '../contract/pacs-contract';
 import { botUser, describeWithOrthanc, freePorts, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import {
   alice,
@@ -19,7 +27,6 @@ import {
   testPatient,
   type SeedStudy,
 } from '../support/orthanc-seed';
-
 
 const cornwallStudy: SeedStudy = {
   patient: alice,
@@ -93,7 +100,14 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
     const records = await pacs.findLocalPatients({ kind: 'nhs-number', nhsNumber: testPatient.nhsNumber });
     expect(records).toEqual([
       {
-        identity: { nhsNumber: '9434765919', localId: '9434765919', familyName: 'TESTPATIENT', givenName: 'ALICE', birthDate: '1970-03-12', sex: 'F' },
+        identity: {
+          nhsNumber: '9434765919',
+          localId: '9434765919',
+          familyName: 'TESTPATIENT',
+          givenName: 'ALICE',
+          birthDate: '1970-03-12',
+          sex: 'F',
+        },
         nhsNumberValues: ['9434765919'],
         studies: [summary(localStudies[0]!)],
       },
@@ -105,10 +119,17 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
     expect(byNhs.map((r) => r.identity)).toEqual([
       { nhsNumber: carolNhsNumber, localId: 'H7654321', familyName: 'TESTPATIENT', givenName: 'CAROL', birthDate: '1980-01-01', sex: 'F' },
     ]);
-    const byName = await pacs.findLocalPatients({ kind: 'demographics', familyName: 'Testpatient', givenName: 'carol', birthDate: '1980-01-01' });
+    const byName = await pacs.findLocalPatients({
+      kind: 'demographics',
+      familyName: 'Testpatient',
+      givenName: 'carol',
+      birthDate: '1980-01-01',
+    });
     expect(byName.map((r) => r.identity.localId)).toEqual(['H7654321']);
     // A prefix of the forename is not the forename, and wildcards typed by a user match nothing.
-    expect(await pacs.findLocalPatients({ kind: 'demographics', familyName: 'TESTPATIENT', givenName: 'CARO', birthDate: '1980-01-01' })).toEqual([]);
+    expect(
+      await pacs.findLocalPatients({ kind: 'demographics', familyName: 'TESTPATIENT', givenName: 'CARO', birthDate: '1980-01-01' }),
+    ).toEqual([]);
     expect(await pacs.findLocalPatients({ kind: 'demographics', familyName: '*', givenName: '*', birthDate: '1980-01-01' })).toEqual([]);
     expect(await pacs.findLocalPatients({ kind: 'nhs-number', nhsNumber: '*' })).toEqual([]);
   });
@@ -135,7 +156,11 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
   it('refuses to retrieve a study the site does not hold', async () => {
     expectReason(await pacsFailure(pacs.startRetrieval('exeter', testPatient.nhsNumber, unknownStudyUid)), 'not-found', identifiers);
     // The right study under another patient's NHS number is not found either.
-    expectReason(await pacsFailure(pacs.startRetrieval('exeter', distractorStudy.patient.patientId, exeterStudies[0]!.uid)), 'not-found', identifiers);
+    expectReason(
+      await pacsFailure(pacs.startRetrieval('exeter', distractorStudy.patient.patientId, exeterStudies[0]!.uid)),
+      'not-found',
+      identifiers,
+    );
   });
 
   it('calls a site Orthanc has no modality for, or that is not configured, an unknown site', async () => {
@@ -149,7 +174,11 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
     const error = await pacsFailure(pacs.queryRemoteStudies('south-devon', testPatient.nhsNumber, 3_000));
     expectReason(error, 'rejected', identifiers);
     expect(error.site).toBe('south-devon');
-    expectReason(await pacsFailure(pacs.startRetrieval('south-devon', testPatient.nhsNumber, exeterStudies[0]!.uid)), 'rejected', identifiers);
+    expectReason(
+      await pacsFailure(pacs.startRetrieval('south-devon', testPatient.nhsNumber, exeterStudies[0]!.uid)),
+      'rejected',
+      identifiers,
+    );
   });
 
   it('ends a retrieval whose C-STOREs the local PACS refuses as failed, with nothing stored', async () => {
@@ -170,7 +199,10 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
     } finally {
       plymouth.resume();
     }
-    expect(await pacs.queryRemoteStudies('plymouth', testPatient.nhsNumber, 5_000)).toEqual({ studies: [summary(plymouthStudy)], withoutNhsNumber: 0 });
+    expect(await pacs.queryRemoteStudies('plymouth', testPatient.nhsNumber, 5_000)).toEqual({
+      studies: [summary(plymouthStudy)],
+      withoutNhsNumber: 0,
+    });
   }, 30_000);
 
   it('ends a retrieval whose site hangs mid-way as failed (timed out) once the retrieval timeout passes', async () => {
@@ -203,7 +235,11 @@ describeWithOrthanc('Orthanc PACS adapter against real Orthanc servers', () => {
     const unreachable = await pacsFailure(down.queryRemoteStudies('exeter', testPatient.nhsNumber, 3_000));
     expectReason(unreachable, 'unreachable', identifiers);
     expect(unreachable.site).toBeNull();
-    expectReason(await pacsFailure(down.findLocalPatients({ kind: 'nhs-number', nhsNumber: testPatient.nhsNumber })), 'unreachable', identifiers);
+    expectReason(
+      await pacsFailure(down.findLocalPatients({ kind: 'nhs-number', nhsNumber: testPatient.nhsNumber })),
+      'unreachable',
+      identifiers,
+    );
 
     const intruder = createOrthancPacs({ url: lab.local.url, username: botUser.username, password: 'wrong', localAet: 'UHB_PACS', sites });
     const rejected = await pacsFailure(intruder.retrievalStates([unknownJobId]));

@@ -12,7 +12,14 @@ import { createOrthancPacs } from '../../src/adapters/pacs/orthanc-pacs';
 import { createMemoryStore } from '../support/fakes/memory-store';
 import type { PacsPort } from '../../src/ports/pacs-port';
 import type { Requester, StorePort } from '../../src/ports/store-port';
-import { findPatientImages, pollRetrievals, recordConfirmation, requestRetry, startRetry, type RetrievalDeps } from '../../src/retrieval/retrieval-service';
+import {
+  findPatientImages,
+  pollRetrievals,
+  recordConfirmation,
+  requestRetry,
+  startRetry,
+  type RetrievalDeps,
+} from '../../src/retrieval/retrieval-service';
 import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { seedStudies, type SeedPatient, type SeedStudy } from '../support/orthanc-seed';
 
@@ -21,13 +28,25 @@ const searched = '9990001006';
 /** A hospital number that has ten digits but fails Modulus 11: not an NHS number. */
 const hospitalNumber = '1234567890';
 
-const dave: SeedPatient = { patientId: hospitalNumber, dicomName: 'TESTPATIENT^DAVE', dicomBirthDate: '19600101', sex: 'M', otherPatientIds: searched };
+const dave: SeedPatient = {
+  patientId: hospitalNumber,
+  dicomName: 'TESTPATIENT^DAVE',
+  dicomBirthDate: '19600101',
+  sex: 'M',
+  otherPatientIds: searched,
+};
 /** Someone else at Exeter, filed there under the same ten digits as Dave's hospital number. */
 const stranger: SeedPatient = { patientId: hospitalNumber, dicomName: 'OTHERPERSON^EVE', dicomBirthDate: '19900505', sex: 'F' };
 /** Dave at Exeter, filed by his NHS number. */
 const daveAtExeter: SeedPatient = { ...dave, patientId: searched, otherPatientIds: undefined };
 /** A UH Bristol record holding two valid NHS numbers (PatientID and OtherPatientIDs). */
-const muddled: SeedPatient = { patientId: '9990001014', dicomName: 'TESTPATIENT^FRAN', dicomBirthDate: '19750202', sex: 'F', otherPatientIds: '9990001022' };
+const muddled: SeedPatient = {
+  patientId: '9990001014',
+  dicomName: 'TESTPATIENT^FRAN',
+  dicomBirthDate: '19750202',
+  sex: 'F',
+  otherPatientIds: '9990001022',
+};
 
 function study(patient: SeedPatient, uid: string, description: string, institution: string): SeedStudy {
   return {
@@ -48,7 +67,10 @@ function study(patient: SeedPatient, uid: string, description: string, instituti
  * A loopback pass-through to an Orthanc REST API that calls `freeze` just before forwarding the first
  * "retrieve" request (the C-MOVE), so a test can hold the peer still at exactly that moment.
  */
-async function freezingProxy(target: string, freeze: () => void): Promise<{ url: string; froze: () => boolean; close: () => Promise<void> }> {
+async function freezingProxy(
+  target: string,
+  freeze: () => void,
+): Promise<{ url: string; froze: () => boolean; close: () => Promise<void> }> {
   let frozen = false;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -58,7 +80,9 @@ async function freezingProxy(target: string, freeze: () => void): Promise<{ url:
         frozen = true;
         freeze();
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
+      ) as Record<string, string>;
       const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
       fetch(new URL(req.url ?? '/', target), { method: req.method, headers, ...(body ? { body } : {}) })
         .then(async (answer) => {
@@ -84,7 +108,13 @@ async function freezingProxy(target: string, freeze: () => void): Promise<{ url:
   };
 }
 
-const requester: Requester = { teamsUserId: '29:user-1', entraObjectId: null, displayName: 'Test Clinician', tenantId: 'tenant-1', conversationId: 'a:chat' };
+const requester: Requester = {
+  teamsUserId: '29:user-1',
+  entraObjectId: null,
+  displayName: 'Test Clinician',
+  tenantId: 'tenant-1',
+  conversationId: 'a:chat',
+};
 const t0 = new Date('2026-12-02T02:00:00.000Z');
 const minutes = (n: number): Date => new Date(t0.getTime() + n * 60_000);
 
@@ -97,8 +127,14 @@ describeWithOrthanc('Identity and retrievals that end, against real Orthanc', ()
   beforeAll(async () => {
     lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }] });
     await Promise.all([
-      seedStudies(lab.local, [study(dave, '2.25.77001', 'XR Chest', 'Bristol Royal Infirmary'), study(muddled, '2.25.77002', 'XR Knee', 'Bristol Royal Infirmary')]),
-      seedStudies(lab.remote('EXETER'), [study(daveAtExeter, '2.25.77011', 'CT Head', 'Royal Devon and Exeter Hospital'), study(stranger, '2.25.77012', 'CT Abdomen', 'Royal Devon and Exeter Hospital')]),
+      seedStudies(lab.local, [
+        study(dave, '2.25.77001', 'XR Chest', 'Bristol Royal Infirmary'),
+        study(muddled, '2.25.77002', 'XR Knee', 'Bristol Royal Infirmary'),
+      ]),
+      seedStudies(lab.remote('EXETER'), [
+        study(daveAtExeter, '2.25.77011', 'CT Head', 'Royal Devon and Exeter Hospital'),
+        study(stranger, '2.25.77012', 'CT Abdomen', 'Royal Devon and Exeter Hospital'),
+      ]),
     ]);
     pacs = createOrthancPacs({
       url: lab.local.url,
@@ -131,11 +167,21 @@ describeWithOrthanc('Identity and retrievals that end, against real Orthanc', ()
 
   it('refuses a record that holds a second valid NHS number, and asks no peer', async () => {
     let asked = 0;
-    deps = { ...deps, pacs: { ...pacs, sites: () => pacs.sites(), queryRemoteStudies: (...args) => ((asked += 1), pacs.queryRemoteStudies(...args)) } };
+    deps = {
+      ...deps,
+      pacs: { ...pacs, sites: () => pacs.sites(), queryRemoteStudies: (...args) => ((asked += 1), pacs.queryRemoteStudies(...args)) },
+    };
     for (const nhsNumber of ['9990001022', '9990001014']) {
       expect(await findPatientImages({ kind: 'nhs-number', nhsNumber }, requester, deps, t0)).toEqual({ kind: 'nhs-number-conflict' });
     }
-    expect(await findPatientImages({ kind: 'demographics', familyName: 'TESTPATIENT', givenName: 'FRAN', birthDate: '1975-02-02' }, requester, deps, t0)).toEqual({
+    expect(
+      await findPatientImages(
+        { kind: 'demographics', familyName: 'TESTPATIENT', givenName: 'FRAN', birthDate: '1975-02-02' },
+        requester,
+        deps,
+        t0,
+      ),
+    ).toEqual({
       kind: 'nhs-number-conflict',
     });
     const audits = await store.auditSince('2026-01-01T00:00:00Z');
@@ -144,22 +190,38 @@ describeWithOrthanc('Identity and retrievals that end, against real Orthanc', ()
   });
 
   it('finds the one valid NHS number of a record searched by name and date of birth, not its hospital number', async () => {
-    const outcome = await findPatientImages({ kind: 'demographics', familyName: 'TESTPATIENT', givenName: 'DAVE', birthDate: '1960-01-01' }, requester, deps, t0);
+    const outcome = await findPatientImages(
+      { kind: 'demographics', familyName: 'TESTPATIENT', givenName: 'DAVE', birthDate: '1960-01-01' },
+      requester,
+      deps,
+      t0,
+    );
     expect(outcome).toMatchObject({ kind: 'found', patient: { identity: { nhsNumber: searched } } });
   });
 
   it('fails a retrieval whose job Orthanc no longer knows and whose study never arrived, 30 minutes into its attempt', async () => {
     const [picked] = await recordConfirmation(
       searched,
-      [{ site: 'exeter', study: { studyInstanceUid: '2.25.77011', date: '2025-01-01', description: 'CT Head', modalities: ['CT'], instanceCount: 1 } }],
+      [
+        {
+          site: 'exeter',
+          study: { studyInstanceUid: '2.25.77011', date: '2025-01-01', description: 'CT Head', modalities: ['CT'], instanceCount: 1 },
+        },
+      ],
       requester,
       deps,
       t0,
       () => 'r-forgotten',
     );
     // Started as a job that Orthanc has since forgotten (deleted, or lost in a restart): /jobs does not list it.
-    expect(await store.transition(picked!.retrieval!.id, ['requested'], 'retrieving', t0.toISOString(), { pacsJobId: 'c0ffee00-0000-4000-8000-000000000000' })).not.toBeNull();
-    expect((await pacs.retrievalStates(['c0ffee00-0000-4000-8000-000000000000'])).get('c0ffee00-0000-4000-8000-000000000000')).toEqual({ state: 'unknown' });
+    expect(
+      await store.transition(picked!.retrieval!.id, ['requested'], 'retrieving', t0.toISOString(), {
+        pacsJobId: 'c0ffee00-0000-4000-8000-000000000000',
+      }),
+    ).not.toBeNull();
+    expect((await pacs.retrievalStates(['c0ffee00-0000-4000-8000-000000000000'])).get('c0ffee00-0000-4000-8000-000000000000')).toEqual({
+      state: 'unknown',
+    });
     expect(await pollRetrievals(deps, minutes(29))).toEqual([]);
     expect(await store.getRetrieval('r-forgotten')).toMatchObject({ state: 'retrieving' });
     const [settled] = await pollRetrievals(deps, minutes(31));
@@ -171,7 +233,9 @@ describeWithOrthanc('Identity and retrievals that end, against real Orthanc', ()
     const ctHead = { studyInstanceUid: '2.25.77011', date: '2025-01-01', description: 'CT Head', modalities: ['CT'], instanceCount: 1 };
     const [picked] = await recordConfirmation(searched, [{ site: 'exeter', study: ctHead }], requester, deps, t0, () => 'r-retried');
     // The first attempt: a job Orthanc forgot, failed 31 minutes in.
-    await store.transition(picked!.retrieval!.id, ['requested'], 'retrieving', t0.toISOString(), { pacsJobId: 'c0ffee00-0000-4000-8000-000000000001' });
+    await store.transition(picked!.retrieval!.id, ['requested'], 'retrieving', t0.toISOString(), {
+      pacsJobId: 'c0ffee00-0000-4000-8000-000000000001',
+    });
     expect((await pollRetrievals(deps, minutes(31))).map((s) => s.retrieval.failureReason)).toEqual(['timed-out']);
 
     // Try again at +45 minutes. Exeter freezes the moment UH Bristol's Orthanc is asked to retrieve (after
@@ -189,7 +253,10 @@ describeWithOrthanc('Identity and retrievals that end, against real Orthanc', ()
       const requested = await requestRetry('r-retried', requester, deps, minutes(45));
       expect(requested.kind).toBe('requested');
       if (requested.kind !== 'requested') return;
-      expect(await startRetry(requested.retrieval, requester, { ...deps, pacs: viaProxy }, minutes(45))).toMatchObject({ kind: 'started', retrieval: { state: 'retrieving' } });
+      expect(await startRetry(requested.retrieval, requester, { ...deps, pacs: viaProxy }, minutes(45))).toMatchObject({
+        kind: 'started',
+        retrieval: { state: 'retrieving' },
+      });
       expect(proxy.froze()).toBe(true);
       // 46 minutes after the first Confirm, one minute into this attempt: still downloading, not timed out.
       expect(await pollRetrievals(deps, minutes(46))).toEqual([]);

@@ -14,10 +14,36 @@ import { respond, type ConversationDeps, type Reply } from '../../src/conversati
 import { allContacts } from '../../src/domain/guide/guide';
 import { buildKnowledge } from '../../src/domain/questions/answer-question';
 import { viewStep } from '../../src/domain/tree/decision-tree';
-import { back, forward, isStepId, maxTrail, navigationKind, parseNavigation, payloadFor, start, stepIds, type Position, type StepId } from '../../src/domain/tree/navigation';
+import {
+  back,
+  forward,
+  isStepId,
+  maxTrail,
+  navigationKind,
+  parseNavigation,
+  payloadFor,
+  start,
+  stepIds,
+  type Position,
+  type StepId,
+} from '../../src/domain/tree/navigation';
 import { realCards, realGuide } from '../support/fixtures';
 import { zone } from '../support/instants';
-import { actionsOf, allProblems, anyInstant, atLike, clockChangeInstant, foreignContacts, instantArb, navigationLike, runs, stepLike, stringsOf, submitValue, trailLike } from './property-support';
+import {
+  actionsOf,
+  allProblems,
+  anyInstant,
+  atLike,
+  clockChangeInstant,
+  foreignContacts,
+  instantArb,
+  navigationLike,
+  runs,
+  stepLike,
+  stringsOf,
+  submitValue,
+  trailLike,
+} from './property-support';
 
 const guide = realGuide();
 const deps: ConversationDeps = {
@@ -39,7 +65,7 @@ const positionArb: fc.Arbitrary<Position> = fc
 const wire = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
 describe('navigation (property-based)', () => {
-  it('a button\'s data survives the wire and reads back as the same position', () => {
+  it("a button's data survives the wire and reads back as the same position", () => {
     fc.assert(
       fc.property(positionArb, (position) => {
         expect(parseNavigation(wire(payloadFor(position)))).toEqual({ ok: true, position });
@@ -50,19 +76,26 @@ describe('navigation (property-based)', () => {
 
   it('reading any value never throws; what it accepts is a real position, and reads back the same', () => {
     fc.assert(
-      fc.property(fc.oneof(navigationLike, submitValue, fc.record({ isa: fc.constant(navigationKind), step: stepLike, trail: trailLike, at: atLike })), (value) => {
-        const parsed = parseNavigation(value);
-        if (!parsed.ok) {
-          expect(['not-navigation', 'unknown-step', 'bad-trail', 'bad-time']).toContain(parsed.reason);
-          return;
-        }
-        const { position } = parsed;
-        expect(isStepId(position.step)).toBe(true);
-        expect(position.trail.length).toBeLessThanOrEqual(maxTrail);
-        expect(position.trail.every(isStepId)).toBe(true);
-        if (position.at !== undefined) expect(Number.isNaN(Date.parse(position.at))).toBe(false);
-        expect(parseNavigation(wire(payloadFor(position)))).toEqual({ ok: true, position: wire(position) });
-      }),
+      fc.property(
+        fc.oneof(
+          navigationLike,
+          submitValue,
+          fc.record({ isa: fc.constant(navigationKind), step: stepLike, trail: trailLike, at: atLike }),
+        ),
+        (value) => {
+          const parsed = parseNavigation(value);
+          if (!parsed.ok) {
+            expect(['not-navigation', 'unknown-step', 'bad-trail', 'bad-time']).toContain(parsed.reason);
+            return;
+          }
+          const { position } = parsed;
+          expect(isStepId(position.step)).toBe(true);
+          expect(position.trail.length).toBeLessThanOrEqual(maxTrail);
+          expect(position.trail.every(isStepId)).toBe(true);
+          if (position.at !== undefined) expect(Number.isNaN(Date.parse(position.at))).toBe(false);
+          expect(parseNavigation(wire(payloadFor(position)))).toEqual({ ok: true, position: wire(position) });
+        },
+      ),
       runs(500),
     );
   });
@@ -103,7 +136,7 @@ describe('navigation (property-based)', () => {
 });
 
 describe('the step views (property-based)', () => {
-  it('every step can be shown at every instant, with the guide\'s contacts and real targets only', () => {
+  it("every step can be shown at every instant, with the guide's contacts and real targets only", () => {
     fc.assert(
       fc.property(stepArb, instantArb, (step, instant) => {
         const view = viewStep(step, guide, { instant, zone });
@@ -141,12 +174,18 @@ describe('a button press (property-based)', () => {
   it('a real button with one field tampered with still gets one well-formed card', () => {
     const field = fc.constantFrom('isa', 'step', 'trail', 'at');
     fc.assert(
-      fc.property(positionArb, field, fc.oneof(stepLike, trailLike, atLike, fc.jsonValue({ maxDepth: 2 })), instantArb, (position, key, tampered, instant) => {
-        const value = { ...(wire(payloadFor(position)) as Record<string, unknown>), [key]: tampered };
-        const replies = respond({ kind: 'submit', value }, deps, instant);
-        expect(replies).toHaveLength(1);
-        expect(allProblems(replies, guide)).toEqual([]);
-      }),
+      fc.property(
+        positionArb,
+        field,
+        fc.oneof(stepLike, trailLike, atLike, fc.jsonValue({ maxDepth: 2 })),
+        instantArb,
+        (position, key, tampered, instant) => {
+          const value = { ...(wire(payloadFor(position)) as Record<string, unknown>), [key]: tampered };
+          const replies = respond({ kind: 'submit', value }, deps, instant);
+          expect(replies).toHaveLength(1);
+          expect(allProblems(replies, guide)).toEqual([]);
+        },
+      ),
       runs(400),
     );
   });
@@ -159,7 +198,8 @@ describe('a button press (property-based)', () => {
         const seen: unknown[] = [];
         const take = (replies: Reply[]): void => {
           expect(allProblems(replies, guide)).toEqual([]);
-          for (const reply of replies) for (const action of actionsOf(reply.card?.content)) if (action.type === 'Action.Submit') seen.push(action.data);
+          for (const reply of replies)
+            for (const action of actionsOf(reply.card?.content)) if (action.type === 'Action.Submit') seen.push(action.data);
         };
         take(respond({ kind: 'text', text: 'help' }, deps, first));
         let latest = seen.slice();

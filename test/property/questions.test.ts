@@ -19,7 +19,16 @@ import { isStepId, parseNavigation, payloadFor } from '../../src/domain/tree/nav
 import { loadCorpus } from '../questions/corpus';
 import { realCards, realGuide } from '../support/fixtures';
 import { london, zone } from '../support/instants';
-import { allProblems, anyText, clockChangeInstant, fallBackInstant, foreignContacts, instantArb, nastyFragments, runs } from './property-support';
+import {
+  allProblems,
+  anyText,
+  clockChangeInstant,
+  fallBackInstant,
+  foreignContacts,
+  instantArb,
+  nastyFragments,
+  runs,
+} from './property-support';
 
 const guide = realGuide();
 const knowledge = buildKnowledge(guide, zone);
@@ -40,16 +49,19 @@ function resultProblems(result: QuestionResult, asked: Date): string[] {
   if (result.kind === 'answer' || result.kind === 'clarify') {
     if (!result.understood.startsWith('I read this as: ')) problems.push(`understood: ${result.understood}`);
     // The time is said back in UK time, named GMT or BST.
-    if (!/ at \d\d:\d\d on \w{3} \d{1,2} \w{3,4} \((GMT|BST)\)/.test(result.understood)) problems.push(`time not said back: ${result.understood}`);
+    if (!/ at \d\d:\d\d on \w{3} \d{1,2} \w{3,4} \((GMT|BST)\)/.test(result.understood))
+      problems.push(`time not said back: ${result.understood}`);
     const parsed = parseNavigation(JSON.parse(JSON.stringify(payloadFor(result.position))));
     if (!parsed.ok) problems.push(`its position is not a usable button: ${JSON.stringify(result.position)}`);
     const at = Date.parse(result.position.at ?? '');
     if (Number.isNaN(at)) problems.push(`no time asked about: ${String(result.position.at)}`);
     // A phrase more than an hour in the past is when the scan happened; the answer is for now.
-    else if (at < asked.getTime() - hourMs) problems.push(`answered for ${result.position.at}, before the message (${asked.toISOString()})`);
+    else if (at < asked.getTime() - hourMs)
+      problems.push(`answered for ${result.position.at}, before the message (${asked.toISOString()})`);
   }
   if (result.kind === 'answer') {
-    for (const s of result.view.sections) for (const c of s.contacts) if (!guideContactValues.has(c.value)) problems.push(`contact ${c.value}`);
+    for (const s of result.view.sections)
+      for (const c of s.contacts) if (!guideContactValues.has(c.value)) problems.push(`contact ${c.value}`);
     for (const r of result.view.related) if (!isStepId(r.target)) problems.push(`related ${String(r.target)}`);
   }
   if (result.kind === 'clarify') {
@@ -61,7 +73,7 @@ function resultProblems(result: QuestionResult, asked: Date): string[] {
 }
 
 describe('answering a free-text question (property-based)', () => {
-  it('never throws, and answers with the guide\'s contacts only, for the time asked about or later', () => {
+  it("never throws, and answers with the guide's contacts only, for the time asked about or later", () => {
     fc.assert(
       fc.property(anyText, instantArb, (text, asked) => {
         expect(resultProblems(answerQuestion(text, asked, knowledge), asked)).toEqual([]);
@@ -111,7 +123,12 @@ function nextWallClock(asked: Date, hour: number, minute: number): { at: number;
     const date = today.plus({ days: day });
     const dt = DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour, minute }, { zone });
     const skipped = dt.hour !== hour || dt.minute !== minute;
-    const readings = skipped ? [dt.toMillis()] : dt.getPossibleOffsets().map((r) => r.toMillis()).sort((a, b) => a - b);
+    const readings = skipped
+      ? [dt.toMillis()]
+      : dt
+          .getPossibleOffsets()
+          .map((r) => r.toMillis())
+          .sort((a, b) => a - b);
     for (const at of readings) if (at > earliest) return { at, skipped, twice: readings.length > 1 };
   }
   throw new Error('no occurrence in three days');
@@ -122,24 +139,32 @@ describe('reading a clock time across the UK clock changes (property-based)', ()
   it('"Taunton at HH:MM" is read as the next such London time (not more than 59 minutes past) and said back in GMT/BST', () => {
     const hourArb = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 23 }));
     fc.assert(
-      fc.property(fc.oneof(clockChangeInstant, fallBackInstant, instantArb), hourArb, fc.integer({ min: 0, max: 59 }), (asked, hour, minute) => {
-        const text = `Taunton at ${two(hour)}:${two(minute)}`;
-        const result = answerQuestion(text, asked, knowledge);
-        if (result.kind !== 'answer') throw new Error(`${text} was not answered: ${result.kind}`);
-        const expected = nextWallClock(asked, hour, minute);
-        const local = DateTime.fromMillis(expected.at, { zone }).setLocale('en-GB');
-        const said = `at ${local.toFormat('HH:mm')} on ${local.toFormat('ccc d')} ${local.toFormat('LLL').replace(/^Sep$/, 'Sept')} (${local.offsetNameShort ?? ''})`;
-        expect({ at: result.position.at, said: result.understood.includes(said) ? said : result.understood }).toEqual({ at: new Date(expected.at).toISOString(), said });
-        if (expected.skipped) expect(result.understood).toContain('does not exist');
-        if (expected.twice) expect(result.understood).toContain('happens twice');
-      }),
+      fc.property(
+        fc.oneof(clockChangeInstant, fallBackInstant, instantArb),
+        hourArb,
+        fc.integer({ min: 0, max: 59 }),
+        (asked, hour, minute) => {
+          const text = `Taunton at ${two(hour)}:${two(minute)}`;
+          const result = answerQuestion(text, asked, knowledge);
+          if (result.kind !== 'answer') throw new Error(`${text} was not answered: ${result.kind}`);
+          const expected = nextWallClock(asked, hour, minute);
+          const local = DateTime.fromMillis(expected.at, { zone }).setLocale('en-GB');
+          const said = `at ${local.toFormat('HH:mm')} on ${local.toFormat('ccc d')} ${local.toFormat('LLL').replace(/^Sep$/, 'Sept')} (${local.offsetNameShort ?? ''})`;
+          expect({ at: result.position.at, said: result.understood.includes(said) ? said : result.understood }).toEqual({
+            at: new Date(expected.at).toISOString(),
+            said,
+          });
+          if (expected.skipped) expect(result.understood).toContain('does not exist');
+          if (expected.twice) expect(result.understood).toContain('happens twice');
+        },
+      ),
       runs(500),
     );
   });
 });
 
 describe('a text turn (property-based)', () => {
-  it('always replies, with well-formed cards and only the guide\'s contacts', () => {
+  it("always replies, with well-formed cards and only the guide's contacts", () => {
     fc.assert(
       fc.property(anyText, instantArb, (text, asked) => {
         const replies = respond({ kind: 'text', text }, deps, asked);

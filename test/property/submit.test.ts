@@ -36,7 +36,18 @@ import type { LocalPatientRecord, StudySummary } from '../../src/ports/pacs-port
 import type { Notification, Retrieval, StorePort } from '../../src/ports/store-port';
 import { realCards, realGuide } from '../support/fixtures';
 import { london, zone } from '../support/instants';
-import { actionsOf, allProblems, anyText, instantArb, nastyFragments, replyProblems, runs, stringsOf, submitValue, type AnyReply } from './property-support';
+import {
+  actionsOf,
+  allProblems,
+  anyText,
+  instantArb,
+  nastyFragments,
+  replyProblems,
+  runs,
+  stringsOf,
+  submitValue,
+  type AnyReply,
+} from './property-support';
 
 const guide = realGuide();
 const cards = realCards();
@@ -47,15 +58,32 @@ const signer = createSigner(secret);
 
 const { alice, bob, carol } = demoPatients;
 function study(uid: string, date: string, description: string, modality: string, instances: number): StudySummary {
-  return { studyInstanceUid: `2.25.999${uid}`, date, description: `${description} (DEMO)`, modalities: [modality], instanceCount: instances };
+  return {
+    studyInstanceUid: `2.25.999${uid}`,
+    date,
+    description: `${description} (DEMO)`,
+    modalities: [modality],
+    instanceCount: instances,
+  };
 }
 const aliceLocal = [study('1001', '2026-10-02', 'XR Chest', 'CR', 1)];
-const aliceExeter = [study('2001', '2024-03-12', 'XR Chest', 'DX', 2), study('2002', '2023-11-05', 'CT Head', 'CT', 5), study('2003', '2022-06-18', 'MR Knee Left', 'MR', 3)];
+const aliceExeter = [
+  study('2001', '2024-03-12', 'XR Chest', 'DX', 2),
+  study('2002', '2023-11-05', 'CT Head', 'CT', 5),
+  study('2003', '2022-06-18', 'MR Knee Left', 'MR', 3),
+];
 const alicePlymouth = [study('3001', '2025-01-20', 'US Abdomen', 'US', 4)];
 
 /** The demo backend's patients and sites, answering at once (the demo's delays would only slow the runs). */
 function demoLikePacs(): FakePacs {
-  const identity = (p: typeof alice | typeof bob, localId: string) => ({ nhsNumber: p.nhsNumber, localId, familyName: p.familyName, givenName: p.givenName, birthDate: p.birthDate, sex: null });
+  const identity = (p: typeof alice | typeof bob, localId: string) => ({
+    nhsNumber: p.nhsNumber,
+    localId,
+    familyName: p.familyName,
+    givenName: p.givenName,
+    birthDate: p.birthDate,
+    sex: null,
+  });
   return new FakePacs({
     local: [
       { identity: identity(alice, 'DEMO0001'), studies: aliceLocal },
@@ -91,7 +119,13 @@ function caller(conversationType: string | null, teamsUserId = '29:user-1'): Tur
     upn: 'a.clinician@uhbristol.nhs.uk',
     conversationType,
     pressedActivityId: 'card-1',
-    requester: { teamsUserId, entraObjectId: '00000000-0000-0000-0000-000000000001', displayName: 'Test Clinician', tenantId: 'tenant-1', conversationId: `a:${conversationType ?? 'none'}` },
+    requester: {
+      teamsUserId,
+      entraObjectId: '00000000-0000-0000-0000-000000000001',
+      displayName: 'Test Clinician',
+      tenantId: 'tenant-1',
+      conversationId: `a:${conversationType ?? 'none'}`,
+    },
   };
 }
 const personal = caller('personal');
@@ -103,8 +137,18 @@ async function everyReply(turn: Turn): Promise<AnyReply[]> {
 
 /** What nobody outside a 1:1 chat may see: the demo patients' identities and studies, in every form the bot writes them. */
 const patientData: readonly string[] = [
-  ...[alice, bob, carol].flatMap((p) => [p.nhsNumber, formatNhsNumber(p.nhsNumber), p.familyName, `${p.familyName}, ${p.givenName}`, p.birthDate]),
-  '12 Mar 1970', '1 Jul 1985', '23 Nov 1990', 'DEMO0001', 'DEMO0002',
+  ...[alice, bob, carol].flatMap((p) => [
+    p.nhsNumber,
+    formatNhsNumber(p.nhsNumber),
+    p.familyName,
+    `${p.familyName}, ${p.givenName}`,
+    p.birthDate,
+  ]),
+  '12 Mar 1970',
+  '1 Jul 1985',
+  '23 Nov 1990',
+  'DEMO0001',
+  'DEMO0002',
   ...[...aliceLocal, ...aliceExeter, ...alicePlymouth].flatMap((s) => [s.studyInstanceUid, s.description]),
 ];
 
@@ -119,7 +163,9 @@ function signedPayloads(value: unknown): string {
 
 /** Patient data in the replies that the input did not itself contain (an empty list is right). */
 function leaks(replies: readonly AnyReply[], typed: string): string[] {
-  const shown = replies.map((r) => `${r.text ?? ''}\n${r.card ? stringsOf(r.card.content) : ''}\n${r.card ? signedPayloads(r.card.content) : ''}`).join('\n');
+  const shown = replies
+    .map((r) => `${r.text ?? ''}\n${r.card ? stringsOf(r.card.content) : ''}\n${r.card ? signedPayloads(r.card.content) : ''}`)
+    .join('\n');
   return patientData.filter((secretText) => shown.includes(secretText) && !typed.toLowerCase().includes(secretText.toLowerCase()));
 }
 
@@ -137,23 +183,50 @@ interface Genuine {
 let genuine: Genuine;
 
 function submitData(replies: readonly AnyReply[], isa: string): Record<string, unknown> {
-  for (const reply of replies) for (const action of actionsOf(reply.card?.content)) if ((action.data as { isa?: unknown } | undefined)?.isa === isa) return action.data as Record<string, unknown>;
+  for (const reply of replies)
+    for (const action of actionsOf(reply.card?.content))
+      if ((action.data as { isa?: unknown } | undefined)?.isa === isa) return action.data as Record<string, unknown>;
   throw new Error(`no ${isa} button in ${JSON.stringify(replies)}`);
 }
 
 beforeAll(async () => {
   const { retrieval, store } = world();
-  const found = await everyReply(await converse({ kind: 'submit', value: { isa: 'patient-search', nhsNumber: formatNhsNumber(alice.nhsNumber) } }, personal, conversationDeps, retrieval, issued));
+  const found = await everyReply(
+    await converse(
+      { kind: 'submit', value: { isa: 'patient-search', nhsNumber: formatNhsNumber(alice.nhsNumber) } },
+      personal,
+      conversationDeps,
+      retrieval,
+      issued,
+    ),
+  );
   const pick = submitData(found, 'pick');
-  const confirmCard = await everyReply(await converse({ kind: 'submit', value: { ...pick, 'pick-0': 'true', 'pick-1': 'true', 'pick-3': 'true' } }, personal, conversationDeps, retrieval, issued));
+  const confirmCard = await everyReply(
+    await converse(
+      { kind: 'submit', value: { ...pick, 'pick-0': 'true', 'pick-1': 'true', 'pick-3': 'true' } },
+      personal,
+      conversationDeps,
+      retrieval,
+      issued,
+    ),
+  );
   const confirm = submitData(confirmCard, 'confirm');
   // The "Try again" button of a failure notice, as the outbox composes it for one of those retrievals.
   await everyReply(await converse({ kind: 'submit', value: confirm }, personal, conversationDeps, retrieval, issued));
   const started = (await store.retrievalsFor(personal.requester.teamsUserId, 1))[0]!;
   const failed: Retrieval = { ...started, state: 'failed', failureReason: 'unreachable' };
   const notification: Notification = {
-    id: 'n-1', retrievalId: failed.id, kind: 'failed', state: 'pending', attempts: 0, nextAttemptAt: issued.toISOString(),
-    leaseOwner: null, leaseUntil: null, lastError: null, createdAt: issued.toISOString(), sentAt: null,
+    id: 'n-1',
+    retrievalId: failed.id,
+    kind: 'failed',
+    state: 'pending',
+    attempts: 0,
+    nextAttemptAt: issued.toISOString(),
+    leaseOwner: null,
+    leaseUntil: null,
+    lastError: null,
+    createdAt: issued.toISOString(),
+    sentAt: null,
   };
   const retry = submitData([(await composeNotification(retrieval)(failed, notification)).message], 'retry');
   genuine = { pick, confirm, retry };
@@ -172,7 +245,17 @@ const nhsNumberArb = fc
   .filter((nine) => checkDigit(nine) !== null)
   .map((nine) => `${nine}${checkDigit(nine)!}`);
 const typedNhs = fc.oneof(
-  fc.constantFrom(alice.nhsNumber, bob.nhsNumber, carol.nhsNumber, formatNhsNumber(alice.nhsNumber), '999-000-0018', ' 9990000018 ', '9990000019', '999 000 001', '943 476 5919'),
+  fc.constantFrom(
+    alice.nhsNumber,
+    bob.nhsNumber,
+    carol.nhsNumber,
+    formatNhsNumber(alice.nhsNumber),
+    '999-000-0018',
+    ' 9990000018 ',
+    '9990000019',
+    '999 000 001',
+    '943 476 5919',
+  ),
   nhsNumberArb,
   fc.string({ maxLength: 20 }),
 );
@@ -182,15 +265,26 @@ const searchForm = fc.record(
   {
     isa: fc.constant('patient-search'),
     nhsNumber: fc.oneof(typedNhs, fc.jsonValue({ maxDepth: 1 })),
-    familyName: fc.oneof(fc.constantFrom(alice.familyName, 'demo-patient', 'DEMO-PATIENT ', ''), fc.string({ maxLength: 80 }), fc.constantFrom(...nastyFragments)),
+    familyName: fc.oneof(
+      fc.constantFrom(alice.familyName, 'demo-patient', 'DEMO-PATIENT ', ''),
+      fc.string({ maxLength: 80 }),
+      fc.constantFrom(...nastyFragments),
+    ),
     givenName: fc.oneof(fc.constantFrom('Alice', 'alice', 'Bob', ''), fc.string({ maxLength: 80 })),
-    birthDate: fc.oneof(fc.constantFrom(alice.birthDate, bob.birthDate, '1970-02-30', '1970-3-12', '12/03/1970', '', '0000-00-00', '+001970-03-12'), fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 })),
+    birthDate: fc.oneof(
+      fc.constantFrom(alice.birthDate, bob.birthDate, '1970-02-30', '1970-3-12', '12/03/1970', '', '0000-00-00', '+001970-03-12'),
+      fc.string({ maxLength: 12 }),
+      fc.jsonValue({ maxDepth: 1 }),
+    ),
   },
   { requiredKeys: ['isa'] },
 );
 
 /** Ticked studies, as Input.Toggle sends them (and not as it does). */
-const ticks = fc.dictionary(fc.constantFrom('pick-0', 'pick-1', 'pick-2', 'pick-3', 'pick-4', 'pick-19', 'pick-20', 'pick--1', 'pick-0.0'), fc.oneof(fc.constantFrom('true', 'false', 'TRUE', ''), fc.jsonValue({ maxDepth: 0 })));
+const ticks = fc.dictionary(
+  fc.constantFrom('pick-0', 'pick-1', 'pick-2', 'pick-3', 'pick-4', 'pick-19', 'pick-20', 'pick--1', 'pick-0.0'),
+  fc.oneof(fc.constantFrom('true', 'false', 'TRUE', ''), fc.jsonValue({ maxDepth: 0 })),
+);
 
 type TokenKind = 'pick' | 'confirm' | 'retry';
 
@@ -223,7 +317,11 @@ const badOfferPress: fc.Arbitrary<{ value: Record<string, unknown>; at: Date; wh
     from: fc.constantFrom<TokenKind>('pick', 'confirm', 'retry'),
     how: fc.constantFrom('body', 'signature', 'other-key', 'other-user', 'other-chat', 'wrong-kind', 'expired', 'junk', 'mangled', 'huge'),
     field: fc.constantFrom('nhsNumber', 'user', 'conversation', 'kind', 'expires', 'studies', 'identity', 'v', 'retrievalId'),
-    fieldValue: fc.oneof(fc.jsonValue({ maxDepth: 2 }), nhsNumberArb, fc.constantFrom('29:user-1', 'confirm', 'pick', 'retry', '2100-01-01T00:00:00.000Z', 1)),
+    fieldValue: fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      nhsNumberArb,
+      fc.constantFrom('29:user-1', 'confirm', 'pick', 'retry', '2100-01-01T00:00:00.000Z', 1),
+    ),
     position: fc.nat(),
     replacement: fc.nat(),
     junk: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('.', '..', 'a.b', 'a.b.c', '', ' ')),
@@ -273,7 +371,14 @@ const badOfferPress: fc.Arbitrary<{ value: Record<string, unknown>; at: Date; wh
         offer = junk;
         break;
       case 'mangled':
-        offer = [token.slice(0, position % token.length), `${token}.x`, `${token}${token}`, token.replace('.', ''), token.split('.').reverse().join('.'), ` ${token}`][replacement % 6];
+        offer = [
+          token.slice(0, position % token.length),
+          `${token}.x`,
+          `${token}${token}`,
+          token.replace('.', ''),
+          token.split('.').reverse().join('.'),
+          ` ${token}`,
+        ][replacement % 6];
         break;
       case 'huge':
         offer = `${token.split('.')[0]!}${'A'.repeat(16_384)}.${token.split('.')[1]!}`;
@@ -288,7 +393,18 @@ const notAValidConfirmation: fc.Arbitrary<{ value: unknown; at: Date; who: TurnC
   { weight: 2, arbitrary: fc.tuple(searchForm, instantArb).map(([value, at]) => ({ value, at, who: personal })) },
   { weight: 1, arbitrary: fc.tuple(ticks, instantArb).map(([t, at]) => ({ value: { ...t, ...genuine.pick }, at, who: personal })) },
   { weight: 2, arbitrary: fc.tuple(submitValue, instantArb).map(([value, at]) => ({ value, at, who: personal })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom({ isa: navigationKind, step: 'find-images' }, { isa: navigationKind, step: 'find-images', trail: ['menu', 'where', 'p2p-registered', 'route-a'] }), instantArb).map(([value, at]) => ({ value, at, who: personal })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(
+          { isa: navigationKind, step: 'find-images' },
+          { isa: navigationKind, step: 'find-images', trail: ['menu', 'where', 'p2p-registered', 'route-a'] },
+        ),
+        instantArb,
+      )
+      .map(([value, at]) => ({ value, at, who: personal })),
+  },
 );
 
 async function noRetrievalStarted({ pacs, store }: World): Promise<void> {
@@ -300,11 +416,25 @@ async function noRetrievalStarted({ pacs, store }: World): Promise<void> {
 
 describe('the card submit handler (property-based)', () => {
   it('the detectors work: in a 1:1 chat the search shows the patient, and the genuine confirmation starts the retrievals', async () => {
-    const search = await everyReply(await converse({ kind: 'submit', value: { isa: 'patient-search', nhsNumber: alice.nhsNumber } }, personal, conversationDeps, world().retrieval, issued));
-    expect(leaks(search, '')).toEqual(expect.arrayContaining([formatNhsNumber(alice.nhsNumber), 'DEMO-PATIENT, Alice', '12 Mar 1970', 'DEMO0001', 'CT Head (DEMO)']));
-    expect(leaks([{ text: 'x', card: { contentType: 'application/vnd.microsoft.card.adaptive', content: { data: genuine.confirm } } }], '')).toContain(alice.birthDate);
+    const search = await everyReply(
+      await converse(
+        { kind: 'submit', value: { isa: 'patient-search', nhsNumber: alice.nhsNumber } },
+        personal,
+        conversationDeps,
+        world().retrieval,
+        issued,
+      ),
+    );
+    expect(leaks(search, '')).toEqual(
+      expect.arrayContaining([formatNhsNumber(alice.nhsNumber), 'DEMO-PATIENT, Alice', '12 Mar 1970', 'DEMO0001', 'CT Head (DEMO)']),
+    );
+    expect(
+      leaks([{ text: 'x', card: { contentType: 'application/vnd.microsoft.card.adaptive', content: { data: genuine.confirm } } }], ''),
+    ).toContain(alice.birthDate);
     const w = world();
-    const replies = await everyReply(await converse({ kind: 'submit', value: genuine.confirm }, personal, conversationDeps, w.retrieval, issued));
+    const replies = await everyReply(
+      await converse({ kind: 'submit', value: genuine.confirm }, personal, conversationDeps, w.retrieval, issued),
+    );
     expect(allProblems(replies, guide)).toEqual([]);
     expect(w.pacs.requests.startRetrieval).toBe(3);
     expect(await w.store.activeRetrievals()).toHaveLength(3);
@@ -324,10 +454,21 @@ describe('the card submit handler (property-based)', () => {
   });
 
   it('any text in a 1:1 chat ("find images for ...", "my retrievals", anything) gets a well-formed reply and starts nothing', async () => {
-    const command = fc.tuple(
-      fc.constantFrom('find images for ', 'search for patient ', 'pull images for ', 'get scans for patient ', 'find images', 'my retrievals', 'status', 'look up imaging for '),
-      fc.oneof(typedNhs, anyText, fc.constant('')),
-    ).map(([c, rest]) => `${c}${rest}`);
+    const command = fc
+      .tuple(
+        fc.constantFrom(
+          'find images for ',
+          'search for patient ',
+          'pull images for ',
+          'get scans for patient ',
+          'find images',
+          'my retrievals',
+          'status',
+          'look up imaging for ',
+        ),
+        fc.oneof(typedNhs, anyText, fc.constant('')),
+      )
+      .map(([c, rest]) => `${c}${rest}`);
     await fc.assert(
       fc.asyncProperty(fc.oneof(command, anyText), instantArb, async (text, at) => {
         const w = world();
@@ -344,16 +485,27 @@ describe('the card submit handler (property-based)', () => {
     const refused: readonly AccessRules[] = [
       { mode: 'production', allowedTenantIds: [], retrievalAllowedUsers: [] },
       { mode: 'development', allowedTenantIds: ['tenant-2'], retrievalAllowedUsers: [] },
-      { mode: 'production', allowedTenantIds: ['tenant-1'], retrievalAllowedUsers: ['@nbt.nhs.uk', '00000000-0000-0000-0000-000000000002'] },
+      {
+        mode: 'production',
+        allowedTenantIds: ['tenant-1'],
+        retrievalAllowedUsers: ['@nbt.nhs.uk', '00000000-0000-0000-0000-000000000002'],
+      },
       { mode: 'development', allowedTenantIds: [], retrievalAllowedUsers: ['@uhbristol.nhs.uk.evil', 'uhbristol.nhs.uk'] },
     ];
     const input: fc.Arbitrary<Incoming> = fc.oneof(
-      fc.tuple(fc.constantFrom<TokenKind>('pick', 'confirm', 'retry'), ticks).map(([k, t]) => ({ kind: 'submit' as const, value: { ...t, ...genuine[k] } })),
+      fc
+        .tuple(fc.constantFrom<TokenKind>('pick', 'confirm', 'retry'), ticks)
+        .map(([k, t]) => ({ kind: 'submit' as const, value: { ...t, ...genuine[k] } })),
       searchForm.map((value) => ({ kind: 'submit' as const, value })),
       fc.constant({ kind: 'submit' as const, value: { isa: navigationKind, step: 'find-images' } }),
-      fc.constantFrom('find images for 999 000 0018', 'find images for 9990000026', 'my retrievals', 'find images').map((text) => ({ kind: 'text' as const, text })),
+      fc
+        .constantFrom('find images for 999 000 0018', 'find images for 9990000026', 'my retrievals', 'find images')
+        .map((text) => ({ kind: 'text' as const, text })),
     );
-    const at = fc.oneof(fc.integer({ min: 0, max: offerLifetimeMs - 1 }).map((ms) => new Date(issued.getTime() + ms)), instantArb);
+    const at = fc.oneof(
+      fc.integer({ min: 0, max: offerLifetimeMs - 1 }).map((ms) => new Date(issued.getTime() + ms)),
+      instantArb,
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...refused), input, at, async (rules, incoming, instant) => {
         const w = world(rules);
@@ -372,8 +524,14 @@ describe('the card submit handler (property-based)', () => {
   it('whatever the PACS holds for the patient (hundreds of studies, long DICOM fields), the search result and the confirmation are cards Teams accepts', async () => {
     // DICOM: descriptions and names are LO (at most 64 characters), UIDs at most 64 characters. Studies
     // are made from counts and one description, so that a failure shrinks to the fewest studies.
-    const lo = fc.oneof(fc.string({ maxLength: 64 }), fc.string({ unit: 'grapheme', maxLength: 64 }), fc.constantFrom('CT Head', 'X'.repeat(64), 'é'.repeat(64)));
-    const isoDay = fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2100, 0, 1) }).map((ms) => new Date(ms).toISOString().slice(0, 10));
+    const lo = fc.oneof(
+      fc.string({ maxLength: 64 }),
+      fc.string({ unit: 'grapheme', maxLength: 64 }),
+      fc.constantFrom('CT Head', 'X'.repeat(64), 'é'.repeat(64)),
+    );
+    const isoDay = fc
+      .integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2100, 0, 1) })
+      .map((ms) => new Date(ms).toISOString().slice(0, 10));
     const holdings = fc.record({
       familyName: lo,
       givenName: lo,
@@ -385,7 +543,10 @@ describe('the card submit handler (property-based)', () => {
       instanceCount: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
       localCount: fc.oneof(fc.nat({ max: 10 }), fc.integer({ min: 10, max: 400 })),
       siteCounts: fc.array(fc.oneof(fc.nat({ max: 5 }), fc.nat({ max: 60 })), { minLength: 7, maxLength: 7 }),
-      behaviours: fc.array(fc.constantFrom<NonNullable<FakeSite['behaviour']>>('linked', 'linked', 'unreachable', 'rejecting'), { minLength: 7, maxLength: 7 }),
+      behaviours: fc.array(fc.constantFrom<NonNullable<FakeSite['behaviour']>>('linked', 'linked', 'unreachable', 'rejecting'), {
+        minLength: 7,
+        maxLength: 7,
+      }),
       alsoLocalPercent: fc.nat({ max: 100 }),
     });
     await fc.assert(
@@ -401,22 +562,53 @@ describe('the card submit handler (property-based)', () => {
         // Some studies at the other sites are already on UH Bristol PACS (the same UID).
         const alreadyLocal = remote.flat().filter((_, i) => (i * 37) % 100 < h.alsoLocalPercent);
         const record: Omit<LocalPatientRecord, 'nhsNumberValues'> = {
-          identity: { nhsNumber: alice.nhsNumber, localId: h.localId, familyName: h.familyName, givenName: h.givenName, birthDate: h.birthDate, sex: null },
+          identity: {
+            nhsNumber: alice.nhsNumber,
+            localId: h.localId,
+            familyName: h.familyName,
+            givenName: h.givenName,
+            birthDate: h.birthDate,
+            sex: null,
+          },
           studies: [...Array.from({ length: h.localCount }, (_, i) => study('1.2.826.0.1', i)), ...alreadyLocal],
         };
-        const sites = Object.fromEntries(insigniaSiteIds.map((id, s) => [id, { behaviour: h.behaviours[s]!, studies: { [alice.nhsNumber]: remote[s]! } }]));
+        const sites = Object.fromEntries(
+          insigniaSiteIds.map((id, s) => [id, { behaviour: h.behaviours[s]!, studies: { [alice.nhsNumber]: remote[s]! } }]),
+        );
         const pacs = new FakePacs({ local: [record], sites });
-        const deps: RetrievalConversationDeps = { pacs, store: createMemoryStore(), queryTimeoutMs: 1000, guide, cards, signer, access, zone, demo: false };
+        const deps: RetrievalConversationDeps = {
+          pacs,
+          store: createMemoryStore(),
+          queryTimeoutMs: 1000,
+          guide,
+          cards,
+          signer,
+          access,
+          zone,
+          demo: false,
+        };
         const fromPacs = JSON.stringify(h);
-        const found = await everyReply(await converse({ kind: 'submit', value: { isa: 'patient-search', nhsNumber: alice.nhsNumber } }, personal, conversationDeps, deps, at));
+        const found = await everyReply(
+          await converse(
+            { kind: 'submit', value: { isa: 'patient-search', nhsNumber: alice.nhsNumber } },
+            personal,
+            conversationDeps,
+            deps,
+            at,
+          ),
+        );
         for (const reply of found) expect(replyProblems(reply, guide, fromPacs)).toEqual([]);
         const pick = actionsOf(found.at(-1)?.card?.content).find((a) => (a.data as { isa?: unknown } | undefined)?.isa === 'pick');
         if (!pick) return;
         const allTicked = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`pick-${i}`, 'true']));
-        const confirm = await everyReply(await converse({ kind: 'submit', value: { ...(pick.data as object), ...allTicked } }, personal, conversationDeps, deps, at));
+        const confirm = await everyReply(
+          await converse({ kind: 'submit', value: { ...(pick.data as object), ...allTicked } }, personal, conversationDeps, deps, at),
+        );
         for (const reply of confirm) expect(replyProblems(reply, guide, fromPacs)).toEqual([]);
         // The genuine card, pressed at once by the clinician it was made for, is accepted: the confirmation card comes back.
-        expect(confirm.flatMap((r) => actionsOf(r.card?.content)).some((a) => (a.data as { isa?: unknown } | undefined)?.isa === 'confirm')).toBe(true);
+        expect(
+          confirm.flatMap((r) => actionsOf(r.card?.content)).some((a) => (a.data as { isa?: unknown } | undefined)?.isa === 'confirm'),
+        ).toBe(true);
       }),
       runs(60),
     );
@@ -431,14 +623,20 @@ describe('the card submit handler (property-based)', () => {
       {
         weight: 2,
         arbitrary: fc
-          .tuple(fc.constantFrom('find images for ', 'my retrievals', 'status', 'find images', 'search for patient '), fc.constantFrom('', alice.nhsNumber, formatNhsNumber(alice.nhsNumber), bob.nhsNumber, 'DEMO-PATIENT Alice 1970-03-12'))
+          .tuple(
+            fc.constantFrom('find images for ', 'my retrievals', 'status', 'find images', 'search for patient '),
+            fc.constantFrom('', alice.nhsNumber, formatNhsNumber(alice.nhsNumber), bob.nhsNumber, 'DEMO-PATIENT Alice 1970-03-12'),
+          )
           .map(([c, n]) => ({ kind: 'text' as const, text: `${c}${n}` })),
       },
       { weight: 1, arbitrary: anyText.map((text) => ({ kind: 'text' as const, text })) },
       { weight: 1, arbitrary: fc.constant({ kind: 'installed' as const }) },
     );
     // Pressed while the genuine offers are still valid, or at any instant.
-    const at = fc.oneof(fc.integer({ min: 0, max: offerLifetimeMs - 1 }).map((ms) => new Date(issued.getTime() + ms)), instantArb);
+    const at = fc.oneof(
+      fc.integer({ min: 0, max: offerLifetimeMs - 1 }).map((ms) => new Date(issued.getTime() + ms)),
+      instantArb,
+    );
     await fc.assert(
       fc.asyncProperty(input, shared, at, async (incoming, conversationType, instant) => {
         const w = world();

@@ -13,9 +13,15 @@ function answered(text: string, asked: string): Extract<QuestionResult, { kind: 
   if (result.kind !== 'answer') throw new Error(`"${text}" was not answered: ${JSON.stringify(result)}`);
   return result;
 }
-const nowContacts = (r: Extract<QuestionResult, { kind: 'answer' }>) => r.view.sections.filter((s) => s.appliesNow).flatMap((s) => s.contacts.map((c) => c.value));
+const nowContacts = (r: Extract<QuestionResult, { kind: 'answer' }>) =>
+  r.view.sections.filter((s) => s.appliesNow).flatMap((s) => s.contacts.map((c) => c.value));
 const allText = (r: Extract<QuestionResult, { kind: 'answer' }>) =>
-  [r.understood, r.view.now?.headline ?? '', ...(r.view.now?.detail ?? []), ...r.view.sections.flatMap((s) => [...s.text, ...s.contacts.map((c) => c.value)])].join('\n');
+  [
+    r.understood,
+    r.view.now?.headline ?? '',
+    ...(r.view.now?.detail ?? []),
+    ...r.view.sections.flatMap((s) => [...s.text, ...s.contacts.map((c) => c.value)]),
+  ].join('\n');
 
 describe('answers that must hold', () => {
   it('"how do I get Taunton access at 2am?" -> the Taunton CT radiographer or bleep 2310, not the IEP form', () => {

@@ -45,7 +45,13 @@ export class BotHarness {
   ): Promise<this> {
     const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ...env });
     // The default store keeps the test's time, as an embedded database keeps its host's.
-    this.app = await createApplication(config, { logger: this.logger, clock, pollIntervalMs: 0, ...parts, store: parts.store ?? createMemoryStore({ clock }) });
+    this.app = await createApplication(config, {
+      logger: this.logger,
+      clock,
+      pollIntervalMs: 0,
+      ...parts,
+      store: parts.store ?? createMemoryStore({ clock }),
+    });
     this.port = await this.app.listen();
     if (!nock.isActive()) nock.activate();
     nock.disableNetConnect();
@@ -129,7 +135,9 @@ export class BotHarness {
 
 /** Every Adaptive Card in a list of replies. */
 export function cardsOf(replies: SentActivity[]): any[] {
-  return replies.flatMap((r) => (r.attachments ?? []).filter((a) => a.contentType === 'application/vnd.microsoft.card.adaptive').map((a) => a.content));
+  return replies.flatMap((r) =>
+    (r.attachments ?? []).filter((a) => a.contentType === 'application/vnd.microsoft.card.adaptive').map((a) => a.content),
+  );
 }
 
 /** Every Action.Submit / Action.OpenUrl in a card, wherever it sits. */

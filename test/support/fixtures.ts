@@ -19,4 +19,11 @@ export function realCards(): CardRenderer {
 }
 
 /** The synthetic patient most component and fault tests search for, as UH Bristol's PACS records her. */
-export const fakeAlice: PatientIdentity = { nhsNumber: '9434765919', localId: 'UHB123', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12', sex: 'F' };
+export const fakeAlice: PatientIdentity = {
+  nhsNumber: '9434765919',
+  localId: 'UHB123',
+  familyName: 'TESTPATIENT',
+  givenName: 'Alice',
+  birthDate: '1970-03-12',
+  sex: 'F',
+};

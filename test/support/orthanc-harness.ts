@@ -171,7 +171,10 @@ export class OrthancServer {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) {
-        throw new OrthancHarnessError('start-failed', `${this.name} (pid ${this.pid}) exited during start-up; log tail:\n${this.logTail()}`);
+        throw new OrthancHarnessError(
+          'start-failed',
+          `${this.name} (pid ${this.pid}) exited during start-up; log tail:\n${this.logTail()}`,
+        );
       }
       try {
         await this.request('GET', '/system');
@@ -180,7 +183,10 @@ export class OrthancServer {
         await sleep(50);
       }
     }
-    throw new OrthancHarnessError('start-failed', `${this.name} did not answer on HTTP ${this.httpPort} within ${timeoutMs} ms; log tail:\n${this.logTail()}`);
+    throw new OrthancHarnessError(
+      'start-failed',
+      `${this.name} did not answer on HTTP ${this.httpPort} within ${timeoutMs} ms; log tail:\n${this.logTail()}`,
+    );
   }
 
   /** Freezes the process (SIGSTOP): it keeps its ports but answers nothing, like a hung peer. */
@@ -304,7 +310,15 @@ function plan(spec: LabSpec, ports: number[]): Planned[] {
   for (const alias of spec.aliases ?? []) {
     const target = remotes.find((r) => r.modality === alias.remote);
     if (!target) throw new Error(`alias ${alias.modality} names an unknown remote ${alias.remote}`);
-    localModalities[alias.modality] = { AET: alias.aet, Host: '127.0.0.1', Port: target.dicomPort, AllowStore: false, AllowFind: false, AllowMove: false, AllowGet: false };
+    localModalities[alias.modality] = {
+      AET: alias.aet,
+      Host: '127.0.0.1',
+      Port: target.dicomPort,
+      AllowStore: false,
+      AllowFind: false,
+      AllowMove: false,
+      AllowGet: false,
+    };
   }
   const planned: Planned[] = [
     {
@@ -335,7 +349,15 @@ function plan(spec: LabSpec, ports: number[]): Planned[] {
         RegisteredUsers: { [adminUser.username]: adminUser.password },
         // LOCAL may query us and have us C-MOVE to it; the destination AET resolves through this entry.
         DicomModalities: {
-          UHB: { AET: localAet, Host: '127.0.0.1', Port: local.dicomPort, AllowFind: true, AllowMove: true, AllowGet: true, AllowStore: false },
+          UHB: {
+            AET: localAet,
+            Host: '127.0.0.1',
+            Port: local.dicomPort,
+            AllowFind: true,
+            AllowMove: true,
+            AllowGet: true,
+            AllowStore: false,
+          },
         },
         SynchronousCMove: true,
       },

@@ -100,7 +100,10 @@ function runAs(): RunAs | null {
   const line = passwd.split('\n').find((l) => l.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
   if (uid === undefined || gid === undefined) {
-    throw new PostgresHarnessError('no-user', 'running as root, but there is no `postgres` system user to run PostgreSQL as (the postgresql package creates it)');
+    throw new PostgresHarnessError(
+      'no-user',
+      'running as root, but there is no `postgres` system user to run PostgreSQL as (the postgresql package creates it)',
+    );
   }
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -189,7 +192,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   );
   if (initdb.status !== 0) {
     fs.rmSync(folder, { recursive: true, force: true });
-    throw new PostgresHarnessError('initdb-failed', `initdb failed (${initdb.error?.message ?? `exit ${String(initdb.status ?? initdb.signal)}`}):\n${initdb.stderr}${initdb.stdout}`);
+    throw new PostgresHarnessError(
+      'initdb-failed',
+      `initdb failed (${initdb.error?.message ?? `exit ${String(initdb.status ?? initdb.signal)}`}):\n${initdb.stderr}${initdb.stdout}`,
+    );
   }
 
   let lastError: unknown;
@@ -201,16 +207,25 @@ export async function startPostgres(): Promise<PostgresServer> {
       child = spawn(
         path.join(bin, 'postgres'),
         [
-          '-D', data,
-          '-p', String(port),
-          '-k', sockets,
-          '-c', 'listen_addresses=127.0.0.1',
+          '-D',
+          data,
+          '-p',
+          String(port),
+          '-k',
+          sockets,
+          '-c',
+          'listen_addresses=127.0.0.1',
           // A throwaway server: durability is worth nothing, speed is.
-          '-c', 'fsync=off',
-          '-c', 'synchronous_commit=off',
-          '-c', 'full_page_writes=off',
-          '-c', 'max_connections=200',
-          '-c', 'logging_collector=off',
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=200',
+          '-c',
+          'logging_collector=off',
         ],
         { cwd: folder, env, stdio: ['ignore', out, out], ...identity },
       );
@@ -272,7 +287,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     if (!ready) {
       const log = tail(logFile);
       await stopChild();
-      lastError = new PostgresHarnessError('start-failed', `postgres did not accept connections on 127.0.0.1:${port} (attempt ${attempt}); log tail:\n${log}`);
+      lastError = new PostgresHarnessError(
+        'start-failed',
+        `postgres did not accept connections on 127.0.0.1:${port} (attempt ${attempt}); log tail:\n${log}`,
+      );
       // Another process took the port between our probe and the bind: try a fresh one.
       if (/could not bind|Address already in use/i.test(log)) continue;
       break;
@@ -299,7 +317,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       url,
       query,
       async createDatabase(label: string): Promise<string> {
-        const name = `${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 40)}_${process.pid}_${++databases}`;
+        const name = `${label
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '_')
+          .slice(0, 40)}_${process.pid}_${++databases}`;
         // Identifiers cannot be bound: the name is made of [a-z0-9_] only, quoted besides.
         await query('postgres', `CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
         return url(name);

@@ -1,7 +1,12 @@
 import { retrievalRefusal, tenantRefusal, type AccessRules } from '../../src/retrieval/access';
 
 const caller = { tenantId: 'tenant-a', entraObjectId: 'oid-1', upn: 'a.clinician@UHBristol.nhs.uk' };
-const rules = (overrides: Partial<AccessRules>): AccessRules => ({ mode: 'production', allowedTenantIds: [], retrievalAllowedUsers: [], ...overrides });
+const rules = (overrides: Partial<AccessRules>): AccessRules => ({
+  mode: 'production',
+  allowedTenantIds: [],
+  retrievalAllowedUsers: [],
+  ...overrides,
+});
 
 describe('access rules', () => {
   it('allows any tenant when none are listed, only listed ones otherwise', () => {

@@ -44,7 +44,7 @@ function utc(localIso: string): string {
   return london(localIso).toISOString();
 }
 
-describe('the windows tested here are the guide\'s', () => {
+describe("the windows tested here are the guide's", () => {
   it('content/guide.json has these two windows', () => {
     expect(guideData.windows['taunton-emergency']).toEqual(taunton);
     expect(guideData.windows['normal-working-hours']).toEqual(workingHours);
@@ -58,7 +58,7 @@ describe('isOpenAt: the Taunton emergency window (17:00-08:00 every day, overnig
     ['2026-12-03T16:59:59.999', false, 'a millisecond before 17:00'],
     ['2026-12-03T20:00', true, 'evening'],
     ['2026-12-03T23:59:59', true, 'just before midnight'],
-    ['2026-12-04T00:00', true, 'midnight belongs to the previous evening\'s window'],
+    ['2026-12-04T00:00', true, "midnight belongs to the previous evening's window"],
     ['2026-12-04T02:00', true, 'small hours'],
     ['2026-12-04T07:59', true, 'a minute before 08:00'],
     ['2026-12-04T07:59:59.999', true, 'a millisecond before 08:00'],
@@ -156,7 +156,7 @@ describe('windowState: state and next change, in London time', () => {
     expect(stateAt(window, london(at))).toEqual({ open, changesAt: utc(changesAt) });
   });
 
-  it('gives changesAt as a luxon DateTime in the trust\'s zone', () => {
+  it("gives changesAt as a luxon DateTime in the trust's zone", () => {
     const state = windowState(workingHours, london('2026-08-28T17:30'), zone, holidays);
     expect(state.changesAt).not.toBeNull();
     expect(state.changesAt!.zoneName).toBe('Europe/London');
@@ -261,7 +261,8 @@ describe('clock changes (2026: 29 March 01:00 GMT -> 02:00 BST; 25 October 02:00
         const from = new Date(start).getTime();
         // The state at every sample over 16 days, computed once (from London wall-clock time).
         const states: boolean[] = [];
-        for (let i = 0; i < (16 * day) / step; i += 1) states.push(isOpenAt(window, DateTime.fromMillis(from + i * step, { zone }), holidays));
+        for (let i = 0; i < (16 * day) / step; i += 1)
+          states.push(isOpenAt(window, DateTime.fromMillis(from + i * step, { zone }), holidays));
         for (let i = 0; i < (9 * day) / step; i += 1) {
           const t = from + i * step;
           const { open, changesAt } = windowState(window, new Date(t), zone, holidays);

@@ -106,7 +106,7 @@ describe('bankHolidaysOf: England and Wales, known years', () => {
     expect(bankHolidaysOf(2011).size).toBe(9);
   });
 
-  it('handles a New Year\'s Day on a Saturday (2028: Monday 3 January) and on a Sunday (2034: Monday 2 January)', () => {
+  it("handles a New Year's Day on a Saturday (2028: Monday 3 January) and on a Sunday (2034: Monday 2 January)", () => {
     expect(weekdayOf('2028-01-01')).toBe(6);
     expect(bankHolidaysOf(2028).has('2028-01-03')).toBe(true);
     expect(bankHolidaysOf(2028).has('2028-01-01')).toBe(false);
@@ -302,16 +302,42 @@ describe('the proclaimed days file (content/bank-holidays.json), validated at st
 
   it('holds every move and one-off day the calendar applies, each with its proclamation', () => {
     const calendar = parseBankHolidays(shipped);
-    for (const { from, to, why } of shipped.moved) expect([from, to, why.length > 0, calendar.isBankHoliday(from), calendar.isBankHoliday(to)]).toEqual([from, to, true, false, true]);
+    for (const { from, to, why } of shipped.moved)
+      expect([from, to, why.length > 0, calendar.isBankHoliday(from), calendar.isBankHoliday(to)]).toEqual([from, to, true, false, true]);
     for (const { date } of shipped.oneOff) expect([date, calendar.isBankHoliday(date)]).toEqual([date, true]);
   });
 
   it.each([
-    ['a move of a day that is not a statutory bank holiday', { moved: [{ from: '2026-05-05', to: '2026-05-06', why: 'x' }] }, 'moved.0.from', 'is not a statutory bank holiday'],
-    ['a move onto a statutory bank holiday', { moved: [{ from: '2026-05-04', to: '2026-05-25', why: 'x' }] }, 'moved.0.to', 'is already a statutory bank holiday'],
+    [
+      'a move of a day that is not a statutory bank holiday',
+      { moved: [{ from: '2026-05-05', to: '2026-05-06', why: 'x' }] },
+      'moved.0.from',
+      'is not a statutory bank holiday',
+    ],
+    [
+      'a move onto a statutory bank holiday',
+      { moved: [{ from: '2026-05-04', to: '2026-05-25', why: 'x' }] },
+      'moved.0.to',
+      'is already a statutory bank holiday',
+    ],
     ['a move into another year', { moved: [{ from: '2026-12-25', to: '2027-01-04', why: 'x' }] }, 'moved.0.to', 'same year'],
-    ['a one-off day that is already a bank holiday', { oneOff: [{ date: '2026-12-25', why: 'x' }] }, 'oneOff.0.date', 'is already a statutory bank holiday'],
-    ['a day listed twice', { oneOff: [{ date: '2026-06-10', why: 'x' }, { date: '2026-06-10', why: 'y' }] }, 'oneOff.1.date', 'listed twice'],
+    [
+      'a one-off day that is already a bank holiday',
+      { oneOff: [{ date: '2026-12-25', why: 'x' }] },
+      'oneOff.0.date',
+      'is already a statutory bank holiday',
+    ],
+    [
+      'a day listed twice',
+      {
+        oneOff: [
+          { date: '2026-06-10', why: 'x' },
+          { date: '2026-06-10', why: 'y' },
+        ],
+      },
+      'oneOff.1.date',
+      'listed twice',
+    ],
     ['an impossible date', { oneOff: [{ date: '2026-02-29', why: 'x' }] }, 'oneOff.0.date', 'is not a calendar date'],
     ['a day after listedUntil', { oneOff: [{ date: '2028-06-07', why: 'x' }] }, 'oneOff.0.date', 'is after listedUntil'],
     ['a day with no proclamation named', { oneOff: [{ date: '2026-06-10', why: ' ' }] }, 'oneOff.0.why', 'must say which proclamation'],

@@ -15,9 +15,28 @@ const cards = realCards();
 
 /** Element and action types that exist in Adaptive Cards 1.2 (what older Teams mobile clients render). */
 const v12Types = new Set([
-  'AdaptiveCard', 'TextBlock', 'Image', 'Media', 'RichTextBlock', 'TextRun', 'Container', 'ColumnSet', 'Column', 'FactSet', 'ImageSet', 'ActionSet',
-  'Input.Text', 'Input.Number', 'Input.Date', 'Input.Time', 'Input.Toggle', 'Input.ChoiceSet',
-  'Action.Submit', 'Action.OpenUrl', 'Action.ShowCard', 'Action.ToggleVisibility',
+  'AdaptiveCard',
+  'TextBlock',
+  'Image',
+  'Media',
+  'RichTextBlock',
+  'TextRun',
+  'Container',
+  'ColumnSet',
+  'Column',
+  'FactSet',
+  'ImageSet',
+  'ActionSet',
+  'Input.Text',
+  'Input.Number',
+  'Input.Date',
+  'Input.Time',
+  'Input.Toggle',
+  'Input.ChoiceSet',
+  'Action.Submit',
+  'Action.OpenUrl',
+  'Action.ShowCard',
+  'Action.ToggleVisibility',
 ]);
 
 function typesIn(node: unknown, found: string[] = []): string[] {
@@ -55,7 +74,10 @@ function everyCard(): Array<[string, unknown]> {
 
 describe('card templates', () => {
   it('has one JSON template per card model, and no other', () => {
-    const files = fs.readdirSync(path.join(projectRoot, 'cards')).filter((f) => f.endsWith('.json')).map((f) => f.replace('.json', ''));
+    const files = fs
+      .readdirSync(path.join(projectRoot, 'cards'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace('.json', ''));
     expect(files.sort()).toEqual([...cardNames].sort());
   });
 
@@ -76,13 +98,29 @@ describe('card templates', () => {
     const button = { title: 'Go', data: payloadFor(start) };
     const fixtures: CardModels = {
       welcome: { title: 'T', intro: ['a'], choices: [button], source: 'S' },
-      question: { title: 'T', understood: 'I read this as: x.', preface: ['p'], prompt: 'Q?', choices: [button, button], navigation: [button], source: 'S' },
+      question: {
+        title: 'T',
+        understood: 'I read this as: x.',
+        preface: ['p'],
+        prompt: 'Q?',
+        choices: [button, button],
+        navigation: [button],
+        source: 'S',
+      },
       answer: {
         route: 'Guide B',
         title: 'T',
         understood: 'I read this as: y.',
         now: { headline: 'H', detail: ['d1', 'd2'] },
-        sections: [{ heading: 'h', appliesNow: true, text: ['t'], facts: [{ title: 'f', value: 'v' }], links: [{ title: 'l', url: 'https://example.org/' }] }],
+        sections: [
+          {
+            heading: 'h',
+            appliesNow: true,
+            text: ['t'],
+            facts: [{ title: 'f', value: 'v' }],
+            links: [{ title: 'l', url: 'https://example.org/' }],
+          },
+        ],
         related: [button],
         navigation: [button, button],
         source: 'S',
@@ -163,14 +201,18 @@ describe('card templates', () => {
   it('carries navigation in every button: Back and Start again on every step but the menu', () => {
     for (const step of stepIds.filter((s) => s !== 'menu')) {
       const position = forward(start, step);
-      const json = JSON.stringify(stepCard(viewStep(step, guide, { instant: london('2026-12-02T11:00'), zone }), position, guide, cards).content);
+      const json = JSON.stringify(
+        stepCard(viewStep(step, guide, { instant: london('2026-12-02T11:00'), zone }), position, guide, cards).content,
+      );
       expect(json).toContain('"title":"Back"');
       expect(json).toContain('"title":"Start again"');
     }
   });
 
   it('says so when a link was lost from the text copy of the guide, rather than guess', () => {
-    expect(contactText({ kind: 'form', label: 'RUH access form', value: 'RUH access form', href: null })).toContain('not in this text copy');
+    expect(contactText({ kind: 'form', label: 'RUH access form', value: 'RUH access form', href: null })).toContain(
+      'not in this text copy',
+    );
     expect(contactText({ kind: 'bleep', label: 'x', value: '2310' })).toBe('Bleep 2310');
   });
 });

@@ -79,7 +79,11 @@ describe('configuration', () => {
   describe('production refuses settings that would fail at 2am', () => {
     it.each([
       ['CARD_SIGNING_SECRET', { CARD_SIGNING_SECRET: '' }, /needs CARD_SIGNING_SECRET/],
-      ['CARD_SIGNING_SECRET_PREVIOUS', { CARD_SIGNING_SECRET_PREVIOUS: safeProduction.CARD_SIGNING_SECRET }, /to differ from CARD_SIGNING_SECRET/],
+      [
+        'CARD_SIGNING_SECRET_PREVIOUS',
+        { CARD_SIGNING_SECRET_PREVIOUS: safeProduction.CARD_SIGNING_SECRET },
+        /to differ from CARD_SIGNING_SECRET/,
+      ],
       ['ALLOWED_TENANT_IDS', { ALLOWED_TENANT_IDS: ' , ' }, /needs ALLOWED_TENANT_IDS/],
       ['PACS_BACKEND', { PACS_BACKEND: 'demo' }, /cannot use PACS_BACKEND=demo/],
       ['DATABASE_URL', { DATABASE_URL: 'sqlite::memory:', SINGLE_INSTANCE: 'true' }, /in memory/],
@@ -99,7 +103,11 @@ describe('configuration', () => {
     it('refuses a short CARD_SIGNING_SECRET (in any mode) without quoting it', () => {
       for (const key of ['CARD_SIGNING_SECRET', 'CARD_SIGNING_SECRET_PREVIOUS']) {
         const error = refusal({ ...production, [key]: 'Sh0rtButSecret' });
-        expect([error.key, error.reason, error.message]).toEqual([key, 'invalid-value', `${key} is invalid: must be at least 32 characters`]);
+        expect([error.key, error.reason, error.message]).toEqual([
+          key,
+          'invalid-value',
+          `${key} is invalid: must be at least 32 characters`,
+        ]);
       }
     });
 
@@ -169,7 +177,11 @@ describe('configuration', () => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const file = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(file);
-        else if (file.endsWith('.ts') && fs.readFileSync(file, 'utf8').includes('process.env') && !file.endsWith(path.join('config', 'config.ts'))) {
+        else if (
+          file.endsWith('.ts') &&
+          fs.readFileSync(file, 'utf8').includes('process.env') &&
+          !file.endsWith(path.join('config', 'config.ts'))
+        ) {
           offenders.push(path.relative(projectRoot, file));
         }
       }
@@ -181,7 +193,11 @@ describe('configuration', () => {
 
 describe('start-up messages never carry a secret', () => {
   it('blanks every configured secret and a database URL password, encoded or not', () => {
-    const env = { MicrosoftAppPassword: 'app-secret-value', DATABASE_URL: 'postgres://bot:p%40ss%2Fword@db:5432/isa', CARD_SIGNING_SECRET: '' };
+    const env = {
+      MicrosoftAppPassword: 'app-secret-value',
+      DATABASE_URL: 'postgres://bot:p%40ss%2Fword@db:5432/isa',
+      CARD_SIGNING_SECRET: '',
+    };
     const text = 'failed with app-secret-value for postgres://bot:p%40ss%2Fword@db:5432/isa (password p@ss/word)';
     expect(redactSecrets(text, env)).toBe('failed with [redacted] for [redacted] (password [redacted])');
     expect(redactSecrets('nothing secret here', env)).toBe('nothing secret here');

@@ -72,7 +72,9 @@ describe('the decision tree', () => {
       expect(view.now?.detail.join(' ')).toContain(change);
       expect(nowSection(view)).toEqual([emergency ? 'Emergency (1700-0800; Monday to Sunday)' : 'Permanent account']);
       // Both routes are always shown: the clinician may need the other one in a minute.
-      expect(contactValues(view)).toEqual(expect.arrayContaining(['01823 343317', '2310', '01823 287728', 'https://rbapacs.tst.nhs.uk/Portal']));
+      expect(contactValues(view)).toEqual(
+        expect.arrayContaining(['01823 343317', '2310', '01823 287728', 'https://rbapacs.tst.nhs.uk/Portal']),
+      );
     });
 
     it('says back the time it used, in UK time', () => {
@@ -101,7 +103,9 @@ describe('the decision tree', () => {
 
     it('always names the request form, crishelp and the IEP Receipts folder', () => {
       for (const local of ['2026-12-01T10:00', '2026-12-01T22:00']) {
-        expect(contactValues(answer('route-d-urgent', at(local)))).toEqual(expect.arrayContaining(['crishelp@uhbristol.nhs.uk', 'IEP Receipts (Temporary)']));
+        expect(contactValues(answer('route-d-urgent', at(local)))).toEqual(
+          expect.arrayContaining(['crishelp@uhbristol.nhs.uk', 'IEP Receipts (Temporary)']),
+        );
       }
     });
 

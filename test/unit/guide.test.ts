@@ -24,7 +24,12 @@ describe('the guide as data', () => {
   const guide = realGuide();
 
   it('holds the document control of the guide', () => {
-    expect(guide.document).toMatchObject({ title: "Clinician's Guide to Image Sharing", version: 'v1.0', issueDate: '2017-05', reviewDate: '2018-05' });
+    expect(guide.document).toMatchObject({
+      title: "Clinician's Guide to Image Sharing",
+      version: 'v1.0',
+      issueDate: '2017-05',
+      reviewDate: '2018-05',
+    });
     expect(sourceText).toContain(guide.document.reviewNote);
     expect(sourceText).toContain(guide.document.owner);
   });
@@ -59,7 +64,12 @@ describe('the guide as data', () => {
     expect(everything.match(/30 days/g)?.length).toBeGreaterThanOrEqual(3);
     expect(guide.windows['taunton-emergency']).toMatchObject({ from: '17:00', to: '08:00' });
     expect(guide.windows['taunton-emergency'].days).toHaveLength(7);
-    expect(guide.windows['normal-working-hours']).toMatchObject({ from: '09:00', to: '17:00', bankHolidays: 'closed', days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'] });
+    expect(guide.windows['normal-working-hours']).toMatchObject({
+      from: '09:00',
+      to: '17:00',
+      bankHolidays: 'closed',
+      days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'],
+    });
   });
 
   it('explains all seven Image Sharing Status icons', () => {
@@ -73,8 +83,16 @@ describe('the guide as data', () => {
 
   describe('validation names the bad field', () => {
     it.each<[string, (g: any) => void, string]>([
-      ['a phone number that is not one', (g) => (g.sections['taunton-permanent'].contacts[0].value = 'call the desk'), 'sections.taunton-permanent.contacts.0.value'],
-      ['a bleep with letters', (g) => (g.sections['taunton-emergency'].contacts[1].value = '23A0'), 'sections.taunton-emergency.contacts.1.value'],
+      [
+        'a phone number that is not one',
+        (g) => (g.sections['taunton-permanent'].contacts[0].value = 'call the desk'),
+        'sections.taunton-permanent.contacts.0.value',
+      ],
+      [
+        'a bleep with letters',
+        (g) => (g.sections['taunton-emergency'].contacts[1].value = '23A0'),
+        'sections.taunton-emergency.contacts.1.value',
+      ],
       ['a missing section', (g) => delete g.sections['iep-urgent'], 'sections.iep-urgent'],
       ['an impossible time', (g) => (g.windows['normal-working-hours'].from = '25:00'), 'windows.normal-working-hours.from'],
       ['an empty heading', (g) => (g.sections['bath-access'].heading = ' '), 'sections.bath-access.heading'],

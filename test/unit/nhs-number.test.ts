@@ -1,4 +1,11 @@
-import { checkDigit, findNhsNumberText, formatNhsNumber, isValidNhsNumber, parseNhsNumber, recordNhsNumber } from '../../src/domain/patients/nhs-number';
+import {
+  checkDigit,
+  findNhsNumberText,
+  formatNhsNumber,
+  isValidNhsNumber,
+  parseNhsNumber,
+  recordNhsNumber,
+} from '../../src/domain/patients/nhs-number';
 
 describe('NHS numbers', () => {
   it.each(['943 476 5919', '9434765919', '943-476-5919', ' 943 4765919 ', '401 023 2137'])('accepts %s', (typed) => {

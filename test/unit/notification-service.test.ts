@@ -125,7 +125,8 @@ describe('deliverNotifications', () => {
     const notifier = new CountingNotifier();
     const failing: StorePort = {
       ...store,
-      settleNotification: (id, owner, outcome) => (id === (firstId ??= id) ? Promise.reject(new Error('disk full')) : store.settleNotification(id, owner, outcome)),
+      settleNotification: (id, owner, outcome) =>
+        id === (firstId ??= id) ? Promise.reject(new Error('disk full')) : store.settleNotification(id, owner, outcome),
     };
     let firstId: string | undefined;
 
@@ -141,7 +142,8 @@ describe('deliverNotifications', () => {
     let storeDown = true;
     const flaky: StorePort = {
       ...store,
-      settleNotification: (id, owner, outcome) => (storeDown ? Promise.reject(new Error('database is locked')) : store.settleNotification(id, owner, outcome)),
+      settleNotification: (id, owner, outcome) =>
+        storeDown ? Promise.reject(new Error('database is locked')) : store.settleNotification(id, owner, outcome),
     };
     const unrecorded = new Map();
     const withMemory = { ...deps(flaky, notifier), unrecorded, leaseMs: 1000 };

@@ -21,7 +21,13 @@ function adapter(options: { requestTimeoutMs?: number; retrievalTimeoutMs?: numb
 
 /** Orthanc's REST error body. */
 function orthancError(status: number, orthancStatus: number, message: string, details?: string): object {
-  return { ...(details === undefined ? {} : { Details: details }), HttpStatus: status, Message: message, OrthancError: message, OrthancStatus: orthancStatus };
+  return {
+    ...(details === undefined ? {} : { Details: details }),
+    HttpStatus: status,
+    Message: message,
+    OrthancError: message,
+    OrthancStatus: orthancStatus,
+  };
 }
 
 const refused = 'DicomAssociation - connecting to AET "EXETER_PACS": TCP Initialization Error: Connection refused';
@@ -57,16 +63,54 @@ describe('Orthanc adapter requests', () => {
       })
       .reply(200, { ID: 'q1', Path: '/queries/q1' });
     answers([
-      { StudyInstanceUID: '2.25.2', StudyDate: '20231105', StudyTime: '224100', StudyDescription: 'CT Head', ModalitiesInStudy: 'CT\\SR', NumberOfStudyRelatedInstances: '5', PatientID: nhs },
+      {
+        StudyInstanceUID: '2.25.2',
+        StudyDate: '20231105',
+        StudyTime: '224100',
+        StudyDescription: 'CT Head',
+        ModalitiesInStudy: 'CT\\SR',
+        NumberOfStudyRelatedInstances: '5',
+        PatientID: nhs,
+      },
       { StudyInstanceUID: '2.25.4', StudyDate: '', StudyDescription: 'Undated', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '' },
-      { StudyInstanceUID: '2.25.1', StudyDate: '20240312', StudyTime: '101500', StudyDescription: 'XR Chest', ModalitiesInStudy: 'DX', NumberOfStudyRelatedInstances: '2', PatientID: nhs },
-      { StudyInstanceUID: '2.25.9', StudyDate: '20250101', StudyDescription: 'Someone else', ModalitiesInStudy: 'US', NumberOfStudyRelatedInstances: '1', PatientID: '4010232137' },
-      { StudyInstanceUID: '2.25.3', StudyDate: '20240312', StudyTime: '180000', StudyDescription: 'XR Chest later', ModalitiesInStudy: 'DX', NumberOfStudyRelatedInstances: '1' },
+      {
+        StudyInstanceUID: '2.25.1',
+        StudyDate: '20240312',
+        StudyTime: '101500',
+        StudyDescription: 'XR Chest',
+        ModalitiesInStudy: 'DX',
+        NumberOfStudyRelatedInstances: '2',
+        PatientID: nhs,
+      },
+      {
+        StudyInstanceUID: '2.25.9',
+        StudyDate: '20250101',
+        StudyDescription: 'Someone else',
+        ModalitiesInStudy: 'US',
+        NumberOfStudyRelatedInstances: '1',
+        PatientID: '4010232137',
+      },
+      {
+        StudyInstanceUID: '2.25.3',
+        StudyDate: '20240312',
+        StudyTime: '180000',
+        StudyDescription: 'XR Chest later',
+        ModalitiesInStudy: 'DX',
+        NumberOfStudyRelatedInstances: '1',
+      },
     ]);
     const studies = await adapter().queryRemoteStudies('exeter', nhs, 2_500);
     expect(sent).toEqual({
       Level: 'Study',
-      Query: { PatientID: nhs, StudyDate: '', StudyTime: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '', StudyInstanceUID: '' },
+      Query: {
+        PatientID: nhs,
+        StudyDate: '',
+        StudyTime: '',
+        StudyDescription: '',
+        ModalitiesInStudy: '',
+        NumberOfStudyRelatedInstances: '',
+        StudyInstanceUID: '',
+      },
       Timeout: 3,
     });
     // Another patient's answer is dropped; the two answers with no NHS number at all cannot be
@@ -153,7 +197,9 @@ describe('Orthanc adapter requests', () => {
   });
 
   it('asks no more when none of the studies is on the local PACS', async () => {
-    nock(url).post('/tools/find', { Level: 'Study', Query: { StudyInstanceUID: '2.25.9' }, Expand: true }).reply(200, []);
+    nock(url)
+      .post('/tools/find', { Level: 'Study', Query: { StudyInstanceUID: '2.25.9' }, Expand: true })
+      .reply(200, []);
     expect(Object.fromEntries(await adapter().localInstanceCounts(['2.25.9']))).toEqual({ '2.25.9': 0 });
   });
 });
@@ -184,10 +230,15 @@ describe('Orthanc adapter error mapping', () => {
 
   it('maps 404 on a query to not-found, and 404 on the modality to unknown-site', async () => {
     nock(url).post('/modalities/EXETER/query').reply(200, { ID: 'gone' });
-    nock(url).get('/queries/gone/answers').query(true).reply(404, orthancError(404, 17, 'Unknown resource'));
+    nock(url)
+      .get('/queries/gone/answers')
+      .query(true)
+      .reply(404, orthancError(404, 17, 'Unknown resource'));
     expectReason(await pacsFailure(adapter().queryRemoteStudies('exeter', nhs, 1_000)), 'not-found', identifiers);
 
-    nock(url).post('/modalities/EXETER/query').reply(404, orthancError(404, 7, 'Accessing an inexistent item', 'No modality with symbolic name: EXETER'));
+    nock(url)
+      .post('/modalities/EXETER/query')
+      .reply(404, orthancError(404, 7, 'Accessing an inexistent item', 'No modality with symbolic name: EXETER'));
     const error = await pacsFailure(adapter().queryRemoteStudies('exeter', nhs, 1_000));
     expectReason(error, 'unknown-site', identifiers);
     expect(error.site).toBe('exeter');
@@ -237,7 +288,14 @@ describe('Orthanc adapter error mapping', () => {
 });
 
 describe('Orthanc adapter job states', () => {
-  const job = (id: string, state: string, details = ''): object => ({ ID: id, State: state, ErrorCode: details === '' ? 0 : 9, ErrorDetails: details, Progress: 0, Type: 'DicomMoveScu' });
+  const job = (id: string, state: string, details = ''): object => ({
+    ID: id,
+    State: state,
+    ErrorCode: details === '' ? 0 : 9,
+    ErrorDetails: details,
+    Progress: 0,
+    Type: 'DicomMoveScu',
+  });
 
   it('reads every job from one GET /jobs?expand, however many are asked about', async () => {
     let requests = 0;

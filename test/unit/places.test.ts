@@ -29,7 +29,7 @@ describe('finding places in a question', () => {
     ['urgent CT from Swansea', elsewhere],
     ['images from Cardiff', elsewhere],
     ['Great Ormond Street', elsewhere],
-    ['Addenbrooke\'s', elsewhere],
+    ["Addenbrooke's", elsewhere],
   ])('"%s" -> %s', (text, target) => {
     expect(targetsOf(text)).toEqual([target]);
   });

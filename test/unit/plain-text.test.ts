@@ -6,7 +6,8 @@ import { plainText } from '../../src/cards/plain-text';
 
 describe('plainText', () => {
   it('leaves ordinary study descriptions and names alone', () => {
-    for (const text of ['CT Head', 'XR Chest PA/LAT', 'MR Knee (Left) 3.0T', "O'BRIEN, Siân", 'US Abdomen + Pelvis', 'Dr Ó Briain 李']) expect(plainText(text)).toBe(text);
+    for (const text of ['CT Head', 'XR Chest PA/LAT', 'MR Knee (Left) 3.0T', "O'BRIEN, Siân", 'US Abdomen + Pelvis', 'Dr Ó Briain 李'])
+      expect(plainText(text)).toBe(text);
   });
 
   it.each([

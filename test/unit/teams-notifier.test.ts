@@ -119,7 +119,9 @@ describe('sending', () => {
     const { scope, seen } = connectorAnswers(chat, [ok]);
     expect(await notifier.send(referenceTo(chat), text)).toEqual({ kind: 'sent', activityId: '1:delivered' });
     expect(scope.isDone()).toBe(true);
-    expect(seen).toEqual([expect.objectContaining({ type: 'message', text: text.text, conversation: expect.objectContaining({ id: chat }) })]);
+    expect(seen).toEqual([
+      expect.objectContaining({ type: 'message', text: text.text, conversation: expect.objectContaining({ id: chat }) }),
+    ]);
     expect((seen[0] as { replyToId?: string }).replyToId).toBeUndefined();
     expect(clock.time.waits).toEqual([]);
     expect(lines().map((l) => l.event)).toEqual(['notify-attempt']);
@@ -127,7 +129,10 @@ describe('sending', () => {
 
   it('429 with Retry-After: 2 waits at least 2 s, then sends', async () => {
     const { notifier, clock } = setUp();
-    const { scope, seen } = connectorAnswers(chat, [[429, { error: { code: 'Throttled', message: 'slow down' } }, { 'Retry-After': '2' }], ok]);
+    const { scope, seen } = connectorAnswers(chat, [
+      [429, { error: { code: 'Throttled', message: 'slow down' } }, { 'Retry-After': '2' }],
+      ok,
+    ]);
     expect(await notifier.send(referenceTo(chat), text)).toEqual({ kind: 'sent', activityId: '1:delivered' });
     expect(scope.isDone()).toBe(true);
     expect(seen).toHaveLength(2);
@@ -246,7 +251,10 @@ describe('sending', () => {
 
   it('a reference with no service URL is refused without a request', async () => {
     const { notifier } = setUp();
-    expect(await notifier.send({ ...referenceTo(chat), serviceUrl: undefined }, text)).toEqual({ kind: 'permanent', reason: 'invalid-reference' });
+    expect(await notifier.send({ ...referenceTo(chat), serviceUrl: undefined }, text)).toEqual({
+      kind: 'permanent',
+      reason: 'invalid-reference',
+    });
   });
 });
 
@@ -300,7 +308,11 @@ describe('updating', () => {
 
   it('429 then 200 on the PUT: retried', async () => {
     const { notifier, clock } = setUp();
-    const scope = nock(origin).put(putPath(chat, '1:card')).reply(429, {}, { 'Retry-After': '3' }).put(putPath(chat, '1:card')).reply(200, { id: '1:card' });
+    const scope = nock(origin)
+      .put(putPath(chat, '1:card'))
+      .reply(429, {}, { 'Retry-After': '3' })
+      .put(putPath(chat, '1:card'))
+      .reply(200, { id: '1:card' });
     expect((await notifier.update(referenceTo(chat), '1:card', { text: 'Stored' })).kind).toBe('sent');
     expect(scope.isDone()).toBe(true);
     expect(clock.time.waits).toEqual([3000]);
@@ -308,7 +320,9 @@ describe('updating', () => {
 
   it('404 on the PUT is permanent', async () => {
     const { notifier } = setUp();
-    nock(origin).put(putPath(chat, '1:gone')).reply(404, { error: { code: 'ActivityNotFoundInConversation', message: 'x' } });
+    nock(origin)
+      .put(putPath(chat, '1:gone'))
+      .reply(404, { error: { code: 'ActivityNotFoundInConversation', message: 'x' } });
     expect(await notifier.update(referenceTo(chat), '1:gone', { text: 'Stored' })).toEqual({ kind: 'permanent', reason: 'not-found' });
   });
 });
@@ -325,7 +339,13 @@ describe('pacing', () => {
 
   it('sends to two conversations do not wait on each other', async () => {
     const { notifier, clock } = setUp();
-    nock(origin).post(postPath('a:chat-a')).times(14).reply(200, { id: '1:a' }).post(postPath('a:chat-b')).times(7).reply(200, { id: '1:b' });
+    nock(origin)
+      .post(postPath('a:chat-a'))
+      .times(14)
+      .reply(200, { id: '1:a' })
+      .post(postPath('a:chat-b'))
+      .times(7)
+      .reply(200, { id: '1:b' });
     for (let i = 0; i < 7; i += 1) await notifier.send(referenceTo('a:chat-a'), { text: 'a' });
     for (let i = 0; i < 7; i += 1) await notifier.send(referenceTo('a:chat-b'), { text: 'b' });
     expect(clock.time.waits).toEqual([]);
@@ -336,7 +356,13 @@ describe('pacing', () => {
   it('concurrent sends: a busy conversation holds back only its own messages', async () => {
     const held: Array<{ ms: number; release: () => void }> = [];
     const { notifier } = setUp({ sleep: (ms) => new Promise<void>((release) => held.push({ ms, release })) });
-    nock(origin).post(postPath('a:chat-a')).times(14).reply(200, { id: '1:a' }).post(postPath('a:chat-b')).times(7).reply(200, { id: '1:b' });
+    nock(origin)
+      .post(postPath('a:chat-a'))
+      .times(14)
+      .reply(200, { id: '1:a' })
+      .post(postPath('a:chat-b'))
+      .times(7)
+      .reply(200, { id: '1:b' });
     const toA = Array.from({ length: 14 }, () => notifier.send(referenceTo('a:chat-a'), { text: 'a' }));
     const toB = Array.from({ length: 7 }, () => notifier.send(referenceTo('a:chat-b'), { text: 'b' }));
     // Every message to B goes while the second second's worth for A is still held back.
@@ -374,7 +400,12 @@ describe('classifying failures', () => {
   const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name.toLowerCase()] });
 
   it('reads RestError-shaped errors: statusCode and response.headers.get', () => {
-    expect(classifySendFailure({ name: 'RestError', statusCode: 429, response: { status: 429, headers: headers({ 'retry-after': '7' }) } }, epoch)).toEqual({
+    expect(
+      classifySendFailure(
+        { name: 'RestError', statusCode: 429, response: { status: 429, headers: headers({ 'retry-after': '7' }) } },
+        epoch,
+      ),
+    ).toEqual({
       kind: 'transient',
       reason: 'throttled',
       status: 429,
@@ -383,11 +414,20 @@ describe('classifying failures', () => {
   });
 
   it('reads a response status and plain-object headers', () => {
-    expect(classifySendFailure({ response: { status: 503, headers: { 'Retry-After': '1.5' } } }, epoch)).toMatchObject({ kind: 'transient', status: 503, retryAfterMs: 1500 });
+    expect(classifySendFailure({ response: { status: 503, headers: { 'Retry-After': '1.5' } } }, epoch)).toMatchObject({
+      kind: 'transient',
+      status: 503,
+      retryAfterMs: 1500,
+    });
   });
 
   it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'])('%s with no response is a network failure', (code) => {
-    expect(classifySendFailure(Object.assign(new Error('boom'), { code }), epoch)).toEqual({ kind: 'transient', reason: 'network', status: null, retryAfterMs: null });
+    expect(classifySendFailure(Object.assign(new Error('boom'), { code }), epoch)).toEqual({
+      kind: 'transient',
+      reason: 'network',
+      status: null,
+      retryAfterMs: null,
+    });
   });
 
   it('recognises "socket hang up" and a code on the cause', () => {
@@ -419,7 +459,9 @@ describe('options', () => {
     const adapter = createAdapter(parseConfig({}), createMemoryLogger());
     const base = { adapter, appId: '', logger: createMemoryLogger() };
     for (const bad of [{ maxAttempts: 0 }, { maxAttempts: 1.5 }, { perConversationPerSecond: 0 }, { baseDelayMs: 100, maxDelayMs: 50 }]) {
-      expect(() => createTeamsNotifier({ ...base, ...bad })).toThrow(expect.objectContaining({ name: 'NotifierError', reason: 'invalid-options' }));
+      expect(() => createTeamsNotifier({ ...base, ...bad })).toThrow(
+        expect.objectContaining({ name: 'NotifierError', reason: 'invalid-options' }),
+      );
     }
     expect(() => createTeamsNotifier({ ...base, maxAttempts: 0 })).toThrow(NotifierError);
   });

@@ -425,7 +425,12 @@ describe('understandTime: clock changes', () => {
 
   it.each([
     // [text, asked (London), expected, note]
-    ['at 1:30am', '2026-03-28T14:00', '2026-03-29T01:30:00.000Z', '01:30 does not exist on Sun 29 Mar 2026 (the clocks go forward); read as 02:30 BST'],
+    [
+      'at 1:30am',
+      '2026-03-28T14:00',
+      '2026-03-29T01:30:00.000Z',
+      '01:30 does not exist on Sun 29 Mar 2026 (the clocks go forward); read as 02:30 BST',
+    ],
     ['at 2am', '2026-03-28T14:00', '2026-03-29T01:00:00.000Z', null], // 02:00 BST exists
     ['at 12:59am', '2026-03-28T14:00', '2026-03-29T00:59:00.000Z', null], // the last GMT minute
     ['at 01:30', '2026-10-24T14:00', '2026-10-25T00:30:00.000Z', '01:30 happens twice on Sun 25 Oct 2026; read as 01:30 BST'],
@@ -437,7 +442,12 @@ describe('understandTime: clock changes', () => {
     ['at 17:00 on Monday', '2026-03-28T10:00', '2026-03-30T16:00:00.000Z', null], // first BST weekday
     ['at 17:00 on Monday', '2026-10-24T10:00', '2026-10-26T17:00:00.000Z', null], // first GMT weekday
     ['Sunday night', '2026-03-27T12:00', '2026-03-29T21:00:00.000Z', null],
-    ['Saturday night at 1:30', '2026-03-27T12:00', '2026-03-29T01:30:00.000Z', '01:30 does not exist on Sun 29 Mar 2026 (the clocks go forward); read as 02:30 BST'],
+    [
+      'Saturday night at 1:30',
+      '2026-03-27T12:00',
+      '2026-03-29T01:30:00.000Z',
+      '01:30 does not exist on Sun 29 Mar 2026 (the clocks go forward); read as 02:30 BST',
+    ],
   ])('"%s" asked at %s -> %s', (text, asked, iso, note) => {
     const result = read(text, asked);
     expect(result.instant.toISOString()).toBe(iso);

@@ -83,7 +83,7 @@ describe('zoneAbbreviation', () => {
     expect(zoneAbbreviation(new Date(iso), zone)).toBe(abbreviation);
   });
 
-  it('gives GMT and BST for the london() helper\'s instants', () => {
+  it("gives GMT and BST for the london() helper's instants", () => {
     expect(zoneAbbreviation(london('2026-12-03T02:00'), zone)).toBe('GMT');
     expect(zoneAbbreviation(london('2026-08-31T10:00'), zone)).toBe('BST');
   });
@@ -116,9 +116,7 @@ describe('describeChange', () => {
     // 23:30Z on 1 July is 00:30 BST on 2 July: 08:00 BST on 2 July is "today" in London, "tomorrow" in UTC.
     expect(describeChange(local('2026-07-02T08:00'), new Date('2026-07-01T23:30:00Z'), zone)).toBe('08:00 today');
     // 22:30Z on 1 July is 23:30 BST on 1 July: 00:30 BST on 2 July (23:30Z on 1 July) is "tomorrow".
-    expect(describeChange(local('2026-07-02T00:30'), new Date('2026-07-01T22:30:00Z'), zone)).toBe(
-      '00:30 tomorrow (Thu 2 Jul)',
-    );
+    expect(describeChange(local('2026-07-02T00:30'), new Date('2026-07-01T22:30:00Z'), zone)).toBe('00:30 tomorrow (Thu 2 Jul)');
   });
 
   it('says the change in London time whatever zone the DateTime carries', () => {
@@ -135,9 +133,7 @@ describe('describeChange', () => {
     // Asked at 00:30 GMT on the Sunday: the same instant is "today".
     expect(describeChange(at, new Date('2026-03-29T00:30:00Z'), zone)).toBe('08:00 today');
     // Asked at 23:30 BST on the Sunday: 08:00 BST Monday is "tomorrow".
-    expect(describeChange(local('2026-03-30T08:00'), new Date('2026-03-29T22:30:00Z'), zone)).toBe(
-      '08:00 tomorrow (Mon 30 Mar)',
-    );
+    expect(describeChange(local('2026-03-30T08:00'), new Date('2026-03-29T22:30:00Z'), zone)).toBe('08:00 tomorrow (Mon 30 Mar)');
   });
 
   it('handles the autumn change night (25-hour day)', () => {
@@ -148,12 +144,8 @@ describe('describeChange', () => {
     expect(describeChange(at, new Date('2026-10-25T00:30:00Z'), zone)).toBe('08:00 today');
     expect(describeChange(at, new Date('2026-10-25T01:30:00Z'), zone)).toBe('08:00 today');
     // Asked at 23:30 GMT on the Sunday: midnight and 08:00 on Monday are "tomorrow".
-    expect(describeChange(local('2026-10-26T00:00'), new Date('2026-10-25T23:30:00Z'), zone)).toBe(
-      '00:00 tomorrow (Mon 26 Oct)',
-    );
+    expect(describeChange(local('2026-10-26T00:00'), new Date('2026-10-25T23:30:00Z'), zone)).toBe('00:00 tomorrow (Mon 26 Oct)');
     // Asked at 23:30 BST on Saturday 24 October: 09:00 on Monday, across the 25-hour day, is "on".
-    expect(describeChange(local('2026-10-26T09:00'), new Date('2026-10-24T22:30:00Z'), zone)).toBe(
-      '09:00 on Mon 26 Oct',
-    );
+    expect(describeChange(local('2026-10-26T09:00'), new Date('2026-10-24T22:30:00Z'), zone)).toBe('09:00 on Mon 26 Oct');
   });
 });

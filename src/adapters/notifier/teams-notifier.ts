@@ -17,7 +17,14 @@
  * Retrying a send after an ambiguous failure (a 504, a connection reset after the request went out)
  * can post the message twice: Teams has no idempotency key for new messages. Updates are idempotent.
  */
-import { MessageFactory, type Activity, type CloudAdapter, type ConversationReference, type ResourceResponse, type TurnContext } from 'botbuilder';
+import {
+  MessageFactory,
+  type Activity,
+  type CloudAdapter,
+  type ConversationReference,
+  type ResourceResponse,
+  type TurnContext,
+} from 'botbuilder';
 import type { Logger } from '../../logging/logger';
 import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../ports/notifier-port';
 import { withDeadline } from '../../support/deadline';
@@ -211,7 +218,10 @@ export function classifySendFailure(error: unknown, nowMs: number): FailureClass
 }
 
 /** The wait before retry number `attempt` (1 = after the first failure): "full jitter", uniform in [0, min(max, base * 2^(attempt-1))). */
-export function backoffDelayMs(attempt: number, options: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly random: () => number }): number {
+export function backoffDelayMs(
+  attempt: number,
+  options: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly random: () => number },
+): number {
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   // A random() that returns 1 (or garbage) must not push the wait past the ceiling.
   const r = Math.min(Math.max(options.random(), 0), 1 - Number.EPSILON);
@@ -228,7 +238,11 @@ export interface ConversationPacer {
  * A sliding-window pacer keyed by conversation id. Each caller reserves its slot before waiting, so
  * concurrent sends to one conversation queue up in order and other conversations never wait for them.
  */
-export function createConversationPacer(options: { readonly perSecond: number; readonly now: () => number; readonly sleep: (ms: number) => Promise<void> }): ConversationPacer {
+export function createConversationPacer(options: {
+  readonly perSecond: number;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}): ConversationPacer {
   const windowMs = 1000;
   const { perSecond, now, sleep } = options;
   /** Reserved send instants per conversation, ascending; only those still inside a window are kept. */
@@ -302,34 +316,47 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
   const now = options.now ?? Date.now;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
   if (!(attemptTimeoutMs > 0)) throw new NotifierError('invalid-options', 'attemptTimeoutMs must be more than 0');
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new NotifierError('invalid-options', 'maxAttempts must be a whole number of at least 1');
-  if (!(baseDelayMs >= 0) || !(maxDelayMs >= baseDelayMs)) throw new NotifierError('invalid-options', 'delays must satisfy 0 <= baseDelayMs <= maxDelayMs');
-  if (!Number.isInteger(perSecond) || perSecond < 1) throw new NotifierError('invalid-options', 'perConversationPerSecond must be a whole number of at least 1');
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new NotifierError('invalid-options', 'maxAttempts must be a whole number of at least 1');
+  if (!(baseDelayMs >= 0) || !(maxDelayMs >= baseDelayMs))
+    throw new NotifierError('invalid-options', 'delays must satisfy 0 <= baseDelayMs <= maxDelayMs');
+  if (!Number.isInteger(perSecond) || perSecond < 1)
+    throw new NotifierError('invalid-options', 'perConversationPerSecond must be a whole number of at least 1');
 
   const pacer = createConversationPacer({ perSecond, now, sleep });
   let warnedPipeline = false;
 
   /** One request, through a continuation turn; never throws. */
-  async function attemptOnce(reference: Partial<ConversationReference>, run: (context: TurnContext) => Promise<Delivered>): Promise<AttemptResult> {
+  async function attemptOnce(
+    reference: Partial<ConversationReference>,
+    run: (context: TurnContext) => Promise<Delivered>,
+  ): Promise<AttemptResult> {
     // Filled in by the logic: the adapter swallows what the logic throws (see the file comment).
-    const captured: { ran: boolean; failed: boolean; error: unknown; delivered: Delivered } = { ran: false, failed: false, error: null, delivered: { activityId: null, status: null } };
+    const captured: { ran: boolean; failed: boolean; error: unknown; delivered: Delivered } = {
+      ran: false,
+      failed: false,
+      error: null,
+      delivered: { activityId: null, status: null },
+    };
     try {
       // A connector that never answers must not hold the outbox (and the poll behind it) for ever.
       await withDeadline(
         adapter.continueConversationAsync(appId, reference, async (context) => {
-        captured.ran = true;
-        try {
-          const connector: unknown = context.turnState.get(adapter.ConnectorClientKey);
-          if (!withoutPipelineRetries(connector) && !warnedPipeline) {
-            warnedPipeline = true;
-            logger.warn('notify-pipeline-retries-kept', { detail: 'could not remove the connector pipeline retry policy; attempts may take longer' });
+          captured.ran = true;
+          try {
+            const connector: unknown = context.turnState.get(adapter.ConnectorClientKey);
+            if (!withoutPipelineRetries(connector) && !warnedPipeline) {
+              warnedPipeline = true;
+              logger.warn('notify-pipeline-retries-kept', {
+                detail: 'could not remove the connector pipeline retry policy; attempts may take longer',
+              });
+            }
+            captured.delivered = await run(context);
+          } catch (error) {
+            captured.failed = true;
+            captured.error = error;
           }
-          captured.delivered = await run(context);
-        } catch (error) {
-          captured.failed = true;
-          captured.error = error;
-        }
-      }),
+        }),
         attemptTimeoutMs,
         'the Bot Connector',
       );
@@ -378,18 +405,41 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
       const failure = classifySendFailure(result.error, now());
       switch (failure.kind) {
         case 'permanent':
-          logger.warn('notify-attempt', { operation, conversation, attempt, status: failure.status, outcome: 'permanent', reason: failure.reason });
+          logger.warn('notify-attempt', {
+            operation,
+            conversation,
+            attempt,
+            status: failure.status,
+            outcome: 'permanent',
+            reason: failure.reason,
+          });
           return { kind: 'permanent', reason: failure.reason };
         case 'transient': {
           const retryAfterMs = failure.retryAfterMs ?? 0;
           // Waiting longer than maxDelayMs in-process would hold the caller (and its lease): hand the wait back.
           if (attempt >= maxAttempts || retryAfterMs > maxDelayMs) {
             const afterMs = Math.max(retryAfterMs, Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
-            logger.warn('notify-attempt', { operation, conversation, attempt, status: failure.status, outcome: 'retry-later', reason: failure.reason, waitMs: afterMs });
+            logger.warn('notify-attempt', {
+              operation,
+              conversation,
+              attempt,
+              status: failure.status,
+              outcome: 'retry-later',
+              reason: failure.reason,
+              waitMs: afterMs,
+            });
             return { kind: 'retry', afterMs, reason: failure.reason };
           }
           const waitMs = Math.min(maxDelayMs, Math.max(retryAfterMs, backoffDelayMs(attempt, { baseDelayMs, maxDelayMs, random })));
-          logger.warn('notify-attempt', { operation, conversation, attempt, status: failure.status, outcome: 'retrying', reason: failure.reason, waitMs });
+          logger.warn('notify-attempt', {
+            operation,
+            conversation,
+            attempt,
+            status: failure.status,
+            outcome: 'retrying',
+            reason: failure.reason,
+            waitMs,
+          });
           await sleep(waitMs);
           break;
         }
@@ -399,26 +449,39 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
 
   return {
     send(reference, message, guard) {
-      return deliver('send', reference, message, async (context) => {
-        // A new message, not a reply to the continuation's made-up activity id (see the file comment).
-        context.onSendActivities((_context, activities, next) => {
-          for (const activity of activities) delete activity.replyToId;
-          return next();
-        });
-        const response = await context.sendActivity(toActivity(message));
-        return { activityId: response?.id || null, status: successStatus(response) };
-      }, null, guard);
+      return deliver(
+        'send',
+        reference,
+        message,
+        async (context) => {
+          // A new message, not a reply to the continuation's made-up activity id (see the file comment).
+          context.onSendActivities((_context, activities, next) => {
+            for (const activity of activities) delete activity.replyToId;
+            return next();
+          });
+          const response = await context.sendActivity(toActivity(message));
+          return { activityId: response?.id || null, status: successStatus(response) };
+        },
+        null,
+        guard,
+      );
     },
     update(reference, activityId, message) {
-      return deliver('update', reference, message, async (context) => {
-        context.onUpdateActivity((_context, activity, next) => {
-          delete activity.replyToId;
-          return next();
-        });
-        // CloudAdapterBase.updateActivity returns a bare { id }, so there is no status to report.
-        const response = (await context.updateActivity({ ...toActivity(message), id: activityId })) as ResourceResponse | undefined;
-        return { activityId: response?.id || activityId, status: null };
-      }, activityId);
+      return deliver(
+        'update',
+        reference,
+        message,
+        async (context) => {
+          context.onUpdateActivity((_context, activity, next) => {
+            delete activity.replyToId;
+            return next();
+          });
+          // CloudAdapterBase.updateActivity returns a bare { id }, so there is no status to report.
+          const response = (await context.updateActivity({ ...toActivity(message), id: activityId })) as ResourceResponse | undefined;
+          return { activityId: response?.id || activityId, status: null };
+        },
+        activityId,
+      );
     },
   };
 }

@@ -18,7 +18,13 @@ export const demoPatients = {
 } as const;
 
 function study(uid: string, date: string, description: string, modality: string, instances: number): StudySummary {
-  return { studyInstanceUid: `2.25.999${uid}`, date, description: `${description} (DEMO)`, modalities: [modality], instanceCount: instances };
+  return {
+    studyInstanceUid: `2.25.999${uid}`,
+    date,
+    description: `${description} (DEMO)`,
+    modalities: [modality],
+    instanceCount: instances,
+  };
 }
 
 /** Creates the demo PACS (all seven Insignia sites; Plymouth slow, Cornwall unreachable). */
@@ -49,7 +55,10 @@ export function createDemoPacs(options: { retrievalMs?: number; slowSiteMs?: num
           ],
         },
       },
-      plymouth: { delayMs: options.slowSiteMs ?? 2500, studies: { [alice.nhsNumber]: [study('3001', '2025-01-20', 'US Abdomen', 'US', 4)] } },
+      plymouth: {
+        delayMs: options.slowSiteMs ?? 2500,
+        studies: { [alice.nhsNumber]: [study('3001', '2025-01-20', 'US Abdomen', 'US', 4)] },
+      },
       cornwall: { behaviour: 'unreachable', studies: {} },
       weston: { delayMs: 300, studies: {} },
       'north-devon': { delayMs: 400, studies: {} },

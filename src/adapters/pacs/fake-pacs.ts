@@ -3,7 +3,16 @@
  * linked, slow, unreachable, hung or rejecting, and retrieval jobs that finish on a timer or when
  * a test says so. Used by tests, and (seeded with synthetic data) as the demo backend.
  */
-import { PacsError, type LocalPatientRecord, type PacsJobStatus, type PacsPort, type PatientSearch, type RemoteStudies, type SiteId, type StudySummary } from '../../ports/pacs-port';
+import {
+  PacsError,
+  type LocalPatientRecord,
+  type PacsJobStatus,
+  type PacsPort,
+  type PatientSearch,
+  type RemoteStudies,
+  type SiteId,
+  type StudySummary,
+} from '../../ports/pacs-port';
 
 /** How a fake remote site behaves when queried or retrieved from. */
 export type FakeSiteBehaviour = 'linked' | 'unreachable' | 'hung' | 'rejecting';
@@ -52,7 +61,8 @@ export class FakePacs implements PacsPort {
       studies: [...r.studies],
       nhsNumberValues: [...(r.nhsNumberValues ?? [r.identity.localId, ...(r.identity.nhsNumber ? [r.identity.nhsNumber] : [])])],
     }));
-    for (const record of this.local) for (const study of record.studies) this.localStudies.set(study.studyInstanceUid, study.instanceCount ?? 1);
+    for (const record of this.local)
+      for (const study of record.studies) this.localStudies.set(study.studyInstanceUid, study.instanceCount ?? 1);
   }
 
   sites(): readonly SiteId[] {
@@ -68,7 +78,9 @@ export class FakePacs implements PacsPort {
           r.identity.givenName.toLowerCase() === search.givenName.toLowerCase() &&
           r.identity.birthDate === search.birthDate,
     );
-    return Promise.resolve(matches.map((r) => ({ identity: { ...r.identity }, studies: [...r.studies], nhsNumberValues: [...r.nhsNumberValues] })));
+    return Promise.resolve(
+      matches.map((r) => ({ identity: { ...r.identity }, studies: [...r.studies], nhsNumberValues: [...r.nhsNumberValues] })),
+    );
   }
 
   async queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<RemoteStudies> {
@@ -139,7 +151,7 @@ export class FakePacs implements PacsPort {
     // As on a real PACS, the retrieved study is now part of the patient's local record.
     const record = this.local.find((r) => r.identity.nhsNumber === job.nhsNumber);
     if (record && !record.studies.some((s) => s.studyInstanceUid === job.study.studyInstanceUid)) {
-      (record.studies).push(job.study);
+      record.studies.push(job.study);
     }
   }
 

@@ -259,7 +259,14 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
     const deadline = AbortSignal.timeout(timeoutMs + abortGraceMs);
     const body = { Level: 'Study', Query: query, Timeout: Math.max(1, Math.ceil(timeoutMs / 1000)) };
     const { ID } = await call('POST', `/modalities/${encodeURIComponent(site.modality)}/query`, created, site.site, body, deadline);
-    const answers = await call('GET', `/queries/${encodeURIComponent(ID)}/answers?expand&simplify`, z.array(tags), site.site, undefined, deadline);
+    const answers = await call(
+      'GET',
+      `/queries/${encodeURIComponent(ID)}/answers?expand&simplify`,
+      z.array(tags),
+      site.site,
+      undefined,
+      deadline,
+    );
     // A peer that matches loosely must not hand us another patient's studies.
     const nhsNumber = query[site.nhsNumberAttribute] ?? '';
     // An answer with no NHS number at all cannot be positively identified: left out, and counted.
@@ -284,7 +291,10 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       entry.instances += s.Instances.length;
       perStudy.set(s.ParentStudy, entry);
     }
-    const patients = new Map<string, { identity: PatientIdentity; nhsNumberValues: string[]; studies: Array<StudySummary & { time: string }> }>();
+    const patients = new Map<
+      string,
+      { identity: PatientIdentity; nhsNumberValues: string[]; studies: Array<StudySummary & { time: string }> }
+    >();
     for (const study of unique) {
       let patient = patients.get(study.ParentPatient);
       if (!patient) {
@@ -302,7 +312,11 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
       });
       patients.set(study.ParentPatient, patient);
     }
-    return [...patients.values()].map((p) => ({ identity: p.identity, nhsNumberValues: p.nhsNumberValues, studies: sortedStudies(p.studies) }));
+    return [...patients.values()].map((p) => ({
+      identity: p.identity,
+      nhsNumberValues: p.nhsNumberValues,
+      studies: sortedStudies(p.studies),
+    }));
   }
 
   async function findByNhsNumber(nhsNumber: string): Promise<LocalPatientRecord[]> {
@@ -330,7 +344,8 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
     const records = await localRecords(await findStudies(query), query);
     const same = (a: string, b: string): boolean => a.localeCompare(b, 'en', { sensitivity: 'accent' }) === 0;
     return records.filter(
-      (r) => same(r.identity.familyName, family) && (same(r.identity.givenName, given) || same(r.identity.givenName.split(' ')[0] ?? '', given)),
+      (r) =>
+        same(r.identity.familyName, family) && (same(r.identity.givenName, given) || same(r.identity.givenName.split(' ')[0] ?? '', given)),
     );
   }
 
@@ -389,9 +404,25 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
         Query: { StudyInstanceUID: studyInstanceUid, [site.nhsNumberAttribute]: nhsNumber },
         Timeout: Math.max(1, Math.ceil(requestTimeoutMs / 1000)),
       };
-      const { ID: queryId } = await call('POST', `/modalities/${encodeURIComponent(site.modality)}/query`, created, site.site, body, deadline);
-      const answers = await call('GET', `/queries/${encodeURIComponent(queryId)}/answers?expand&simplify`, z.array(tags), site.site, undefined, deadline);
-      const index = answers.findIndex((answer) => text(answer, 'StudyInstanceUID') === studyInstanceUid && holdsNhsNumber(answer, site, nhsNumber));
+      const { ID: queryId } = await call(
+        'POST',
+        `/modalities/${encodeURIComponent(site.modality)}/query`,
+        created,
+        site.site,
+        body,
+        deadline,
+      );
+      const answers = await call(
+        'GET',
+        `/queries/${encodeURIComponent(queryId)}/answers?expand&simplify`,
+        z.array(tags),
+        site.site,
+        undefined,
+        deadline,
+      );
+      const index = answers.findIndex(
+        (answer) => text(answer, 'StudyInstanceUID') === studyInstanceUid && holdsNhsNumber(answer, site, nhsNumber),
+      );
       if (index < 0) throw notFound;
       const retrieve = { TargetAet: options.localAet, Asynchronous: true, Timeout: retrievalTimeoutS };
       const { ID } = await call('POST', `/queries/${encodeURIComponent(queryId)}/answers/${index}/retrieve`, created, site.site, retrieve);

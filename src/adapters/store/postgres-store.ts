@@ -291,8 +291,6 @@ function stringList(value: unknown, what: string): string[] {
   return value;
 }
 
-
-
 function fromRow(row: RetrievalRow): Retrieval {
   return retrievalFromColumns(row, stringList(row.study_modalities, 'study'));
 }
@@ -321,8 +319,6 @@ function fromAuditRow(row: AuditRow): AuditEvent {
     outcome: row.outcome,
   };
 }
-
-
 
 function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
@@ -481,7 +477,9 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
         name TEXT NOT NULL,
         applied_at TEXT NOT NULL
       )`);
-      const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const applied = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+      );
       const newest = Math.max(0, ...applied);
       // A database written by a newer build may hold tables this build would misuse: stop rather than guess.
       if (newest > latestKnown) {
@@ -508,7 +506,11 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
    * (inside a transaction). Each round either inserts or finds; it goes round again only if the
    * active one stopped being active in between (a rare race).
    */
-  async function insertOrFind(client: pg.PoolClient, retrieval: NewRetrieval, createdMs: number): Promise<{ retrieval: Retrieval; created: boolean }> {
+  async function insertOrFind(
+    client: pg.PoolClient,
+    retrieval: NewRetrieval,
+    createdMs: number,
+  ): Promise<{ retrieval: Retrieval; created: boolean }> {
     for (let round = 0; round < 10; round += 1) {
       // ON CONFLICT on the partial unique index waits for a racing insert to commit or roll
       // back, then does nothing if it committed; any other conflict (the id) still raises.
@@ -542,17 +544,16 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       );
       const row = inserted.rows[0];
       if (row) {
-        await client.query('INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at, detail) VALUES ($1, NULL, $2, $3, NULL)', [
-          retrieval.id,
-          'requested',
-          retrieval.createdAt,
-        ]);
+        await client.query(
+          'INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at, detail) VALUES ($1, NULL, $2, $3, NULL)',
+          [retrieval.id, 'requested', retrieval.createdAt],
+        );
         return { retrieval: fromRow(row), created: true };
       }
-      const existing = await client.query<RetrievalRow>(`SELECT ${retrievalColumns} FROM retrievals WHERE site = $1 AND study_instance_uid = $2 AND ${active}`, [
-        retrieval.site,
-        retrieval.study.studyInstanceUid,
-      ]);
+      const existing = await client.query<RetrievalRow>(
+        `SELECT ${retrievalColumns} FROM retrievals WHERE site = $1 AND study_instance_uid = $2 AND ${active}`,
+        [retrieval.site, retrieval.study.studyInstanceUid],
+      );
       if (existing.rows[0]) return { retrieval: fromRow(existing.rows[0]), created: false };
     }
     throw new StoreError('unavailable', 'the active retrieval of this study kept changing; try again');
@@ -564,7 +565,8 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     try {
       return await transaction((client) => insertOrFind(client, retrieval, createdMs));
     } catch (error) {
-      if (isUniqueViolation(error, 'retrievals_pkey')) throw new StoreError('conflict', `another retrieval already has the id ${retrieval.id}`);
+      if (isUniqueViolation(error, 'retrievals_pkey'))
+        throw new StoreError('conflict', `another retrieval already has the id ${retrieval.id}`);
       throw toStoreError(error);
     }
   }
@@ -574,11 +576,23 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     await client.query(
       `INSERT INTO audit_events (at, at_ms, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [event.at, atMs, event.action, event.teamsUserId, event.entraObjectId, event.displayName, event.nhsNumber, event.site, [...event.studies], event.outcome],
+      [
+        event.at,
+        atMs,
+        event.action,
+        event.teamsUserId,
+        event.entraObjectId,
+        event.displayName,
+        event.nhsNumber,
+        event.site,
+        [...event.studies],
+        event.outcome,
+      ],
     );
   }
 
-  const finishSql = "UPDATE activity_claims SET state = 'done' WHERE activity_key = $1 AND owner = $2 AND state = 'claimed' RETURNING activity_key";
+  const finishSql =
+    "UPDATE activity_claims SET state = 'done' WHERE activity_key = $1 AND owner = $2 AND state = 'claimed' RETURNING activity_key";
 
   /** Every retrieval, every audit line and the turn's claim in one transaction, or none of them. */
   async function recordConfirmation(confirmation: Confirmation): Promise<Array<{ retrieval: Retrieval; created: boolean } | null>> {
@@ -606,7 +620,14 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     }
   }
 
-  type ActivityRow = { activity_key: string; state: string; owner: string; claimed_at_ms: string; claim_until_ms: string; expires_at_ms: string };
+  type ActivityRow = {
+    activity_key: string;
+    state: string;
+    owner: string;
+    claimed_at_ms: string;
+    claim_until_ms: string;
+    expires_at_ms: string;
+  };
 
   /** Read, decide and write under the row's lock (or the key's insert): two owners never both claim a live key. */
   async function claimActivity(request: Parameters<StorePort['claimActivity']>[0]): Promise<ActivityClaim> {
@@ -692,7 +713,13 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     }
   }
 
-  async function claimNotifications(owner: string, now: string, leaseMs: number, limit: number, leaseNow?: string): Promise<Notification[]> {
+  async function claimNotifications(
+    owner: string,
+    now: string,
+    leaseMs: number,
+    limit: number,
+    leaseNow?: string,
+  ): Promise<Notification[]> {
     checkOpen();
     const claim = checkClaim(owner, now, leaseMs, limit, leaseNow);
     if (limit === 0) return [];
@@ -763,9 +790,10 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
 
     transitions: async (retrievalId) =>
       (
-        await query<TransitionRow>('SELECT retrieval_id, from_state, to_state, at, detail FROM retrieval_transitions WHERE retrieval_id = $1 ORDER BY seq', [
-          retrievalId,
-        ])
+        await query<TransitionRow>(
+          'SELECT retrieval_id, from_state, to_state, at, detail FROM retrieval_transitions WHERE retrieval_id = $1 ORDER BY seq',
+          [retrievalId],
+        )
       ).map(fromTransitionRow),
 
     appendAudit: async (event) => {
@@ -814,14 +842,20 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     settleNotification,
 
     notificationsFor: async (retrievalId) =>
-      (await query<NotificationRow>(`SELECT ${notificationColumns} FROM notifications WHERE retrieval_id = $1 ORDER BY created_at_ms, transition_seq`, [retrievalId])).map(
-        fromNotificationRow,
-      ),
+      (
+        await query<NotificationRow>(
+          `SELECT ${notificationColumns} FROM notifications WHERE retrieval_id = $1 ORDER BY created_at_ms, transition_seq`,
+          [retrievalId],
+        )
+      ).map(fromNotificationRow),
 
     countAudit: async (teamsUserId, action, since) => {
       checkOpen();
       const sinceMs = instantMs(since, 'since');
-      const rows = await query<{ n: string }>('SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = $1 AND action = $2 AND at_ms >= $3', [teamsUserId, action, sinceMs]);
+      const rows = await query<{ n: string }>(
+        'SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = $1 AND action = $2 AND at_ms >= $3',
+        [teamsUserId, action, sinceMs],
+      );
       return Number(rows[0]?.n ?? 0);
     },
 
@@ -850,7 +884,14 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     releaseActivity: async (key, owner) => {
       checkOpen();
       checkActivityKey(key);
-      return (await query("DELETE FROM activity_claims WHERE activity_key = $1 AND owner = $2 AND state = 'claimed' RETURNING activity_key", [key, owner])).length === 1;
+      return (
+        (
+          await query("DELETE FROM activity_claims WHERE activity_key = $1 AND owner = $2 AND state = 'claimed' RETURNING activity_key", [
+            key,
+            owner,
+          ])
+        ).length === 1
+      );
     },
 
     activityFor: async (key) => {
@@ -865,13 +906,18 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     },
 
     leaseHolders: async () =>
-      (await query<{ owner: string }>("SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner")).map((row) => row.owner),
+      (
+        await query<{ owner: string }>(
+          "SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner",
+        )
+      ).map((row) => row.owner),
 
     releaseLeases: async (owner) => {
       checkOpen();
       if (typeof owner !== 'string' || owner.trim() === '') throw new StoreError('invalid', 'releasing leases needs an owner');
       const rows = await query(
-        "UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL WHERE state = 'pending' AND lease_owner = $1 RETURNING id",
+        'UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL ' +
+          "WHERE state = 'pending' AND lease_owner = $1 RETURNING id",
         [owner],
       );
       return rows.length;
@@ -881,7 +927,8 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       checkOpen();
       const checked = checkRenewal(id, owner, now, leaseMs);
       const rows = await query(
-        "UPDATE notifications SET lease_until = $3, lease_until_ms = $4 WHERE id = $1 AND state = 'pending' AND lease_owner = $2 RETURNING id",
+        'UPDATE notifications SET lease_until = $3, lease_until_ms = $4 WHERE id = $1 AND state = ' +
+          "'pending' AND lease_owner = $2 RETURNING id",
         [id, owner, checked.leaseUntil, checked.leaseUntilMs],
       );
       return rows.length === 1;
@@ -897,7 +944,8 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       checkOpen();
       checkOwner(owner);
       await query(
-        'INSERT INTO owner_heartbeats (owner, beat_at_ms) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET beat_at_ms = GREATEST(owner_heartbeats.beat_at_ms, excluded.beat_at_ms)',
+        'INSERT INTO owner_heartbeats (owner, beat_at_ms) VALUES ($1, $2) ON CONFLICT (owner) DO ' +
+          'UPDATE SET beat_at_ms = GREATEST(owner_heartbeats.beat_at_ms, excluded.beat_at_ms)',
         [owner, instantMs(at, 'at')],
       );
     },
@@ -906,7 +954,10 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
       checkOpen();
       const cutoffMs = checkSilence(owners, now, silentMs);
       if (owners.length === 0) return [];
-      const rows = await query<{ owner: string }>('SELECT owner FROM owner_heartbeats WHERE owner = ANY($1::text[]) AND beat_at_ms > $2', [[...owners], cutoffMs]);
+      const rows = await query<{ owner: string }>('SELECT owner FROM owner_heartbeats WHERE owner = ANY($1::text[]) AND beat_at_ms > $2', [
+        [...owners],
+        cutoffMs,
+      ]);
       const beating = new Set(rows.map((row) => row.owner));
       return owners.filter((owner) => !beating.has(owner));
     },

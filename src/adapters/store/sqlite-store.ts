@@ -190,10 +190,12 @@ export function checkClaim(owner: string, now: string, leaseMs: number, limit: n
   if (!isNonEmptyString(owner)) throw new StoreError('invalid', 'a claim needs an owner');
   const nowMs = instantMs(now, 'now');
   const leaseNowMs = instantMs(leaseNow, 'leaseNow');
-  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new StoreError('invalid', 'leaseMs must be a whole number of milliseconds, 1 or more');
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1)
+    throw new StoreError('invalid', 'leaseMs must be a whole number of milliseconds, 1 or more');
   if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
   const until = new Date(leaseNowMs + leaseMs);
-  if (Number.isNaN(until.getTime()) || until.getUTCFullYear() > 9999) throw new StoreError('invalid', 'leaseMs would end the lease after the year 9999');
+  if (Number.isNaN(until.getTime()) || until.getUTCFullYear() > 9999)
+    throw new StoreError('invalid', 'leaseMs would end the lease after the year 9999');
   return { nowMs, leaseNowMs, leaseUntil: until.toISOString(), leaseUntilMs: until.getTime() };
 }
 
@@ -213,8 +215,10 @@ export function checkOwner(owner: string): void {
  * counts as silent (an owner is silent once `silentMs` has passed since it last beat).
  */
 export function checkSilence(owners: readonly string[], now: string, silentMs: number): number {
-  if (!Array.isArray(owners) || owners.some((owner) => typeof owner !== 'string')) throw new StoreError('invalid', 'owners must be a list of strings');
-  if (!Number.isSafeInteger(silentMs) || silentMs < 1) throw new StoreError('invalid', 'silentMs must be a whole number of milliseconds, 1 or more');
+  if (!Array.isArray(owners) || owners.some((owner) => typeof owner !== 'string'))
+    throw new StoreError('invalid', 'owners must be a list of strings');
+  if (!Number.isSafeInteger(silentMs) || silentMs < 1)
+    throw new StoreError('invalid', 'silentMs must be a whole number of milliseconds, 1 or more');
   return instantMs(now, 'now') - silentMs;
 }
 
@@ -234,12 +238,16 @@ export interface CheckedActivityClaim {
 /** Checks the arguments of claimActivity (key, owner, instant, claim and keep times); returns its instants. */
 export function checkActivityClaim(claim: ActivityClaimRequest): CheckedActivityClaim {
   checkActivityKey(claim.key);
-  if (!isNonEmptyString(claim.owner) || claim.owner.length > 256) throw new StoreError('invalid', 'an activity claim needs an owner of 1-256 characters');
+  if (!isNonEmptyString(claim.owner) || claim.owner.length > 256)
+    throw new StoreError('invalid', 'an activity claim needs an owner of 1-256 characters');
   const atMs = instantMs(claim.at, 'at');
-  if (!Number.isSafeInteger(claim.claimMs) || claim.claimMs < 1) throw new StoreError('invalid', 'claimMs must be a whole number of milliseconds, 1 or more');
-  if (!Number.isSafeInteger(claim.keepMs) || claim.keepMs < claim.claimMs) throw new StoreError('invalid', 'keepMs must be a whole number of milliseconds, at least claimMs');
+  if (!Number.isSafeInteger(claim.claimMs) || claim.claimMs < 1)
+    throw new StoreError('invalid', 'claimMs must be a whole number of milliseconds, 1 or more');
+  if (!Number.isSafeInteger(claim.keepMs) || claim.keepMs < claim.claimMs)
+    throw new StoreError('invalid', 'keepMs must be a whole number of milliseconds, at least claimMs');
   const expiresMs = atMs + claim.keepMs;
-  if (!Number.isSafeInteger(expiresMs) || new Date(expiresMs).getUTCFullYear() > 9999) throw new StoreError('invalid', 'keepMs would keep the key past the year 9999');
+  if (!Number.isSafeInteger(expiresMs) || new Date(expiresMs).getUTCFullYear() > 9999)
+    throw new StoreError('invalid', 'keepMs would keep the key past the year 9999');
   return { atMs, claimUntilMs: atMs + claim.claimMs, expiresMs };
 }
 
@@ -249,7 +257,8 @@ export function checkActivityKey(key: string): void {
 }
 
 /** What a store does with a claim request, given the key's current claim (see StorePort.claimActivity). */
-export type ClaimDecision = { readonly write: true; readonly previousOwner: string | null } | { readonly write: false; readonly answer: ActivityClaim };
+export type ClaimDecision =
+  { readonly write: true; readonly previousOwner: string | null } | { readonly write: false; readonly answer: ActivityClaim };
 
 /**
  * The claim rule, shared by every store: a key unknown or past its expiry is claimed; a finished
@@ -260,22 +269,37 @@ export function decideActivityClaim(current: ActivityRecord | null, claim: Activ
   if (current === null || Date.parse(current.expiresAt) <= atMs) return { write: true, previousOwner: null };
   if (current.state === 'done') return { write: false, answer: { outcome: 'done' } };
   const runOut = Date.parse(current.claimUntil) <= atMs;
-  if (current.owner !== claim.owner && (runOut || current.owner === claim.takeOverFrom)) return { write: true, previousOwner: current.owner };
+  if (current.owner !== claim.owner && (runOut || current.owner === claim.takeOverFrom))
+    return { write: true, previousOwner: current.owner };
   return { write: false, answer: { outcome: 'held', owner: current.owner, claimUntil: current.claimUntil } };
 }
 
 /** An activity claim as stored (epoch ms columns), as the port describes it. */
-export function activityRecordOf(row: { readonly activity_key: string; readonly state: string; readonly owner: string; readonly claimed_at_ms: number | string; readonly claim_until_ms: number | string; readonly expires_at_ms: number | string }): ActivityRecord {
+export function activityRecordOf(row: {
+  readonly activity_key: string;
+  readonly state: string;
+  readonly owner: string;
+  readonly claimed_at_ms: number | string;
+  readonly claim_until_ms: number | string;
+  readonly expires_at_ms: number | string;
+}): ActivityRecord {
   if (row.state !== 'claimed' && row.state !== 'done') throw corrupt('activity claim');
   const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();
-  return { key: row.activity_key, state: row.state, owner: row.owner, claimedAt: iso(row.claimed_at_ms), claimUntil: iso(row.claim_until_ms), expiresAt: iso(row.expires_at_ms) };
+  return {
+    key: row.activity_key,
+    state: row.state,
+    owner: row.owner,
+    claimedAt: iso(row.claimed_at_ms),
+    claimUntil: iso(row.claim_until_ms),
+    expiresAt: iso(row.expires_at_ms),
+  };
 }
 
 /** Checks a confirmation's entries before anything is written; returns each new retrieval's creation instant (ms), or null. */
 export function checkConfirmation(confirmation: Confirmation): Array<number | null> {
   if (confirmation.activity !== null) {
     checkActivityKey(confirmation.activity.key);
-    if (!isNonEmptyString(confirmation.activity.owner)) throw new StoreError('invalid', 'a confirmation\'s activity needs an owner');
+    if (!isNonEmptyString(confirmation.activity.owner)) throw new StoreError('invalid', "a confirmation's activity needs an owner");
   }
   return confirmation.entries.map((entry) => {
     const audits = entry.retrieval === null ? [entry.audit] : [entry.audit.created, entry.audit.existing];
@@ -446,7 +470,9 @@ const active = `state IN ('requested', 'retrieving')`;
 function prepareStatements(db: Database.Database) {
   return {
     byId: db.prepare<[string], RetrievalRow>('SELECT * FROM retrievals WHERE id = ?'),
-    activeFor: db.prepare<[string, string], RetrievalRow>(`SELECT * FROM retrievals WHERE site = ? AND study_instance_uid = ? AND ${active}`),
+    activeFor: db.prepare<[string, string], RetrievalRow>(
+      `SELECT * FROM retrievals WHERE site = ? AND study_instance_uid = ? AND ${active}`,
+    ),
     insertRetrieval: db.prepare<Omit<RetrievalRow, 'state' | 'pacs_job_id' | 'failure_reason' | 'updated_at'>>(`
       INSERT INTO retrievals (id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
         requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
@@ -475,7 +501,9 @@ function prepareStatements(db: Database.Database) {
       INSERT INTO audit_events (at, at_ms, action, teams_user_id, entra_object_id, display_name, nhs_number, site, studies, outcome)
       VALUES (@at, @at_ms, @action, @teams_user_id, @entra_object_id, @display_name, @nhs_number, @site, @studies, @outcome)`),
     auditSince: db.prepare<[number], AuditRow>('SELECT * FROM audit_events WHERE at_ms >= ? ORDER BY at_ms, seq'),
-    countAudit: db.prepare<[string, string, number], { n: number }>('SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = ? AND action = ? AND at_ms >= ?'),
+    countAudit: db.prepare<[string, string, number], { n: number }>(
+      'SELECT COUNT(*) AS n FROM audit_events WHERE teams_user_id = ? AND action = ? AND at_ms >= ?',
+    ),
     purgeAudit: db.prepare<[number]>('DELETE FROM audit_events WHERE at_ms < ?'),
     activityByKey: db.prepare<[string], ActivityRow>('SELECT * FROM activity_claims WHERE activity_key = ?'),
     // A new claim, or a claim taken over: the row becomes this owner's, claimed, with new times.
@@ -484,17 +512,25 @@ function prepareStatements(db: Database.Database) {
       VALUES (@activity_key, 'claimed', @owner, @claimed_at_ms, @claim_until_ms, @expires_at_ms)
       ON CONFLICT (activity_key) DO UPDATE SET state = 'claimed', owner = excluded.owner, claimed_at_ms = excluded.claimed_at_ms,
         claim_until_ms = excluded.claim_until_ms, expires_at_ms = excluded.expires_at_ms`),
-    finishActivity: db.prepare<[string, string]>("UPDATE activity_claims SET state = 'done' WHERE activity_key = ? AND owner = ? AND state = 'claimed'"),
+    finishActivity: db.prepare<[string, string]>(
+      "UPDATE activity_claims SET state = 'done' WHERE activity_key = ? AND owner = ? AND state = 'claimed'",
+    ),
     releaseActivity: db.prepare<[string, string]>("DELETE FROM activity_claims WHERE activity_key = ? AND owner = ? AND state = 'claimed'"),
     pruneActivities: db.prepare<[number]>('DELETE FROM activity_claims WHERE expires_at_ms <= ?'),
     ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
-    leaseHolders: db.prepare<[], { owner: string }>("SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner"),
-    releaseLeases: db.prepare<[string]>("UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL WHERE state = 'pending' AND lease_owner = ?"),
+    leaseHolders: db.prepare<[], { owner: string }>(
+      "SELECT DISTINCT lease_owner AS owner FROM notifications WHERE state = 'pending' AND lease_owner IS NOT NULL ORDER BY owner",
+    ),
+    releaseLeases: db.prepare<[string]>(
+      "UPDATE notifications SET lease_owner = NULL, lease_until = NULL, lease_until_ms = NULL WHERE state = 'pending' AND lease_owner = ?",
+    ),
     renewLease: db.prepare<{ id: string; owner: string; lease_until: string; lease_until_ms: number }>(
-      "UPDATE notifications SET lease_until = @lease_until, lease_until_ms = @lease_until_ms WHERE id = @id AND state = 'pending' AND lease_owner = @owner",
+      'UPDATE notifications SET lease_until = @lease_until, lease_until_ms = @lease_until_ms ' +
+        "WHERE id = @id AND state = 'pending' AND lease_owner = @owner",
     ),
     heartbeat: db.prepare<[string, number]>(
-      'INSERT INTO owner_heartbeats (owner, beat_at_ms) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET beat_at_ms = MAX(beat_at_ms, excluded.beat_at_ms)',
+      'INSERT INTO owner_heartbeats (owner, beat_at_ms) VALUES (?, ?) ' +
+        'ON CONFLICT (owner) DO UPDATE SET beat_at_ms = MAX(beat_at_ms, excluded.beat_at_ms)',
     ),
     lastBeat: db.prepare<[string], { beat_at_ms: number }>('SELECT beat_at_ms FROM owner_heartbeats WHERE owner = ?'),
     retireOwner: db.prepare<[string]>('DELETE FROM owner_heartbeats WHERE owner = ?'),
@@ -503,8 +539,12 @@ function prepareStatements(db: Database.Database) {
       VALUES (@teams_user_id, @conversation_id, @entra_object_id, @reference, @updated_at, @updated_at_ms)
       ON CONFLICT (teams_user_id, conversation_id) DO UPDATE SET entra_object_id = excluded.entra_object_id,
         reference = excluded.reference, updated_at = excluded.updated_at, updated_at_ms = excluded.updated_at_ms`),
-    referenceFor: db.prepare<[string, string], ReferenceRow>('SELECT * FROM conversation_references WHERE teams_user_id = ? AND conversation_id = ?'),
-    insertNotification: db.prepare<Omit<NotificationRow, 'state' | 'attempts' | 'lease_owner' | 'lease_until' | 'lease_until_ms' | 'last_error' | 'sent_at'>>(`
+    referenceFor: db.prepare<[string, string], ReferenceRow>(
+      'SELECT * FROM conversation_references WHERE teams_user_id = ? AND conversation_id = ?',
+    ),
+    insertNotification: db.prepare<
+      Omit<NotificationRow, 'state' | 'attempts' | 'lease_owner' | 'lease_until' | 'lease_until_ms' | 'last_error' | 'sent_at'>
+    >(`
       INSERT INTO notifications (id, retrieval_id, transition_seq, kind, state, attempts, next_attempt_at, next_attempt_at_ms,
         lease_owner, lease_until, lease_until_ms, last_error, created_at, created_at_ms, sent_at)
       VALUES (@id, @retrieval_id, @transition_seq, @kind, 'pending', 0, @next_attempt_at, @next_attempt_at_ms,
@@ -559,7 +599,17 @@ const notificationStates: readonly NotificationState[] = ['pending', 'sent', 'un
 /** The notification columns both SQL stores share. */
 export type NotificationColumns = Pick<
   NotificationRow,
-  'id' | 'retrieval_id' | 'kind' | 'state' | 'attempts' | 'next_attempt_at' | 'lease_owner' | 'lease_until' | 'last_error' | 'created_at' | 'sent_at'
+  | 'id'
+  | 'retrieval_id'
+  | 'kind'
+  | 'state'
+  | 'attempts'
+  | 'next_attempt_at'
+  | 'lease_owner'
+  | 'lease_until'
+  | 'last_error'
+  | 'created_at'
+  | 'sent_at'
 >;
 
 /** A Notification from its columns, checked; shared with the PostgreSQL store. */
@@ -637,7 +687,12 @@ function fromRow(row: RetrievalRow): Retrieval {
  */
 function isSqliteFailure(error: unknown): error is Error & { code: string } {
   // Duck-typed: even `instanceof Error` can fail when the first copy was loaded in another realm.
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'SqliteError' && typeof (error as { code?: unknown }).code === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'SqliteError' &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
 }
 
 function isSqliteError(error: unknown, code: string): boolean {
@@ -652,7 +707,8 @@ function toStoreError(error: unknown): Error {
   if (error instanceof StoreError) return error;
   if (isSqliteFailure(error)) {
     const code = error.code;
-    if (code.startsWith('SQLITE_CONSTRAINT')) return new StoreError('conflict', `the database refused the write (${code}: ${error.message})`);
+    if (code.startsWith('SQLITE_CONSTRAINT'))
+      return new StoreError('conflict', `the database refused the write (${code}: ${error.message})`);
     // BUSY/LOCKED (another process held the lock past busy_timeout), IOERR, FULL, CANTOPEN, READONLY,
     // CORRUPT and anything else: the store cannot do its job right now.
     return new StoreError('unavailable', `the database failed (${code}: ${error.message})`);
@@ -810,7 +866,14 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     const s = statements();
     const leased: Notification[] = [];
     for (const { id } of s.claimable.all({ now: checked.nowMs, lease_now: checked.leaseNowMs, limit })) {
-      const result = s.lease.run({ id, now: checked.nowMs, lease_now: checked.leaseNowMs, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs });
+      const result = s.lease.run({
+        id,
+        now: checked.nowMs,
+        lease_now: checked.leaseNowMs,
+        owner,
+        lease_until: checked.leaseUntil,
+        lease_until_ms: checked.leaseUntilMs,
+      });
       if (result.changes !== 1) continue;
       const row = s.notificationById.get(id);
       if (!row) throw corrupt('notification');
@@ -953,15 +1016,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       run(() =>
         statements()
           .transitions.all(retrievalId)
-          .map(
-            (row): RetrievalTransition => ({
-              retrievalId: row.retrieval_id,
-              from: row.from_state === null ? null : stateOf(row.from_state, 'transition'),
-              to: stateOf(row.to_state, 'transition'),
-              at: row.at,
-              detail: row.detail,
-            }),
-          ),
+          .map((row): RetrievalTransition => ({
+            retrievalId: row.retrieval_id,
+            from: row.from_state === null ? null : stateOf(row.from_state, 'transition'),
+            to: stateOf(row.to_state, 'transition'),
+            at: row.at,
+            detail: row.detail,
+          })),
       ),
 
     appendAudit: (event) => run(() => writeAudit(event)),
@@ -996,23 +1057,22 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       run(() =>
         statements()
           .auditSince.all(instantMs(since, 'since'))
-          .map(
-            (row): AuditEvent => ({
-              at: row.at,
-              // The column holds only what appendAudit wrote, which the type already checked.
-              action: row.action as AuditEvent['action'],
-              teamsUserId: row.teams_user_id,
-              entraObjectId: row.entra_object_id,
-              displayName: row.display_name,
-              nhsNumber: row.nhs_number,
-              site: row.site,
-              studies: stringList(row.studies, 'audit event'),
-              outcome: row.outcome,
-            }),
-          ),
+          .map((row): AuditEvent => ({
+            at: row.at,
+            // The column holds only what appendAudit wrote, which the type already checked.
+            action: row.action as AuditEvent['action'],
+            teamsUserId: row.teams_user_id,
+            entraObjectId: row.entra_object_id,
+            displayName: row.display_name,
+            nhsNumber: row.nhs_number,
+            site: row.site,
+            studies: stringList(row.studies, 'audit event'),
+            outcome: row.outcome,
+          })),
       ),
 
-    countAudit: (teamsUserId, action, since) => run(() => statements().countAudit.get(teamsUserId, action, instantMs(since, 'since'))?.n ?? 0),
+    countAudit: (teamsUserId, action, since) =>
+      run(() => statements().countAudit.get(teamsUserId, action, instantMs(since, 'since'))?.n ?? 0),
 
     purgeAudit: (before, record) =>
       run(() => {
@@ -1050,7 +1110,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         try {
           return confirm.immediate(confirmation, createdMs);
         } catch (error) {
-          if (isSqliteError(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new StoreError('conflict', 'another retrieval already has one of these ids');
+          if (isSqliteError(error, 'SQLITE_CONSTRAINT_PRIMARYKEY'))
+            throw new StoreError('conflict', 'another retrieval already has one of these ids');
           throw error;
         }
       }),
@@ -1060,12 +1121,19 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         statements().ping.get();
       }),
 
-    leaseHolders: () => run(() => statements().leaseHolders.all().map((row) => row.owner)),
+    leaseHolders: () =>
+      run(() =>
+        statements()
+          .leaseHolders.all()
+          .map((row) => row.owner),
+      ),
 
     renewLease: (id, owner, now, leaseMs) =>
       run(() => {
         const checked = checkRenewal(id, owner, now, leaseMs);
-        return statements().renewLease.run({ id, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs }).changes === 1;
+        return (
+          statements().renewLease.run({ id, owner, lease_until: checked.leaseUntil, lease_until_ms: checked.leaseUntilMs }).changes === 1
+        );
       }),
 
     clockNow: () => run(() => (options.clock?.() ?? new Date()).toISOString()),

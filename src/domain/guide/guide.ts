@@ -146,7 +146,8 @@ const guideSchema = z
   .strict()
   .superRefine((guide, ctx) => {
     for (const id of requiredSectionIds) {
-      if (!guide.sections[id]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sections', id], message: 'is required by the decision tree' });
+      if (!guide.sections[id])
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sections', id], message: 'is required by the decision tree' });
     }
     const ids = new Set<string>();
     guide.trusts.forEach((trust, i) => {

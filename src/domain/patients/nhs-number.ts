@@ -7,7 +7,8 @@
 export type NhsNumberProblem = 'not-ten-digits' | 'bad-check-digit';
 
 /** The outcome of reading an NHS number. */
-export type NhsNumberResult = { readonly ok: true; readonly nhsNumber: string } | { readonly ok: false; readonly problem: NhsNumberProblem; readonly message: string };
+export type NhsNumberResult =
+  { readonly ok: true; readonly nhsNumber: string } | { readonly ok: false; readonly problem: NhsNumberProblem; readonly message: string };
 
 /** The Modulus 11 check digit for the first nine digits, or null when none is possible (remainder gives 10). */
 export function checkDigit(nineDigits: string): number | null {
@@ -22,7 +23,11 @@ export function checkDigit(nineDigits: string): number | null {
 export function parseNhsNumber(typed: string): NhsNumberResult {
   const digits = typed.trim().replace(/[\s-]/g, '');
   if (!/^\d{10}$/.test(digits)) {
-    return { ok: false, problem: 'not-ten-digits', message: 'An NHS number has exactly 10 digits (spaces or dashes between them are fine).' };
+    return {
+      ok: false,
+      problem: 'not-ten-digits',
+      message: 'An NHS number has exactly 10 digits (spaces or dashes between them are fine).',
+    };
   }
   if (checkDigit(digits.slice(0, 9)) !== Number(digits[9])) {
     return {
@@ -65,7 +70,9 @@ export type RecordNhsNumber =
 export function recordNhsNumber(values: readonly string[], searched: string | null): RecordNhsNumber {
   const valid = [...new Set(values.map((v) => v.trim()).filter(isValidNhsNumber))];
   if (searched !== null) {
-    return valid.length === 1 && valid[0] === searched ? { kind: 'identified', nhsNumber: searched } : { kind: 'conflict', distinct: valid.length };
+    return valid.length === 1 && valid[0] === searched
+      ? { kind: 'identified', nhsNumber: searched }
+      : { kind: 'conflict', distinct: valid.length };
   }
   if (valid.length === 0) return { kind: 'none' };
   return valid.length === 1 ? { kind: 'identified', nhsNumber: valid[0]! } : { kind: 'conflict', distinct: valid.length };

@@ -67,9 +67,19 @@ export function understand(text: string, asked: Date, knowledge: Knowledge): Und
   let time = understandTime(text, asked, knowledge.zone);
   if (time.source === 'phrase' && time.instant.getTime() < asked.getTime() - pastToleranceMs) {
     // "CT in Cardiff yesterday": the scan's time. The clinician needs the images now.
-    time = { instant: asked, source: 'now', phrase: time.phrase, note: `"${time.phrase ?? 'that time'}" is in the past, so I answered for now` };
+    time = {
+      instant: asked,
+      source: 'now',
+      phrase: time.phrase,
+      note: `"${time.phrase ?? 'that time'}" is in the past, so I answered for now`,
+    };
   } else if (time.source === 'phrase' && !(time.instant.getTime() <= asked.getTime() + futureLimitMs)) {
-    time = { instant: asked, source: 'now', phrase: time.phrase, note: `"${time.phrase ?? 'that time'}" is more than a year ahead, so I answered for now` };
+    time = {
+      instant: asked,
+      source: 'now',
+      phrase: time.phrase,
+      note: `"${time.phrase ?? 'that time'}" is more than a year ahead, so I answered for now`,
+    };
   }
   return {
     places: knowledge.gazetteer.find(text),
@@ -99,7 +109,9 @@ function understoodLine(guide: Guide, u: Understanding, when: When, place: Place
   if (place && targets.length === 1) {
     const name = trustName(guide, targets[0]!);
     const said = place.corrected || place.words !== place.name.toLowerCase() ? ` ("${place.words}")` : '';
-    parts.push(targets[0] === elsewhere ? `images at ${place.name}${said}, not one of the guide's named Trusts` : `images at ${name}${said}`);
+    parts.push(
+      targets[0] === elsewhere ? `images at ${place.name}${said}, not one of the guide's named Trusts` : `images at ${name}${said}`,
+    );
   } else if (place && targets.length > 1) {
     parts.push(`images at ${targets.map((id) => trustName(guide, id)).join(' or ')} ("${place.words}")`);
   }
@@ -175,7 +187,13 @@ function iconsAnswer(icon: IconId | null, guide: Guide): AnswerView {
   const rest = all.filter((i) => i.id !== icon);
   const sectionsOut: SectionView[] = [];
   if (picked.length > 0) {
-    sectionsOut.push({ heading: 'The symbol you asked about', text: [], contacts: [], facts: picked.map((i) => ({ label: i.name, value: i.meaning })), appliesNow: true });
+    sectionsOut.push({
+      heading: 'The symbol you asked about',
+      text: [],
+      contacts: [],
+      facts: picked.map((i) => ({ label: i.name, value: i.meaning })),
+      appliesNow: true,
+    });
   }
   sectionsOut.push({
     heading: picked.length > 0 ? 'The other Image Sharing Status symbols' : 'What each symbol in Insignia means',
@@ -184,7 +202,12 @@ function iconsAnswer(icon: IconId | null, guide: Guide): AnswerView {
     facts: rest.map((i) => ({ label: i.name, value: i.meaning })),
     appliesNow: false,
   });
-  return topicAnswer('At a glance: Image Sharing Status icons', sectionsOut, [{ label: 'How to pull images (Guide A)', target: 'route-a' }], 'icons');
+  return topicAnswer(
+    'At a glance: Image Sharing Status icons',
+    sectionsOut,
+    [{ label: 'How to pull images (Guide A)', target: 'route-a' }],
+    'icons',
+  );
 }
 
 /** Answers `text`, asked at `asked` (the message's own timestamp). */
@@ -211,7 +234,10 @@ export function answerQuestion(text: string, asked: Date, knowledge: Knowledge):
       title: 'Where are the images?',
       preface: [several ? 'You named more than one place.' : `"${place?.words ?? ''}" could mean more than one Trust.`],
       prompt: 'Which Trust holds the images?',
-      choices: candidates.map((id) => ({ label: id === elsewhere ? 'Somewhere else in the UK' : trustName(guide, id), target: stepForTrust(id, guide) })),
+      choices: candidates.map((id) => ({
+        label: id === elsewhere ? 'Somewhere else in the UK' : trustName(guide, id),
+        target: stepForTrust(id, guide),
+      })),
       position: positionFor('where', when),
     };
   }
@@ -223,15 +249,27 @@ export function answerQuestion(text: string, asked: Date, knowledge: Knowledge):
       return answer(iconsAnswer(u.icon, guide), understood, when);
     case 'retention':
       return answer(
-        topicAnswer('How long images stay', [section(guide, 'p2p-consider'), section(guide, 'iep-urgent')], [{ label: 'IEP (Guide D)', target: 'urgency' }], 'route-a'),
+        topicAnswer(
+          'How long images stay',
+          [section(guide, 'p2p-consider'), section(guide, 'iep-urgent')],
+          [{ label: 'IEP (Guide D)', target: 'urgency' }],
+          'route-a',
+        ),
         understood,
         when,
       );
     case 'iep-location':
-      return answer(topicAnswer('Where IEP images appear', [section(guide, 'iep-urgent', true), section(guide, 'iep-consider')], [], 'urgency'), understood, when);
+      return answer(
+        topicAnswer('Where IEP images appear', [section(guide, 'iep-urgent', true), section(guide, 'iep-consider')], [], 'urgency'),
+        understood,
+        when,
+      );
     case 'iep-speed':
       return answer(
-        { ...topicAnswer('Is IEP instant?', [section(guide, 'iep-urgent', true)], [], 'urgency'), now: { headline: 'No: imaging transferred via IEP is not instant.', detail: [] } },
+        {
+          ...topicAnswer('Is IEP instant?', [section(guide, 'iep-urgent', true)], [], 'urgency'),
+          now: { headline: 'No: imaging transferred via IEP is not instant.', detail: [] },
+        },
         understood,
         when,
       );
@@ -265,7 +303,11 @@ export function answerQuestion(text: string, asked: Date, knowledge: Knowledge):
   // Insignia sites: peer to peer, for a patient registered at both sites with an NHS number.
   if (step === 'p2p-registered') {
     const view = viewStep('route-a', guide, when) as AnswerView;
-    return answer({ ...view, related: [{ label: 'Patient has no NHS number', target: 'p2p-not-linked' }, ...view.related] }, understood, when);
+    return answer(
+      { ...view, related: [{ label: 'Patient has no NHS number', target: 'p2p-not-linked' }, ...view.related] },
+      understood,
+      when,
+    );
   }
   return ask(step, guide, when, understood);
 }

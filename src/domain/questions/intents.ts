@@ -25,8 +25,16 @@ export type Topic =
 /** An Image Sharing Status icon named in the question. */
 export type IconId = 'needs-refresh' | 'refreshing' | 'linked' | 'remote' | 'downloading' | 'stored' | 'cannot-link';
 
-const notUrgent = / (not|non|isnt|is not|no|nothing) (an |a )?(urgent|urgently|rush|hurry|emergency)|non urgent|routine|no rush|no hurry|when(ever)? (convenient|possible|you can)|next week|elective|outpatient|clinic (next|on)|can wait/;
-const urgent = / (urgent|urgently|asap|emergency|emergencies|stat|immediately|straight away|right away|time critical|as soon as possible|critical|resus|trauma|major trauma|life threatening|stroke|code red|right now|desperate|quickly|quick) /;
+const notUrgent = new RegExp(
+  String.raw` (not|non|isnt|is not|no|nothing) (an |a )?(urgent|urgently|rush|hurry|emergency)|` +
+    String.raw`non urgent|routine|no rush|no hurry|when(ever)? (convenient|possible|you can)|next week|` +
+    String.raw`elective|outpatient|clinic (next|on)|can wait`,
+);
+const urgent = new RegExp(
+  String.raw` (urgent|urgently|asap|emergency|emergencies|stat|immediately|straight away|right away|` +
+    String.raw`time critical|as soon as possible|critical|resus|trauma|major trauma|life threatening|` +
+    String.raw`stroke|code red|right now|desperate|quickly|quick) `,
+);
 
 /** How urgent the question says it is. */
 export function urgencyOf(text: string): Urgency {
@@ -43,16 +51,72 @@ interface TopicRule {
 
 // Order matters: the first rule that matches wins, most specific first.
 const topicRules: readonly TopicRule[] = [
-  { topic: 'icons', pattern: / (icon|icons|symbol|symbols|satellite|question mark|status mean|what does the .* mean|image sharing status) / },
-  { topic: 'no-nhs-number', pattern: / (no|without|without an?|hasnt got an?|doesnt have an?|does not have an?|missing|lacks an?|not got an?|unknown|no valid) nhs (number|no)|nhs (number|no) (missing|unknown|not known)|not registered|isnt registered|unregistered/ },
-  { topic: 'iep-speed', pattern: / (is|are) (iep|it|the transfer|transfer) (instant|immediate|quick|fast)|instant|how (quick|fast|long does (it|iep|the transfer) take)|how long (will|does) (it|iep) take / },
-  { topic: 'iep-location', pattern: / where (do|will|does|can|are|would) (i find |the )?(iep |the )?(images|imaging|scans|studies|it|they)? ?(appear|land|show|arrive|go|end up|find|be)|iep receipts|which folder|what folder|where .* (iep|sent) (images|imaging)? ?(appear|land|show|arrive|go|be)|where .*(images|imaging|scans|studies) (sent|transferred|coming) (from|via|over)/ },
-  { topic: 'retention', pattern: / how long (do|will|does|are|is|can)( the)?( pulled| retrieved| iep| imported| transferred| copied)? (images|imaging|scans|studies|it|they)? ?(stay|remain|kept|available|last|be kept|be available|there)|(kept|stay|remain|available) for how long| (images|imaging|scans|studies|they|it) (expire|expires|get deleted|are deleted|disappear)| (expiry|retention|purged|30 days) |how long (do|will|would) (i|we|you) have/ },
-  { topic: 'export', pattern: / (export|exporting|(our|uhb|uh bristol|bri|bch) (images|imaging|scans|ct|mri|xray|x ray|study|studies|films) (sent|need to go|needs to go|to go|transferred|sending)|want (our|the uhb|uhb) (images|imaging|scans|ct|mri|xray|study|studies) |(images|imaging|scans) (need|needs) to go to|how do i send (them|it) to|send (them|it) over to|send (our|my|the|uh bristol|uhb|bri|bch)? ?(images|imaging|scans|ct|mri|xray|x ray|study|studies) to|sending (our|my|the)? ?(images|imaging|scans) to|transfer (our|my|uh bristol|uhb) (images|imaging|scans)|share (our|my) (images|imaging|scans)|push (images|imaging|scans) to|another hospital (wants|needs|is asking for) (our|the|my)) / },
+  {
+    topic: 'icons',
+    pattern: / (icon|icons|symbol|symbols|satellite|question mark|status mean|what does the .* mean|image sharing status) /,
+  },
+  {
+    topic: 'no-nhs-number',
+    pattern: new RegExp(
+      String.raw` (no|without|without an?|hasnt got an?|doesnt have an?|does not have an?|missing|` +
+        String.raw`lacks an?|not got an?|unknown|no valid) nhs (number|no)|nhs (number|no) (missing|unknown|` +
+        String.raw`not known)|not registered|isnt registered|unregistered`,
+    ),
+  },
+  {
+    topic: 'iep-speed',
+    pattern: new RegExp(
+      String.raw` (is|are) (iep|it|the transfer|transfer) (instant|immediate|quick|fast)|instant|` +
+        String.raw`how (quick|fast|long does (it|iep|the transfer) take)|how long (will|does) (it|iep) take `,
+    ),
+  },
+  {
+    topic: 'iep-location',
+    pattern: new RegExp(
+      String.raw` where (do|will|does|can|are|would) (i find |the )?(iep |the )?(images|imaging|scans|` +
+        String.raw`studies|it|they)? ?(appear|land|show|arrive|go|end up|find|be)|iep receipts|which folder|` +
+        String.raw`what folder|where .* (iep|sent) (images|imaging)? ?(appear|land|show|arrive|go|be)|` +
+        String.raw`where .*(images|imaging|scans|studies) (sent|transferred|coming) (from|via|over)`,
+    ),
+  },
+  {
+    topic: 'retention',
+    pattern: new RegExp(
+      String.raw` how long (do|will|does|are|is|can)( the)?( pulled| retrieved| iep| imported| transferred|` +
+        String.raw` copied)? (images|imaging|scans|studies|it|they)? ?(stay|remain|kept|available|last|` +
+        String.raw`be kept|be available|there)|(kept|stay|remain|available) for how long| (images|imaging|` +
+        String.raw`scans|studies|they|it) (expire|expires|get deleted|are deleted|disappear)| (expiry|` +
+        String.raw`retention|purged|30 days) |how long (do|will|would) (i|we|you) have`,
+    ),
+  },
+  {
+    topic: 'export',
+    pattern: new RegExp(
+      String.raw` (export|exporting|(our|uhb|uh bristol|bri|bch) (images|imaging|scans|ct|mri|xray|x ray|` +
+        String.raw`study|studies|films) (sent|need to go|needs to go|to go|transferred|sending)|want (our|` +
+        String.raw`the uhb|uhb) (images|imaging|scans|ct|mri|xray|study|studies) |(images|imaging|` +
+        String.raw`scans) (need|needs) to go to|how do i send (them|it) to|send (them|it) over to|send (our|` +
+        String.raw`my|the|uh bristol|uhb|bri|bch)? ?(images|imaging|scans|ct|mri|xray|x ray|study|` +
+        String.raw`studies) to|sending (our|my|the)? ?(images|imaging|scans) to|transfer (our|my|uh bristol|` +
+        String.raw`uhb) (images|imaging|scans)|share (our|my) (images|imaging|scans)|push (images|imaging|` +
+        String.raw`scans) to|another hospital (wants|needs|is asking for) (our|the|my)) `,
+    ),
+  },
   { topic: 'connect-share', pattern: / connect and share|connect share|connectandshare|c and s / },
   { topic: 'iep', pattern: / (iep|image exchange portal|request form|crishelp|data import sheet) / },
-  { topic: 'account', pattern: / (password|passwords|reset|helpdesk|help desk|service desk|it desk|locked out|log ?in|login|logon|log on|account|accounts|username|user name|web ?link|weblink|link|url|web address|web browser|website|portal|access form|application form|sign in|signin) / },
-  { topic: 'about', pattern: / (who wrote|which version|what version|review date|guide version|how old is|is the guide|document control|author of the guide) / },
+  {
+    topic: 'account',
+    pattern: new RegExp(
+      String.raw` (password|passwords|reset|helpdesk|help desk|service desk|it desk|locked out|log ?in|` +
+        String.raw`login|logon|log on|account|accounts|username|user name|web ?link|weblink|link|url|` +
+        String.raw`web address|web browser|website|portal|access form|application form|sign in|signin) `,
+    ),
+  },
+  {
+    topic: 'about',
+    pattern:
+      / (who wrote|which version|what version|review date|guide version|how old is|is the guide|document control|author of the guide) /,
+  },
   { topic: 'p2p', pattern: / (peer to peer|p2p|pull|pulling|insignia|refresh the|image sharing) / },
 ];
 
@@ -82,14 +146,24 @@ export function iconOf(text: string): IconId | null {
   return null;
 }
 
-const offTopic = / (ignore (all |any |your |the |previous |prior |above )*(instructions|rules|prompt)|disregard|system prompt|jailbreak|pretend|roleplay|role play|you are now|act as|repeat after me|say that|say the word|tell me a joke|joke|poem|song|story|weather|football|recipe|bitcoin|lottery|horoscope|write (me )?(a|an|some) (essay|email|letter|code)|translate|capital of|who is the (president|prime minister)|stock price|hack|api key) /;
+const offTopic = new RegExp(
+  String.raw` (ignore (all |any |your |the |previous |prior |above )*(instructions|rules|prompt)|` +
+    String.raw`disregard|system prompt|jailbreak|pretend|roleplay|role play|you are now|act as|` +
+    String.raw`repeat after me|say that|say the word|tell me a joke|joke|poem|song|story|weather|` +
+    String.raw`football|recipe|bitcoin|lottery|horoscope|write (me )?(a|an|some) (essay|email|letter|` +
+    String.raw`code)|translate|capital of|who is the (president|prime minister)|stock price|hack|api key) `,
+);
 
 /** True when the question is off topic or tries to make the bot say something else. */
 export function isOffTopic(text: string): boolean {
   return offTopic.test(wordLine(text));
 }
 
-const imagingWords = / (image|images|imaging|scan|scans|ct|mri|mr|xray|x ray|xrays|ultrasound|us|pet|study|studies|films|pacs|radiology|report|echo|angio|mammogram|nm|dexa|view|viewer|access|get|see|look at|pull|transfer|send|sent|iep|p2p|guide|help) /;
+const imagingWords = new RegExp(
+  String.raw` (image|images|imaging|scan|scans|ct|mri|mr|xray|x ray|xrays|ultrasound|us|pet|study|` +
+    String.raw`studies|films|pacs|radiology|report|echo|angio|mammogram|nm|dexa|view|viewer|access|get|` +
+    String.raw`see|look at|pull|transfer|send|sent|iep|p2p|guide|help) `,
+);
 
 /** True when the text has any word about images or getting them (a guard against stray matches). */
 export function mentionsImaging(text: string): boolean {

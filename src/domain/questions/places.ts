@@ -70,7 +70,9 @@ export function buildGazetteer(guide: Guide): Gazetteer {
     const existing = merged.get(key);
     merged.set(
       key,
-      existing ? { ...existing, targets: [...new Set([...existing.targets, ...alias.targets])], fuzzy: existing.fuzzy && alias.fuzzy } : alias,
+      existing
+        ? { ...existing, targets: [...new Set([...existing.targets, ...alias.targets])], fuzzy: existing.fuzzy && alias.fuzzy }
+        : alias,
     );
   }
   // Longest first, so "north bristol" wins over "bristol".
@@ -106,7 +108,12 @@ export function buildGazetteer(guide: Guide): Gazetteer {
             else if (m > 0) corrected = true;
           }
           // Prefer the longest alias; among equals, an exact one.
-          if (ok && (!best || alias.words.length > best.alias.words.length || (best.corrected && !corrected && alias.words.length === best.alias.words.length))) {
+          if (
+            ok &&
+            (!best ||
+              alias.words.length > best.alias.words.length ||
+              (best.corrected && !corrected && alias.words.length === best.alias.words.length))
+          ) {
             best = { alias, corrected };
           }
         }

@@ -145,7 +145,9 @@ const clockLead =
 const meridiem = '(a\\.?\\s?m\\.?|p\\.?\\s?m\\.?)(?![a-z])';
 /** Quantities that follow a number that is not a time ("at 2 sites", "1500 images"). */
 const notClockAfter =
-  '(?!\\s*(?:%|x\\b|mg|mcg|ml|kg|cm|mm|mmol|units?|days?|d\\b|hours?|hrs?|h\\b|mins?|minutes?|weeks?|wks?|months?|years?|yrs?|scans?|images?|studies|study|series|slices?|patients?|pts?|people|sites?|hospitals?|trusts?|places?|beds?|wards?|of\\b|per\\b|times?\\b))';
+  '(?!\\s*(?:%|x\\b|mg|mcg|ml|kg|cm|mm|mmol|units?|days?|d\\b|hours?|hrs?|h\\b|mins?|' +
+  'minutes?|weeks?|wks?|months?|years?|yrs?|scans?|images?|studies|study|series|slices?|' +
+  'patients?|pts?|people|sites?|hospitals?|trusts?|places?|beds?|wards?|of\\b|per\\b|times?\\b))';
 
 const months: Readonly<Record<string, number>> = {
   jan: 1,
@@ -162,7 +164,8 @@ const months: Readonly<Record<string, number>> = {
   dec: 12,
 };
 const monthName =
-  '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?';
+  '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|' +
+  'sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?';
 
 /** Monday = 1 ... Sunday = 7 (luxon's numbering), by the first three letters. */
 const weekdays: Readonly<Record<string, number>> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 };
@@ -173,28 +176,39 @@ const digitRun = /(?<![\d:.,/])\+?\(?\d[\d\s()-]{6,}\d/g;
 /** Other numbers that are never times: bleeps, extensions, versions, "24/7". */
 const notTimes: readonly RegExp[] = [
   // A number after a word that says it is not a time ("bleep 2310", "ext 22724").
-  /(?:\b(?:bleep(?:er|ed|ing|s)?|blp|ext(?:ension|n)?|x|tel(?:ephone)?|phone|ph|mob(?:ile)?|call|ring|dial|pager|page|fax|room|rm|bed|ref(?:erence)?|mrn|no|number|num|id)\b|#)\.?\s*(?:[:#-]\s*)?(?:(?:is|was|on|no|number)\.?\s*:?\s*)?\d{3,}(?:[\s-]\d{3,})*/gi,
+  new RegExp(
+    String.raw`(?:\b(?:bleep(?:er|ed|ing|s)?|blp|ext(?:ension|n)?|x|tel(?:ephone)?|phone|ph|mob(?:ile)?|` +
+      String.raw`call|ring|dial|pager|page|fax|room|rm|bed|ref(?:erence)?|mrn|no|number|num|id)\b|` +
+      String.raw`#)\.?\s*(?:[:#-]\s*)?(?:(?:is|was|on|no|number)\.?\s*:?\s*)?\d{3,}(?:[\s-]\d{3,})*`,
+    'gi',
+  ),
   /\b24\s*[/x-]\s*7\b/gi,
   /\bv(?:ersion)?\s*\d+(?:\.\d+)+\b/gi,
 ];
 
 const durationUnit = '(hours?|hrs?|h|minutes?|mins?|days?|weeks?|wks?)\\b';
 const durationCount =
-  '(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty(?:[\\s-]five)?|fifty|sixty|ninety|\\d{1,3}(?:\\.\\d+)?|a\\s+couple\\s+of|a\\s+few)';
+  '(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|' +
+  'forty(?:[\\s-]five)?|fifty|sixty|ninety|\\d{1,3}(?:\\.\\d+)?|a\\s+couple\\s+of|a\\s+few)';
 const durationIn = new RegExp(
-  `\\bin\\s+(?:(?:about|around|roughly|approx\\.?|approximately|another|the\\s+next)\\s+)?(?:half\\s+an?\\s+(hour|day)|${durationCount}\\s*${durationUnit}(\\s+and\\s+a\\s+half)?)(?:'?s?\\s+time)?`,
+  `\\bin\\s+(?:(?:about|around|roughly|approx\\.?|approximately|another|` +
+    `the\\s+next)\\s+)?(?:half\\s+an?\\s+(hour|day)|${durationCount}\\s*${durationUnit}(\\s+and\\s+a\\s+half)?)(?:'?s?\\s+time)?`,
   'gi',
 );
 const durationFromNow = new RegExp(`\\b${durationCount}\\s*${durationUnit}(\\s+and\\s+a\\s+half)?\\s+from\\s+now\\b`, 'gi');
 
-const holiday =
-  /\b(?:on\s+)?(christmas\s+day|christmas\s+eve|xmas\s+day|xmas\s+eve|boxing\s+day|new\s+year(?:['’]?s)?\s+day|new\s+year(?:['’]?s)?\s+eve|christmas|xmas)(?:\s+(\d{4}))?\b/gi;
+const holiday = new RegExp(
+  String.raw`\b(?:on\s+)?(christmas\s+day|christmas\s+eve|xmas\s+day|xmas\s+eve|boxing\s+day|` +
+    String.raw`new\s+year(?:['’]?s)?\s+day|new\s+year(?:['’]?s)?\s+eve|christmas|xmas)(?:\s+(\d{4}))?\b`,
+  'gi',
+);
 const dateDayMonth = new RegExp(
   `\\b(?:on\\s+)?(?:the\\s+)?(\\d{1,2})(?:st|nd|rd|th)?(?:\\s+of)?\\s*(?:-\\s*)?${monthName}(?:,?\\s+(\\d{4}))?(?![a-z\\d])`,
   'gi',
 );
 const dateMonthDay = new RegExp(
-  `\\b(?:on\\s+)?${monthName}\\s+(?:the\\s+)?(\\d{1,2})(?:st|nd|rd|th)?(?![\\d:.]\\d|\\d|\\s*(?:am|pm|a\\.m|p\\.m)\\b)(?:,?\\s+(\\d{4}))?(?![a-z\\d])`,
+  `\\b(?:on\\s+)?${monthName}\\s+(?:the\\s+)?(\\d{1,2})(?:st|nd|rd|th)?(?![\\d:.]\\d|\\d|` +
+    `\\s*(?:am|pm|a\\.m|p\\.m)\\b)(?:,?\\s+(\\d{4}))?(?![a-z\\d])`,
   'gi',
 );
 const dateIso = /\b(?:on\s+)?(\d{4})-(\d{2})-(\d{2})\b/g;
@@ -202,7 +216,9 @@ const dateNumeric = /(?:\bon\s+(?:the\s+)?)?(?<![\w./:-])(\d{1,2})([/.-])(\d{1,2
 
 const clockMeridiem = new RegExp(`\\b${clockLead}${hourNumber}(?:[:.](\\d{2}))?\\s*(?:o['’]?clock\\s*)?${meridiem}`, 'gi');
 const clockWords = new RegExp(
-  `\\b${clockLead}(?:(half|quarter|five|ten|twenty|twenty[\\s-]five|(?:5|10|20|25)(?=\\s+past))\\s+(past|to)\\s+${hourNumber}|half\\s+${hourNumber}(?![\\d:.]|\\s+(?:an?|hours?|of)\\b))(?:\\s*o['’]?clock)?(?:\\s*${meridiem})?`,
+  `\\b${clockLead}(?:(half|quarter|five|ten|twenty|twenty[\\s-]five|(?:5|10|20|` +
+    `25)(?=\\s+past))\\s+(past|to)\\s+${hourNumber}|half\\s+${hourNumber}(?![\\d:.]|\\s+(?:an?|` +
+    `hours?|of)\\b))(?:\\s*o['’]?clock)?(?:\\s*${meridiem})?`,
   'gi',
 );
 const clockOclock = new RegExp(`\\b${clockLead}${hourNumber}\\s*o['’]?clock\\b`, 'gi');
@@ -213,23 +229,29 @@ const clockColon = new RegExp(
 const clockFourDigits = new RegExp(`(?<![\\w.:/,£$€-])(\\d{2})(\\d{2})(?![\\d]|[:./]\\d)(\\s*(?:hrs|hr|h|hours)\\b)?`, 'g');
 const noonMidnight = new RegExp(`\\b${clockLead}(?:12\\s*)?(noon|mid-?day|midnight)\\b`, 'gi');
 const clockBare = new RegExp(
-  `\\b(at|by|from|until|till|til|before|after|around|about|between)\\s+(?:about\\s+|around\\s+)?(\\d{1,2})(?!\\d|[:.,/]\\d|\\s*-\\s*\\d)${notClockAfter}`,
+  `\\b(at|by|from|until|till|til|before|after|around|about|between)\\s+(?:about\\s+|` +
+    `around\\s+)?(\\d{1,2})(?!\\d|[:.,/]\\d|\\s*-\\s*\\d)${notClockAfter}`,
   'gi',
 );
 const clockBareWord = new RegExp(
-  `\\b(at|by|from|until|till|before|after|around|about)\\s+(${hourWord})(?=\\s*(?:$|[?!.,;)]|(?:tomorrow|today|tonight|on|this|next|in\\s+the|at\\s+night|ish)\\b))`,
+  `\\b(at|by|from|until|till|before|after|around|about)\\s+(${hourWord})(?=\\s*(?:$|[?!.,;)]|` +
+    `(?:tomorrow|today|tonight|on|this|next|in\\s+the|at\\s+night|ish)\\b))`,
   'gi',
 );
 
-const partOfDay =
-  /\b(?:(this|last|in\s+the|during\s+the|at|over|through|the)\s+)?(?:(early\s+hours)|(morning|afternoon|evening|night)s?|(overnight)|(tonight|tonite)|(night-?time))\b/gi;
+const partOfDay = new RegExp(
+  String.raw`\b(?:(this|last|in\s+the|during\s+the|at|over|through|the)\s+)?(?:(early\s+hours)|` +
+    String.raw`(morning|afternoon|evening|night)s?|(overnight)|(tonight|tonite)|(night-?time))\b`,
+  'gi',
+);
 /** "good morning" is a greeting, not a time. */
 const greetingBefore = /\bgood\s*$/i;
 
 const dayWords =
   /\b(?:(by|until|till|for|on|from|before|after)\s+)?(the\s+day\s+after\s+tomorrow|tomorrow|tmrw|tmr|tomoz|today|yesterday)\b/gi;
 const weekdayPattern = new RegExp(
-  `\\b(?:(on|this|next|last|coming|this\\s+coming|by|until|till|from|before|after|for)\\s+)?(?:(?:a|the)\\s+)?${weekdayName}\\b(?:(\\s+week)\\b|\\.)?`,
+  `\\b(?:(on|this|next|last|coming|this\\s+coming|by|until|till|from|before|after|` +
+    `for)\\s+)?(?:(?:a|the)\\s+)?${weekdayName}\\b(?:(\\s+week)\\b|\\.)?`,
   'gi',
 );
 const weekendPattern = /\b(?:(at|on|over|this|next|during|for|by)\s+)?(?:the\s+)?(weekend)s?\b/gi;
@@ -347,7 +369,11 @@ function before(text: string, start: number): string {
 
 const timeLeadBefore = /\b(?:at|by|from|until|till|til|before|after|around|about|approx\.?|between|and|to)\s*$/i;
 const yearLeadBefore = /\b(?:at|around|about)\s*$/i;
-const notTimeWordBefore = /(?:\b(?:on|in|since|of|year|bleep(?:ed|er|ing|s)?|ext|extension|phone|tel|call|ring|dial|pager|page|number|no|ref|room|ward|bed|code|pin|id|x)\.?|[#£$€])\s*:?\s*$/i;
+const notTimeWordBefore = new RegExp(
+  String.raw`(?:\b(?:on|in|since|of|year|bleep(?:ed|er|ing|s)?|ext|extension|phone|tel|call|ring|dial|` +
+    String.raw`pager|page|number|no|ref|room|ward|bed|code|pin|id|x)\.?|[#£$€])\s*:?\s*$`,
+  'i',
+);
 const fractionBefore = /\b(?:in|for|over|within|past|last|every|x)\s+$/i;
 /** "2/52 ago", "3/4 of the images": shorthand and fractions, not dates. */
 const agoAfter = /^\s*(?:ago|of)\b/i;
@@ -444,7 +470,12 @@ function findTokens(text: string): Token[] {
       if (!timeLeadBefore.test(lead)) {
         // Standalone "0200": not after a number-ish word, and not a quantity ("1500 images").
         if (notTimeWordBefore.test(lead)) return null;
-        if (!/^(?:\s*[?!.,;)]|\s*$|\s+(?!(?:%|mg|ml|images?|scans?|patients?|studies|slices?|people|units?|days?|hours?|years?)\b))/i.test(text.slice(e))) return null;
+        if (
+          !/^(?:\s*[?!.,;)]|\s*$|\s+(?!(?:%|mg|ml|images?|scans?|patients?|studies|slices?|people|units?|days?|hours?|years?)\b))/i.test(
+            text.slice(e),
+          )
+        )
+          return null;
       }
     }
     // The lead word ("at") belongs in the phrase.
@@ -455,7 +486,8 @@ function findTokens(text: string): Token[] {
   });
   scan(noonMidnight, text, taken, tokens, (m, s, e) => {
     const word = (m[2] ?? '').toLowerCase();
-    if (word === 'midnight') return { kind: 'clock', start: s, end: e, hour: 0, minute: 0, twelveHour: false, loose: false, midnight: true };
+    if (word === 'midnight')
+      return { kind: 'clock', start: s, end: e, hour: 0, minute: 0, twelveHour: false, loose: false, midnight: true };
     return clockAt(s, e, 12, 0, false);
   });
   scan(clockBare, text, taken, tokens, (m, s, e) => {
@@ -496,7 +528,13 @@ function findTokens(text: string): Token[] {
     const end = text[e - 1] === '.' && name.endsWith('y') ? e - 1 : e;
     // "Friday week" (British): the Friday after the coming one.
     const weekLater = m[3] !== undefined;
-    return { kind: 'day', start: s, end, ref: { type: 'weekday', weekday, mode, weekLater }, weak: lead === '' && name.length === 3 && !weekLater };
+    return {
+      kind: 'day',
+      start: s,
+      end,
+      ref: { type: 'weekday', weekday, mode, weekLater },
+      weak: lead === '' && name.length === 3 && !weekLater,
+    };
   });
   scan(weekendPattern, text, taken, tokens, (m, s, e) => ({
     kind: 'day',
@@ -880,7 +918,9 @@ export function understandTime(text: string, messageInstant: Date, zone: string)
       used.push(named);
       const actual = weekdayOf(date);
       if (actual !== named.ref.weekday) {
-        dayNote = `${date.d} ${monthShort[date.m] ?? ''} ${date.y} is a ${weekdayNames[actual] ?? ''}, not a ${weekdayNames[named.ref.weekday] ?? ''}; read as ${dayLabel(date, false)}`;
+        dayNote =
+          `${date.d} ${monthShort[date.m] ?? ''} ${date.y} is a ${weekdayNames[actual] ?? ''}, not a ` +
+          `${weekdayNames[named.ref.weekday] ?? ''}; read as ${dayLabel(date, false)}`;
       }
     }
     if (date === null) return asNow(null, `${text.slice(day.start, day.end).trim()} is not a date; read as now`);

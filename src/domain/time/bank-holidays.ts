@@ -144,7 +144,8 @@ export const proclaimedDaysSchema = z
       once(['moved', i, 'to'], m.to);
     });
     data.oneOff.forEach((o, i) => {
-      if (statutoryBankHolidays(Number(o.date.slice(0, 4))).includes(o.date)) issue(['oneOff', i, 'date'], `${o.date} is already a statutory bank holiday`);
+      if (statutoryBankHolidays(Number(o.date.slice(0, 4))).includes(o.date))
+        issue(['oneOff', i, 'date'], `${o.date} is already a statutory bank holiday`);
       if (o.date > data.listedUntil) issue(['oneOff', i, 'date'], `is after listedUntil (${data.listedUntil})`);
       once(['oneOff', i, 'date'], o.date);
     });

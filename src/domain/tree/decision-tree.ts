@@ -36,7 +36,13 @@ export type RouteLetter = 'A' | 'B' | 'C' | 'D';
 
 /** What a step shows. */
 export type StepView =
-  | { readonly kind: 'menu'; readonly step: 'menu'; readonly title: string; readonly intro: readonly string[]; readonly choices: readonly Choice[] }
+  | {
+      readonly kind: 'menu';
+      readonly step: 'menu';
+      readonly title: string;
+      readonly intro: readonly string[];
+      readonly choices: readonly Choice[];
+    }
   | {
       readonly kind: 'question';
       readonly step: StepId;
@@ -81,7 +87,9 @@ export function sayWhen(when: When): string {
 }
 
 function bankHolidayNote(guide: Guide, when: When): string[] {
-  return guide.bankHolidays.isBankHoliday(localIsoDate(when.instant, when.zone)) ? ['Today is a bank holiday in England and Wales, so it is outside normal working hours.'] : [];
+  return guide.bankHolidays.isBankHoliday(localIsoDate(when.instant, when.zone))
+    ? ['Today is a bank holiday in England and Wales, so it is outside normal working hours.']
+    : [];
 }
 
 /** Taunton & Yeovil: the emergency route from 17:00 to 08:00 every day, a permanent account otherwise. */
@@ -95,7 +103,9 @@ function tauntonNow(guide: Guide, when: When): { now: NowNote; emergencyNow: boo
         headline: `At ${sayWhen(when)}: emergency access applies`,
         detail: [
           'Contact the Taunton CT Radiographer for an emergency access account (1700-0800, Monday to Sunday).',
-          ...(change ? [`The emergency window closes at ${change}; after that, permanent accounts are arranged via the IT service desk.`] : []),
+          ...(change
+            ? [`The emergency window closes at ${change}; after that, permanent accounts are arranged via the IT service desk.`]
+            : []),
         ],
       },
     };
@@ -106,7 +116,9 @@ function tauntonNow(guide: Guide, when: When): { now: NowNote; emergencyNow: boo
       headline: `At ${sayWhen(when)}: use a permanent account`,
       detail: [
         'Permanent accounts are arranged via the Taunton IT service desk.',
-        ...(change ? [`Emergency accounts from the Taunton CT Radiographer are available from ${change} (1700-0800, Monday to Sunday).`] : []),
+        ...(change
+          ? [`Emergency accounts from the Taunton CT Radiographer are available from ${change} (1700-0800, Monday to Sunday).`]
+          : []),
       ],
     },
   };
@@ -128,10 +140,20 @@ function iepUrgent(guide: Guide, when: When): StepView {
         headline: `At ${sayWhen(when)}: normal working hours, so use the request form`,
         detail: [
           'Complete the request form and e-mail it to crishelp@uhbristol.nhs.uk.',
-          ...(change ? [`Normal working hours end at ${change}; after that, urgent imports are sent by the referring hospital's Radiology team via IEP.`] : []),
+          ...(change
+            ? [
+                `Normal working hours end at ${change}; after that, urgent imports are sent by the ` +
+                  `referring hospital's Radiology team via IEP.`,
+              ]
+            : []),
         ],
       },
-      sections: [section(guide, 'iep-intro'), section(guide, 'iep-form', true), section(guide, 'iep-urgent'), section(guide, 'iep-consider')],
+      sections: [
+        section(guide, 'iep-intro'),
+        section(guide, 'iep-form', true),
+        section(guide, 'iep-urgent'),
+        section(guide, 'iep-consider'),
+      ],
     };
   }
   return {
@@ -150,16 +172,19 @@ function iepUrgent(guide: Guide, when: When): StepView {
 
 function exportImages(guide: Guide, when: When): StepView {
   const { inHours, change } = workingHours(guide, when);
-  const base = { kind: 'answer', step: 'export', title: 'Sending UH Bristol images to another hospital', route: null, related: [] } as const;
+  const base = {
+    kind: 'answer',
+    step: 'export',
+    title: 'Sending UH Bristol images to another hospital',
+    route: null,
+    related: [],
+  } as const;
   if (inHours) {
     return {
       ...base,
       now: {
         headline: `At ${sayWhen(when)}: normal working hours`,
-        detail: [
-          'The guide names contacts for out-of-hours exports only.',
-          ...(change ? [`Out of hours begins at ${change}.`] : []),
-        ],
+        detail: ['The guide names contacts for out-of-hours exports only.', ...(change ? [`Out of hours begins at ${change}.`] : [])],
       },
       sections: [section(guide, 'export-in-hours', true), section(guide, 'export-out-of-hours')],
     };
@@ -189,7 +214,8 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
         title: 'Image Sharing Assistant',
         intro: [
           `I help you get images held at another Trust, following UH Bristol's ${guide.document.title}.`,
-          'There are 4 ways: A, pulling them from another Insignia PACS (peer to peer); B, logging on to the other Trust\'s web viewer; C, Connect & Share (North Bristol); D, IEP.',
+          'There are 4 ways: A, pulling them from another Insignia PACS (peer to peer); B, logging ' +
+            "on to the other Trust's web viewer; C, Connect & Share (North Bristol); D, IEP.",
         ],
         choices: [
           { label: 'Find the right way to get images', target: 'where' },
@@ -218,7 +244,7 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
         kind: 'question',
         step,
         title: 'Peer to peer (Guide A)?',
-        preface: ['Images at these Insignia sites can be pulled straight into UH Bristol\'s Insignia PACS, if the patient is linked.'],
+        preface: ["Images at these Insignia sites can be pulled straight into UH Bristol's Insignia PACS, if the patient is linked."],
         prompt: 'Is the patient registered on Medway UH Bristol and at that Trust with an NHS Number?',
         choices: [
           { label: 'Yes', target: 'route-a' },
@@ -252,7 +278,7 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
         now: null,
         sections: (['p2p-intro', 'p2p-criteria', 'p2p-search', 'p2p-retrieve', 'p2p-consider'] as const).map((id) => section(guide, id)),
         related: [
-          { label: 'Find this patient\'s images now', target: 'find-images' },
+          { label: "Find this patient's images now", target: 'find-images' },
           { label: 'What do the icons mean?', target: 'icons' },
         ],
       };
@@ -261,7 +287,7 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
       return {
         kind: 'answer',
         step,
-        title: 'Find a patient\'s images at the other Insignia sites',
+        title: "Find a patient's images at the other Insignia sites",
         route: 'A',
         now: null,
         sections: [
@@ -296,7 +322,15 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
         related: [{ label: 'Use an NBT PACS account (Guide B)', target: 'route-b-north-bristol' }],
       };
     case 'route-b-bath':
-      return { kind: 'answer', step, title: 'RUH Bath web viewer (Guide B)', route: 'B', now: null, sections: [section(guide, 'bath-access')], related: [] };
+      return {
+        kind: 'answer',
+        step,
+        title: 'RUH Bath web viewer (Guide B)',
+        route: 'B',
+        now: null,
+        sections: [section(guide, 'bath-access')],
+        related: [],
+      };
     case 'route-b-taunton': {
       const { now, emergencyNow } = tauntonNow(guide, when);
       const emergency = section(guide, 'taunton-emergency', emergencyNow);
@@ -307,7 +341,11 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
         title: 'Taunton & Yeovil web viewer (Guide B)',
         route: 'B',
         now,
-        sections: [section(guide, 'taunton-intro'), ...(emergencyNow ? [emergency, permanent] : [permanent, emergency]), section(guide, 'taunton-web')],
+        sections: [
+          section(guide, 'taunton-intro'),
+          ...(emergencyNow ? [emergency, permanent] : [permanent, emergency]),
+          section(guide, 'taunton-web'),
+        ],
         related: [],
       };
     }
@@ -395,7 +433,6 @@ export function viewStep(step: StepId, guide: Guide, when: When): StepView {
     }
   }
 }
-
 
 /** The step of the tree for images held at a trust of the guide ("elsewhere": any other UK place). */
 export function stepForTrust(trustId: string, guide: Guide): StepId {

@@ -69,7 +69,8 @@ export function parseNavigation(value: unknown): { ok: true; position: Position 
   }
   const { step, trail, at } = value as { step?: unknown; trail?: unknown; at?: unknown };
   if (!isStepId(step)) return { ok: false, reason: 'unknown-step' };
-  if (at !== undefined && (typeof at !== 'string' || !isoInstant.test(at) || Number.isNaN(Date.parse(at)))) return { ok: false, reason: 'bad-time' };
+  if (at !== undefined && (typeof at !== 'string' || !isoInstant.test(at) || Number.isNaN(Date.parse(at))))
+    return { ok: false, reason: 'bad-time' };
   const when = at === undefined ? {} : { at };
   if (trail === undefined) return { ok: true, position: { step, trail: [], ...when } };
   if (!Array.isArray(trail) || trail.length > maxTrail || !trail.every(isStepId)) return { ok: false, reason: 'bad-trail' };

@@ -85,13 +85,13 @@ export class FakeNotifier implements NotifierPort {
   update(reference: Partial<ConversationReference>, activityId: string, message: OutgoingMessage): Promise<SendOutcome> {
     if (!activityId) return Promise.resolve({ kind: 'permanent', reason: 'invalid-reference' });
     return this.deliver(reference, message, (conversationId) => {
-        const existing = this.shown.get(activityId);
-        // Teams answers 404 for an activity that is not in this conversation.
-        if (!existing || existing.conversationId !== conversationId) return { kind: 'permanent', reason: 'not-found' };
-        existing.message = message;
-        this.updateLog.push({ conversationId, activityId, message });
-        return { kind: 'sent', activityId };
-      });
+      const existing = this.shown.get(activityId);
+      // Teams answers 404 for an activity that is not in this conversation.
+      if (!existing || existing.conversationId !== conversationId) return { kind: 'permanent', reason: 'not-found' };
+      existing.message = message;
+      this.updateLog.push({ conversationId, activityId, message });
+      return { kind: 'sent', activityId };
+    });
   }
 
   private async deliver(

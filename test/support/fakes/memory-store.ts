@@ -106,7 +106,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
 
   function activeFor(site: string, studyInstanceUid: string): Held | undefined {
     for (const held of retrievals.values()) {
-      if (held.retrieval.site === site && held.retrieval.study.studyInstanceUid === studyInstanceUid && isActive(held.retrieval.state)) return held;
+      if (held.retrieval.site === site && held.retrieval.study.studyInstanceUid === studyInstanceUid && isActive(held.retrieval.state))
+        return held;
     }
     return undefined;
   }
@@ -243,7 +244,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
     countAudit: (teamsUserId, action, since) =>
       run(() => {
         const sinceMs = instantMs(since, 'since');
-        return audit.filter((entry) => entry.atMs >= sinceMs && entry.event.teamsUserId === teamsUserId && entry.event.action === action).length;
+        return audit.filter((entry) => entry.atMs >= sinceMs && entry.event.teamsUserId === teamsUserId && entry.event.action === action)
+          .length;
       }),
 
     purgeAudit: (before, record) =>
@@ -267,7 +269,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
         if (!decision.write) return decision.answer;
         activities.set(
           request.key,
-          activityRecordOf({ activity_key: request.key, state: 'claimed', owner: request.owner, claimed_at_ms: checked.atMs, claim_until_ms: checked.claimUntilMs, expires_at_ms: checked.expiresMs }),
+          activityRecordOf({
+            activity_key: request.key,
+            state: 'claimed',
+            owner: request.owner,
+            claimed_at_ms: checked.atMs,
+            claim_until_ms: checked.claimUntilMs,
+            expires_at_ms: checked.expiresMs,
+          }),
         );
         return { outcome: 'claimed', previousOwner: decision.previousOwner };
       }),
@@ -329,7 +338,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
     leaseHolders: () =>
       run(() => {
         const owners = new Set<string>();
-        for (const held of notifications.values()) if (held.notification.state === 'pending' && held.notification.leaseOwner !== null) owners.add(held.notification.leaseOwner);
+        for (const held of notifications.values())
+          if (held.notification.state === 'pending' && held.notification.leaseOwner !== null) owners.add(held.notification.leaseOwner);
         return [...owners].sort();
       }),
 
