@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store';
 import { createApplication, type Application } from '../../src/application';
 import { parseConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';

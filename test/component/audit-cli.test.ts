@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store';
 import { auditCsv } from '../../src/audit/audit-csv';
 import { projectRoot } from '../../src/config/config';
 import type { AuditEvent } from '../../src/ports/store-port';

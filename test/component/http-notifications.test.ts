@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store';
 import type { StorePort } from '../../src/ports/store-port';
 import { actionsOf, BotHarness, cardsOf, serviceUrl, textOf } from '../support/bot-harness';
 import { london } from '../support/instants';

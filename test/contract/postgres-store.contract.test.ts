@@ -5,7 +5,8 @@
  * notifications at once.
  */
 import pg from 'pg';
-import { openPostgresStore, postgresMigrations } from '../../src/adapters/store/postgres-store';
+import { postgresMigrations } from '../../src/adapters/store/postgres/postgres-migrations';
+import { openPostgresStore } from '../../src/adapters/store/postgres/postgres-store';
 import { StoreError, type Notification, type StorePort } from '../../src/ports/store-port';
 import { describeWithPostgres, startPostgres, type PostgresServer } from '../support/postgres-harness';
 import { auditEvent, expectPreClaimsKeyDone, expectStoreError, newRetrieval, preClaimsKey, storeContract } from './store-contract';

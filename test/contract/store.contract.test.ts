@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createMemoryStore } from '../support/fakes/memory-store';
-import { migrations, runMigrations } from '../../src/adapters/store/migrations';
-import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
+import { migrations, runMigrations } from '../../src/adapters/store/sqlite/sqlite-migrations';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store';
 import { StoreError, type Notification } from '../../src/ports/store-port';
 import {
   alice,
@@ -492,7 +492,7 @@ async function raceProcesses<T>(name: string, source: string, argLists: readonly
   const env = {
     ...process.env,
     TS_PATH: require.resolve('typescript'),
-    STORE_PATH: path.resolve(__dirname, '../../src/adapters/store/sqlite-store.ts'),
+    STORE_PATH: path.resolve(__dirname, '../../src/adapters/store/sqlite/sqlite-store.ts'),
   };
   const workers = argLists.map((args, worker) => {
     const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

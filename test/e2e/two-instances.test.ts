@@ -5,7 +5,7 @@
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { openPostgresStore } from '../../src/adapters/store/postgres-store';
+import { openPostgresStore } from '../../src/adapters/store/postgres/postgres-store';
 import type { StudySummary } from '../../src/ports/pacs-port';
 import type { Requester } from '../../src/ports/store-port';
 import { confirmRetrievals } from '../../src/retrieval/retrieval-service';

@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openSqliteStore } from '../../src/adapters/store/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store';
 import { projectRoot } from '../../src/config/config';
 import { describeWithOrthanc, orthancBotEnv, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { distractorStudy, exeterStudies, localStudies, seedStudies } from '../support/orthanc-seed';

@@ -19,7 +19,11 @@ const refused: Array<[string, string, string]> = [
   ['src/domain/time/probe.ts', "import { openStore } from '../../adapters/store/open-store';", 'the domain is pure'],
   ['src/domain/tree/probe.ts', "import fs from 'node:fs';", 'no I/O here'],
   ['src/domain/guide/probe.ts', "import type { StorePort } from '../../ports/store-port';", 'the domain is pure'],
-  ['src/conversation/probe.ts', "import { openSqliteStore } from '../adapters/store/sqlite-store';", 'the conversation chooses words'],
+  [
+    'src/conversation/probe.ts',
+    "import { openSqliteStore } from '../adapters/store/sqlite/sqlite-store';",
+    'the conversation chooses words',
+  ],
   ['src/conversation/probe.ts', "import { readFileSync } from 'fs';", 'no I/O here'],
   ['src/cards/probe.ts', "import { TeamsBot } from '../teams/teams-bot';", 'cards turn domain views'],
   [
@@ -28,6 +32,11 @@ const refused: Array<[string, string, string]> = [
     'use cases reach I/O only through ports',
   ],
   ['src/adapters/store/probe.ts', "import { converse } from '../../conversation/conversation';", 'adapters implement ports'],
+  [
+    'src/adapters/store/sqlite/probe.ts',
+    "import { pollRetrievals } from '../../../retrieval/retrieval-service';",
+    'adapters implement ports',
+  ],
   ['src/teams/probe.ts', "import { openStore } from '../adapters/store/open-store';", 'the transport turns activities into calls'],
   [
     'src/teams/probe.ts',
@@ -41,6 +50,7 @@ const allowed: Array<[string, string]> = [
   ['src/domain/time/probe.ts', "import { DateTime } from 'luxon';\nimport type { Guide } from '../guide/guide';"],
   ['src/retrieval/probe.ts', "import type { StorePort } from '../ports/store-port';\nimport { toLocal } from '../domain/time/wall-clock';"],
   ['src/teams/probe.ts', "import { reasonOf } from '../domain/app-error';"],
+  ['src/adapters/store/sqlite/probe.ts', "import { checkMove } from '../../../retrieval/retrieval-states';"],
   ['src/application.ts', "import { openStore } from './adapters/store/open-store';\nimport { TeamsBot } from './teams/teams-bot';"],
 ];
 

@@ -3,8 +3,8 @@
  * all open it here, so they can never disagree about where the data is.
  */
 import type { StorePort } from '../../ports/store-port';
-import { openPostgresStore } from './postgres-store';
-import { openSqliteStore } from './sqlite-store';
+import { openPostgresStore } from './postgres/postgres-store';
+import { openSqliteStore } from './sqlite/sqlite-store';
 
 /** The store at `databaseUrl` ('sqlite:<path>' or postgres://...); `clock` is an embedded database's (its host's). */
 export function openStore(databaseUrl: string, options: { readonly clock?: () => Date } = {}): StorePort {

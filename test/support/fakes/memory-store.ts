@@ -1,7 +1,7 @@
 /**
  * An in-memory store for tests: the same contract as the SQLite store (same dedupe, state machine,
  * ordering and errors; the contract suite checks both), with nothing kept after the process ends.
- * It takes the state machine and instant rules from the SQLite adapter so that the two cannot drift.
+ * It takes the state machine and the stores' shared rules from src/ so that it cannot drift from them.
  * Everything goes in and comes out as a copy, so no caller can change what the store holds.
  */
 import {
@@ -17,21 +17,18 @@ import {
   type StoredReference,
 } from '../../../src/ports/store-port';
 import {
-  activeStates,
   activityRecordOf,
   applySettlement,
-  applyTransition,
   checkActivityClaim,
   checkActivityKey,
   checkClaim,
   checkConfirmation,
-  checkMove,
-  checkOwner,
-  checkRenewal,
-  checkSilence,
   checkNewRetrieval,
+  checkOwner,
   checkReference,
+  checkRenewal,
   checkSettlement,
+  checkSilence,
   decideActivityClaim,
   holdsLease,
   instantMs,
@@ -39,8 +36,8 @@ import {
   leaseNotification,
   newNotification,
   newNotificationId,
-  notificationKindFor,
-} from '../../../src/adapters/store/sqlite-store';
+} from '../../../src/adapters/store/core/store-rules';
+import { activeStates, applyTransition, checkMove, notificationKindFor } from '../../../src/retrieval/retrieval-states';
 
 function copyRetrieval(r: Retrieval): Retrieval {
   return { ...r, requester: { ...r.requester }, study: { ...r.study, modalities: [...r.study.modalities] } };

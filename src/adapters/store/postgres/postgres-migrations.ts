@@ -1,31 +1,23 @@
 /**
- * The SQLite store's schema, as numbered migrations. A migration, once released, is never edited:
- * a change to the schema is a new migration at the end of the list.
+ * The PostgreSQL store's schema, as numbered migrations (the same history as SQLite's, in
+ * PostgreSQL's types: bigint epoch-ms columns, TEXT[] lists, partial unique indexes).
  */
-import type Database from 'better-sqlite3';
-import { StoreError, type MigrationReport } from '../../ports/store-port';
-
-/** One step of the schema's history. */
-export interface Migration {
-  /** 1, 2, 3, ... in order, with no gaps. */
-  readonly version: number;
-  /** What it does, kept in schema_migrations for whoever opens the file by hand. */
-  readonly name: string;
-  readonly sql: string;
-}
+import type { Migration } from '../sqlite/sqlite-migrations';
 
 /**
- * Every migration, oldest first. Instants are kept twice: as given (so they read back exactly) and
- * as epoch milliseconds in `*_ms` columns (so ordering and filtering do not depend on how an
- * offset was written).
+ * The PostgreSQL schema, as numbered migrations, oldest first. As for SQLite, a released migration
+ * is never edited: a change is a new migration at the end. Tables are created unqualified, in the
+ * first schema of the connection's search_path.
  */
-export const migrations: readonly Migration[] = [
+export const postgresMigrations: readonly Migration[] = [
   {
     version: 1,
     name: 'retrievals, retrieval transitions and the audit trail',
     sql: `
       CREATE TABLE retrievals (
-        id TEXT PRIMARY KEY NOT NULL,
+        id TEXT PRIMARY KEY,
+        -- Insertion order, to break ties between retrievals created at the same instant.
+        seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
         requester_teams_user_id TEXT NOT NULL,
         requester_entra_object_id TEXT,
         requester_display_name TEXT NOT NULL,
@@ -36,27 +28,27 @@ export const migrations: readonly Migration[] = [
         study_instance_uid TEXT NOT NULL,
         study_date TEXT,
         study_description TEXT NOT NULL,
-        study_modalities TEXT NOT NULL,
+        study_modalities TEXT[] NOT NULL,
         study_instance_count INTEGER,
         state TEXT NOT NULL CHECK (state IN ('requested', 'retrieving', 'stored', 'failed')),
         pacs_job_id TEXT,
         failure_reason TEXT,
         created_at TEXT NOT NULL,
-        created_at_ms INTEGER NOT NULL,
+        created_at_ms BIGINT NOT NULL,
         updated_at TEXT NOT NULL,
         kept_until TEXT NOT NULL,
         card_activity_id TEXT
       );
 
-      -- At most one active retrieval per site and study, whichever process inserts it.
+      -- At most one active retrieval per site and study, whichever instance inserts it.
       CREATE UNIQUE INDEX retrievals_one_active ON retrievals (site, study_instance_uid)
         WHERE state IN ('requested', 'retrieving');
-      CREATE INDEX retrievals_active ON retrievals (created_at_ms)
+      CREATE INDEX retrievals_active ON retrievals (created_at_ms, seq)
         WHERE state IN ('requested', 'retrieving');
-      CREATE INDEX retrievals_by_requester ON retrievals (requester_teams_user_id, created_at_ms);
+      CREATE INDEX retrievals_by_requester ON retrievals (requester_teams_user_id, created_at_ms, seq);
 
       CREATE TABLE retrieval_transitions (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         retrieval_id TEXT NOT NULL REFERENCES retrievals (id),
         from_state TEXT CHECK (from_state IN ('requested', 'retrieving', 'stored', 'failed')),
         to_state TEXT NOT NULL CHECK (to_state IN ('requested', 'retrieving', 'stored', 'failed')),
@@ -66,16 +58,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX retrieval_transitions_by_retrieval ON retrieval_transitions (retrieval_id, seq);
 
       CREATE TABLE audit_events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         at TEXT NOT NULL,
-        at_ms INTEGER NOT NULL,
+        at_ms BIGINT NOT NULL,
         action TEXT NOT NULL,
         teams_user_id TEXT NOT NULL,
         entra_object_id TEXT,
         display_name TEXT NOT NULL,
         nhs_number TEXT,
         site TEXT,
-        studies TEXT NOT NULL,
+        studies TEXT[] NOT NULL,
         outcome TEXT NOT NULL
       );
       CREATE INDEX audit_events_by_time ON audit_events (at_ms, seq);
@@ -85,35 +77,33 @@ export const migrations: readonly Migration[] = [
     version: 2,
     name: 'conversation references and the notification outbox',
     sql: `
-      -- Where to reach a user in a conversation, for proactive messages: one row per user and
-      -- conversation, refreshed in place.
       CREATE TABLE conversation_references (
         teams_user_id TEXT NOT NULL,
         conversation_id TEXT NOT NULL,
         entra_object_id TEXT,
         reference TEXT NOT NULL,
         updated_at TEXT NOT NULL,
-        updated_at_ms INTEGER NOT NULL,
+        updated_at_ms BIGINT NOT NULL,
         PRIMARY KEY (teams_user_id, conversation_id)
       );
 
       -- The outbox: one row per move to 'stored' or 'failed', written in the move's transaction.
       -- transition_seq is UNIQUE, so a transition owes at most one message, whoever writes it.
       CREATE TABLE notifications (
-        id TEXT PRIMARY KEY NOT NULL,
+        id TEXT PRIMARY KEY,
         retrieval_id TEXT NOT NULL REFERENCES retrievals (id),
-        transition_seq INTEGER NOT NULL UNIQUE REFERENCES retrieval_transitions (seq),
+        transition_seq BIGINT NOT NULL UNIQUE REFERENCES retrieval_transitions (seq),
         kind TEXT NOT NULL CHECK (kind IN ('stored', 'failed')),
         state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'undeliverable')),
         attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
         next_attempt_at TEXT NOT NULL,
-        next_attempt_at_ms INTEGER NOT NULL,
+        next_attempt_at_ms BIGINT NOT NULL,
         lease_owner TEXT,
         lease_until TEXT,
-        lease_until_ms INTEGER,
+        lease_until_ms BIGINT,
         last_error TEXT,
         created_at TEXT NOT NULL,
-        created_at_ms INTEGER NOT NULL,
+        created_at_ms BIGINT NOT NULL,
         sent_at TEXT,
         -- A lease is all there or all absent, only a pending notification holds one, and only a
         -- sent one has sent_at.
@@ -121,8 +111,9 @@ export const migrations: readonly Migration[] = [
         CHECK (state = 'pending' OR lease_owner IS NULL),
         CHECK ((state = 'sent') = (sent_at IS NOT NULL))
       );
-      CREATE INDEX notifications_claimable ON notifications (state, next_attempt_at_ms);
       CREATE INDEX notifications_by_retrieval ON notifications (retrieval_id, created_at_ms, transition_seq);
+      -- What claimNotifications scans: pending ones, oldest first.
+      CREATE INDEX notifications_claimable ON notifications (created_at_ms, transition_seq) WHERE state = 'pending';
     `,
   },
   {
@@ -131,8 +122,8 @@ export const migrations: readonly Migration[] = [
     sql: `
       -- Teams re-delivers a turn it thinks timed out: a key seen before is not handled twice.
       CREATE TABLE processed_activities (
-        activity_key TEXT PRIMARY KEY NOT NULL,
-        seen_at_ms INTEGER NOT NULL
+        activity_key TEXT PRIMARY KEY,
+        seen_at_ms BIGINT NOT NULL
       );
       CREATE INDEX processed_activities_by_age ON processed_activities (seen_at_ms);
       -- The patient-search rate limit counts a user's recent searches.
@@ -146,12 +137,12 @@ export const migrations: readonly Migration[] = [
       -- A turn claims its activity (owner, lease), then marks it done; a re-delivery is ignored only
       -- when that turn finished or its owner is alive and within the lease.
       CREATE TABLE activity_claims (
-        activity_key TEXT PRIMARY KEY NOT NULL,
+        activity_key TEXT PRIMARY KEY,
         state TEXT NOT NULL CHECK (state IN ('claimed', 'done')),
         owner TEXT NOT NULL,
-        claimed_at_ms INTEGER NOT NULL,
-        claim_until_ms INTEGER NOT NULL,
-        expires_at_ms INTEGER NOT NULL
+        claimed_at_ms BIGINT NOT NULL,
+        claim_until_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL
       );
       CREATE INDEX activity_claims_by_expiry ON activity_claims (expires_at_ms);
       -- Keys recorded before claims existed keep their meaning: handled, for 24 hours from when seen.
@@ -164,45 +155,12 @@ export const migrations: readonly Migration[] = [
     version: 5,
     name: 'heartbeats of running instances',
     sql: `
-      -- Each running instance beats here; one silent for long enough is gone, and its leases and claims
-      -- may be taken over (names alone cannot say so: containers share pid 1, cloned hosts share names).
+      -- Each running instance beats here, by the database's clock; one silent for long enough is gone,
+      -- and its leases and claims may be taken over (names cannot say so: containers share pid 1).
       CREATE TABLE owner_heartbeats (
-        owner TEXT PRIMARY KEY NOT NULL,
-        beat_at_ms INTEGER NOT NULL
+        owner TEXT PRIMARY KEY,
+        beat_at_ms BIGINT NOT NULL
       );
     `,
   },
 ];
-
-/**
- * Brings the database up to the latest migration. Each migration runs in its own IMMEDIATE
- * transaction that first checks whether another process has applied it meanwhile, so two
- * processes starting at once apply every migration exactly once (the loser waits on the write
- * lock for up to busy_timeout, then finds it done).
- */
-export function runMigrations(db: Database.Database, list: readonly Migration[] = migrations): MigrationReport {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY NOT NULL,
-    name TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-  )`);
-  const latestKnown = list.reduce((max, m) => Math.max(max, m.version), 0);
-  const newest = db.prepare<[], { version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations').get()?.version ?? 0;
-  // A file written by a newer build may hold tables this build would misuse: stop rather than guess.
-  if (newest > latestKnown) {
-    throw new StoreError('unavailable', `the database is at schema version ${newest}, newer than this build knows (${latestKnown})`);
-  }
-  const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
-  const record = db.prepare<[number, string, string]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  const applied: number[] = [];
-  for (const migration of list) {
-    const apply = db.transaction(() => {
-      if (isApplied.get(migration.version)) return;
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, new Date().toISOString());
-      applied.push(migration.version);
-    });
-    apply.immediate();
-  }
-  return { applied, version: Math.max(newest, latestKnown) };
-}
