@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { AppError } from '../domain/app-error';
+import { insigniaSiteIds } from '../domain/guide/guide';
 
 /** Root of the project (the folder holding package.json), from src/ or dist/src/. */
 export const projectRoot: string = findProjectRoot(__dirname);
@@ -197,7 +198,8 @@ export interface PacsSite {
   readonly nhsNumberAttribute: string;
 }
 
-const siteIds = ['weston', 'north-devon', 'exeter', 'plymouth', 'cornwall', 'south-devon', 'dorset-county'];
+/** The peer-to-peer sites' ids, as the guide names them. */
+const siteIds: readonly string[] = insigniaSiteIds;
 
 function parseSites(value: string, ctx: z.RefinementCtx): PacsSite[] {
   const sites: PacsSite[] = [];

@@ -10,7 +10,7 @@ import type { FactData } from '../cards/card-models';
 import type { CardRenderer } from '../cards/card-renderer';
 import { plainText } from '../cards/plain-text';
 import { noticeCard, sourceLine } from '../cards/step-cards';
-import type { Guide } from '../domain/guide/guide';
+import { trustName, type Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
 import {
@@ -169,10 +169,6 @@ export function isFindCommand(text: string): boolean {
   );
 }
 
-function siteName(guide: Guide, site: SiteId): string {
-  return guide.trusts.find((t) => t.id === site)?.name ?? site;
-}
-
 function longDate(isoDate: string | null, zone: string): string {
   return isoDate ? DateTime.fromISO(isoDate, { zone }).setLocale('en-GB').toFormat('d LLL yyyy') : 'date unknown';
 }
@@ -209,7 +205,7 @@ function unidentifiedWords(count: number): string {
 function locationWords(study: RemoteStudy, guide: Guide): string {
   switch (study.location) {
     case 'remote':
-      return `🛰️ at ${siteName(guide, study.site)}`;
+      return `🛰️ at ${trustName(guide, study.site)}`;
     case 'downloading':
       return '⬇️ downloading to UH Bristol PACS';
     case 'stored':
@@ -426,12 +422,12 @@ function studiesCard(
       identity: identityFacts(patient.identity, zone),
       localStudies:
         patient.studies.length > 0 ? newestFirst(patient.studies, (s) => studyLine(s, zone), 'on UH Bristol PACS') : ['No studies.'],
-      sites: sites.map((s) => ({ title: siteName(guide, s.site), value: `${linkWords[s.link]}${unidentifiedWords(s.withoutNhsNumber)}` })),
+      sites: sites.map((s) => ({ title: trustName(guide, s.site), value: `${linkWords[s.link]}${unidentifiedWords(s.withoutNhsNumber)}` })),
       remoteLines: [
         ...(studies.length === 0 ? ['No studies found at the other sites.'] : []),
         ...newestFirst(
           studies.filter((s) => s.location !== 'remote'),
-          (s) => `${studyLine(s, zone)} · ${siteName(guide, s.site)} · ${locationWords(s, guide)}`,
+          (s) => `${studyLine(s, zone)} · ${trustName(guide, s.site)} · ${locationWords(s, guide)}`,
           'already retrieved or downloading',
         ),
         // Cards have a size limit; say so rather than silently drop the older studies.
@@ -500,7 +496,7 @@ async function pick(
         card: deps.cards.render('retrieval-confirm', {
           title: deps.demo ? 'Confirm retrieval (DEMO)' : 'Confirm retrieval',
           identity: identityFacts(offer.identity, deps.zone),
-          studies: chosen.map((c) => `${studyLine(c.study, deps.zone)} · from ${siteName(deps.guide, c.site)}`),
+          studies: chosen.map((c) => `${studyLine(c.study, deps.zone)} · from ${trustName(deps.guide, c.site)}`),
           retention:
             `Kept locally for ${retentionDays} days, until ${until}. After that the retrieval must be ` +
             `repeated to view the images again.`,
@@ -562,7 +558,7 @@ async function confirm(
       const lines = recorded.map((r) => {
         const p = r.pick;
         const description = plainText(p.study.description) || 'Study';
-        const what = `${description} (${longDate(p.study.date, deps.zone)}) from ${siteName(deps.guide, p.site)}`;
+        const what = `${description} (${longDate(p.study.date, deps.zone)}) from ${trustName(deps.guide, p.site)}`;
         const outcome = outcomeOf(r, started);
         switch (outcome.kind) {
           case 'started':
@@ -575,7 +571,7 @@ async function confirm(
             return outcome.where === 'local'
               ? `❌ Could not start: ${what}: UH Bristol PACS ${failureWords(outcome.reason)}. Nothing was ` +
                   `started; try again in a few minutes.`
-              : `❌ Could not start: ${what}: the ${siteName(deps.guide, p.site)} PACS ${failureWords(outcome.reason)}.`;
+              : `❌ Could not start: ${what}: the ${trustName(deps.guide, p.site)} PACS ${failureWords(outcome.reason)}.`;
         }
       });
       return [{ text: lines.join('\n\n') }];
@@ -678,7 +674,7 @@ async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps)
     const until = r.state === 'stored' ? `, kept until ${longDate(r.keptUntil.slice(0, 10), deps.zone)}` : '';
     const why = r.state === 'failed' && r.failureReason ? `: the PACS ${failureWords(r.failureReason as PacsErrorReason)}` : '';
     lines.push(
-      `${studyLine(r.study, deps.zone)} · ${siteName(deps.guide, r.site)} · NHS ` +
+      `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · NHS ` +
         `${formatNhsNumber(r.nhsNumber)} · ${stateWords[r.state]}${why}${until}${undelivered}`,
     );
   }
@@ -724,7 +720,7 @@ async function retry(
             {
               text:
                 `⬇️ Started again: ${plainText(outcome.retrieval.study.description) || 'the study'} from ` +
-                `${siteName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.`,
+                `${trustName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.`,
             },
           ];
         case 'failed':
@@ -741,7 +737,7 @@ export function composeNotification(
   return async (retrieval, notification) => {
     const what =
       `${plainText(retrieval.study.description) || 'Study'} from ` +
-      `${siteName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
+      `${trustName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
     const images =
       retrieval.study.instanceCount === null
         ? ''
@@ -784,7 +780,7 @@ export function composeNotification(
       card = notice(
         deps,
         'Retrieval status',
-        siblings.map((r) => `${studyLine(r.study, deps.zone)} · ${siteName(deps.guide, r.site)} · ${stateWords[r.state]}`),
+        siblings.map((r) => `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · ${stateWords[r.state]}`),
       );
     }
     return { message, card };
@@ -794,9 +790,4 @@ export function composeNotification(
 /** Turns a retrieval turn for the transport into the route A "find images" button's reply, when allowed. */
 export async function findImagesButton(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn> {
   return (await guard(caller, deps, now)) ?? { replies: [searchForm(deps)] };
-}
-
-/** Patient data is never logged; this is what a log line may say about a retrieval turn. */
-export function describeTurn(turn: RetrievalTurn): { replies: number; later: boolean; update: boolean } {
-  return { replies: turn.replies.length, later: turn.later !== undefined, update: turn.updatePressedCard !== undefined };
 }

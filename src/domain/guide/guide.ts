@@ -211,6 +211,16 @@ export function parseBankHolidays(data: unknown): BankHolidays {
   return bankHolidayCalendar(result.data);
 }
 
+/** The name of the trust with `id` (its id when the guide has no such trust). */
+export function trustName(guide: Guide, id: string): string {
+  return guide.trusts.find((t) => t.id === id)?.name ?? id;
+}
+
+/** The names of the hospitals of the trust with `id`, comma-separated. */
+export function hospitalNames(guide: Guide, id: string): string {
+  return (guide.trusts.find((t) => t.id === id)?.hospitals ?? []).map((h) => h.name).join(', ');
+}
+
 /** True when the guide's review date (end of its review month) is before `now`. */
 export function isReviewOverdue(guide: Guide, now: Date): boolean {
   const [year, month] = guide.document.reviewDate.split('-').map(Number) as [number, number];

@@ -3,7 +3,7 @@
  * instant it was asked. It finds where the images are, how urgent it is, the topic and the time
  * asked about, then shows the matching part of the decision tree at that time, or asks back.
  */
-import type { Guide } from '../guide/guide';
+import { trustName, type Guide } from '../guide/guide';
 import { windowState } from '../time/availability';
 import { localIsoDate } from '../time/wall-clock';
 import { section, sayWhen, stepForTrust, viewStep, type Choice, type SectionView, type StepView, type When } from '../tree/decision-tree';
@@ -90,9 +90,9 @@ export function understand(text: string, asked: Date, knowledge: Knowledge): Und
   };
 }
 
-function trustName(guide: Guide, id: string): string {
-  if (id === elsewhere) return 'elsewhere in the UK';
-  return guide.trusts.find((t) => t.id === id)?.name ?? id;
+/** A trust's name, or "elsewhere in the UK" for the rest of the country (route D). */
+function placeName(guide: Guide, id: string): string {
+  return id === elsewhere ? 'elsewhere in the UK' : trustName(guide, id);
 }
 
 /** "outside normal working hours" / "within normal working hours (Mon-Fri; 0900-1700)". */
@@ -107,13 +107,13 @@ function hoursPhrase(guide: Guide, when: When): string {
 function understoodLine(guide: Guide, u: Understanding, when: When, place: PlaceMatch | null, targets: readonly string[]): string {
   const parts: string[] = [];
   if (place && targets.length === 1) {
-    const name = trustName(guide, targets[0]!);
+    const name = placeName(guide, targets[0]!);
     const said = place.corrected || place.words !== place.name.toLowerCase() ? ` ("${place.words}")` : '';
     parts.push(
       targets[0] === elsewhere ? `images at ${place.name}${said}, not one of the guide's named Trusts` : `images at ${name}${said}`,
     );
   } else if (place && targets.length > 1) {
-    parts.push(`images at ${targets.map((id) => trustName(guide, id)).join(' or ')} ("${place.words}")`);
+    parts.push(`images at ${targets.map((id) => placeName(guide, id)).join(' or ')} ("${place.words}")`);
   }
   if (u.urgency === 'urgent') parts.push('urgent');
   if (u.urgency === 'not-urgent') parts.push('not urgent');
@@ -176,7 +176,7 @@ function accountAnswer(trustId: string | null, guide: Guide, when: When, underst
     title: 'Web viewer accounts, passwords and links (Guide B)',
     preface: ['Three Trusts give UH Bristol users access to their web viewer: North Bristol, RUH Bath and Taunton & Yeovil.'],
     prompt: 'Which Trust?',
-    choices: Object.entries(accountSteps).map(([id, target]) => ({ label: trustName(guide, id), target })),
+    choices: Object.entries(accountSteps).map(([id, target]) => ({ label: placeName(guide, id), target })),
     position: positionFor('where', when),
   };
 }
@@ -235,7 +235,7 @@ export function answerQuestion(text: string, asked: Date, knowledge: Knowledge):
       preface: [several ? 'You named more than one place.' : `"${place?.words ?? ''}" could mean more than one Trust.`],
       prompt: 'Which Trust holds the images?',
       choices: candidates.map((id) => ({
-        label: id === elsewhere ? 'Somewhere else in the UK' : trustName(guide, id),
+        label: id === elsewhere ? 'Somewhere else in the UK' : placeName(guide, id),
         target: stepForTrust(id, guide),
       })),
       position: positionFor('where', when),

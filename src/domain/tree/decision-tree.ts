@@ -3,7 +3,7 @@
  * pure function: (step, guide, instant, zone) -> what to show. Every fact comes from the guide data.
  */
 import type { Contact, Guide, SectionId } from '../guide/guide';
-import { insigniaSiteIds, monthYear } from '../guide/guide';
+import { hospitalNames, insigniaSiteIds, monthYear, trustName } from '../guide/guide';
 import { windowState } from '../time/availability';
 import { describeChange, describeInstant, localIsoDate, zoneAbbreviation } from '../time/wall-clock';
 import type { StepId } from './navigation';
@@ -71,14 +71,6 @@ export interface When {
 export function section(guide: Guide, id: SectionId, appliesNow = false): SectionView {
   const s = guide.sections[id];
   return { heading: s.heading, text: s.text, contacts: s.contacts, facts: [], appliesNow };
-}
-
-function trustName(guide: Guide, id: string): string {
-  return guide.trusts.find((t) => t.id === id)?.name ?? id;
-}
-
-function hospitalNames(guide: Guide, id: string): string {
-  return (guide.trusts.find((t) => t.id === id)?.hospitals ?? []).map((h) => h.name).join(', ');
 }
 
 /** "at 02:00 on Thu 3 Dec (GMT)": the instant said back so a misreading is visible. */
