@@ -10,9 +10,10 @@ import { answerQuestion, type Knowledge, type QuestionResult } from '../domain/q
 import { viewStep, type When } from '../domain/tree/decision-tree';
 import { parseNavigation, start, type Position } from '../domain/tree/navigation';
 import { tenantRefusal, type AccessRules } from '../retrieval/access';
+import { admitTenant } from '../retrieval/gatekeeper';
 import {
+  accessRefusalWords,
   findImagesButton,
-  refusalAudit,
   retrievalSubmit,
   retrievalText,
   type RetrievalConversationDeps,
@@ -156,10 +157,9 @@ export async function converse(
   retrieval: RetrievalConversationDeps | null,
   instant: Date,
 ): Promise<Turn> {
-  if (tenantRefusal(caller, deps.access)) {
-    await retrieval?.store.appendAudit(refusalAudit(caller, instant, 'refused: tenant'));
-    return { replies: [{ text: 'Sorry, this bot is only for UH Bristol staff.' }] };
-  }
+  // Another tenant is refused whatever it asks; audited when there is a store to audit in.
+  const tenantRefused = retrieval ? await admitTenant(caller, deps.access, retrieval.store, instant) : tenantRefusal(caller, deps.access);
+  if (tenantRefused) return { replies: [{ text: accessRefusalWords.tenant }] };
   if (retrieval) {
     if (input.kind === 'text' && input.text.length <= maxTextLength) {
       const turn = await retrievalText(input.text, caller, retrieval, instant);

@@ -21,15 +21,17 @@ import {
   type SiteId,
   type StudySummary,
 } from '../ports/pacs-port';
-import type { AuditEvent, Notification, Requester, Retrieval, TurnClaim } from '../ports/store-port';
+import type { Notification, Retrieval, TurnClaim } from '../ports/store-port';
+import { defaultSearchesPerMinute, type AccessRules } from '../retrieval/access';
 import {
-  defaultSearchesPerMinute,
-  retrievalRefusal,
-  searchAllowed,
-  searchWindowMs,
-  type AccessRules,
-  type Caller,
-} from '../retrieval/access';
+  admitSearch,
+  admitToPatientData,
+  checkCardHolder,
+  searchStarted,
+  type AccessRefusal,
+  type CardProblem,
+  type GateCaller,
+} from '../retrieval/gatekeeper';
 import {
   findPatientImages,
   heldWhole,
@@ -63,10 +65,7 @@ export interface RetrievalConversationDeps extends RetrievalDeps {
 }
 
 /** Who is asking, and where. */
-export interface TurnCaller extends Caller {
-  readonly requester: Requester;
-  /** 'personal' for a 1:1 chat; anything else is shared. */
-  readonly conversationType: string | null;
+export interface TurnCaller extends GateCaller {
   /** The card whose button was pressed (Teams' replyToId), if any. */
   readonly pressedActivityId?: string | null;
   /** This turn's claim on its activity, marked done with what the turn records (null: none). */
@@ -119,9 +118,6 @@ interface Offer {
   readonly conversation: string;
 }
 
-/** What is wrong with a submitted card, if anything. */
-type CardProblem = 'forged' | 'not-offered' | 'expired';
-
 const cardProblemWords: Record<CardProblem, string> = {
   forged: 'I cannot use that card: it has been changed, or it was not made by me. Please search again.',
   'not-offered': 'I cannot use that card: it was not made for you in this chat. Please search again.',
@@ -139,14 +135,8 @@ async function checkCard<T extends { readonly user: string; readonly conversatio
   now: Date,
   expires: string | null,
 ): Promise<T | RetrievalTurn> {
-  let problem: CardProblem | null = null;
-  if (payload === null) problem = 'forged';
-  else if (payload.user !== caller.requester.teamsUserId || payload.conversation !== caller.requester.conversationId)
-    problem = 'not-offered';
-  else if (expires !== null && !(Date.parse(expires) >= now.getTime())) problem = 'expired';
-  if (problem === null) return payload!;
-  if (problem !== 'expired') await deps.store.appendAudit(refusalAudit(caller, now, `refused: card ${problem}`));
-  return { replies: [{ text: cardProblemWords[problem] }] };
+  const problem = await checkCardHolder(payload, caller, deps.store, now, expires);
+  return problem === null ? payload! : { replies: [{ text: cardProblemWords[problem] }] };
 }
 
 function isTurn(value: unknown): value is RetrievalTurn {
@@ -231,82 +221,31 @@ export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
   };
 }
 
-/** The audit line for a refused caller (no patient data: the refusal comes before any is read). */
-export function refusalAudit(
-  caller: TurnCaller,
-  now: Date,
-  outcome: string,
-  action: 'access-refused' | 'rate-limited' = 'access-refused',
-): AuditEvent {
-  return {
-    at: now.toISOString(),
-    action,
-    teamsUserId: caller.requester.teamsUserId,
-    entraObjectId: caller.requester.entraObjectId,
-    displayName: caller.requester.displayName,
-    nhsNumber: null,
-    site: null,
-    studies: [],
-    outcome,
-  };
-}
+/** What a caller refused patient data is told. */
+export const accessRefusalWords: Record<AccessRefusal, string> = {
+  'shared-chat':
+    'Patient searches only happen in a 1:1 chat with me, so that no patient details appear in ' +
+    'a group chat or channel. Please message me privately.',
+  tenant: 'Sorry, this bot is only for UH Bristol staff.',
+  'not-allowed':
+    'Sorry, you are not on the list of staff who may search for patients and retrieve images. Ask the PACS team if you need access.',
+};
 
 /** Refuses patient data outside 1:1 chats and to callers not allowed; null when the caller may go on. */
 async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
-  const refuse = async (outcome: string, text: string): Promise<RetrievalTurn> => {
-    await deps.store.appendAudit(refusalAudit(caller, now, outcome));
-    return { replies: [{ text }] };
-  };
-  if (caller.conversationType !== 'personal') {
-    return refuse(
-      'refused: shared chat',
-      'Patient searches only happen in a 1:1 chat with me, so that no patient details appear in ' +
-        'a group chat or channel. Please message me privately.',
-    );
-  }
-  switch (retrievalRefusal(caller, deps.access)) {
-    case 'tenant':
-      return refuse('refused: tenant', 'Sorry, this bot is only for UH Bristol staff.');
-    case 'not-allowed':
-      return refuse(
-        'refused: not allowed',
-        'Sorry, you are not on the list of staff who may search for patients and retrieve images. Ask the PACS team if you need access.',
-      );
-    case null:
-      return null;
-  }
+  const refusal = await admitToPatientData(caller, deps.access, deps.store, now);
+  return refusal === null ? null : { replies: [{ text: accessRefusalWords[refusal] }] };
 }
 
-/**
- * Searches started in this process whose audit line is not written yet (it is written when the PACS
- * has answered), per store and user: counted too, so a burst of searches cannot outrun the limit.
- */
-const searchesInFlight = new WeakMap<object, Map<string, number>>();
-
-function inFlight(deps: RetrievalConversationDeps): Map<string, number> {
-  let counts = searchesInFlight.get(deps.store);
-  if (!counts) {
-    counts = new Map();
-    searchesInFlight.set(deps.store, counts);
-  }
-  return counts;
-}
-
-/** Refuses (and audits) a search over the user's per-minute limit; null when the search may go ahead. */
+/** Refuses a search over the user's per-minute limit, saying so; null when the search may go ahead. */
 async function overSearchLimit(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
-  const limit = deps.searchesPerMinute ?? defaultSearchesPerMinute;
-  const since = new Date(now.getTime() - searchWindowMs).toISOString();
-  const user = caller.requester.teamsUserId;
-  const recent = (await deps.store.countAudit(user, 'patient-search', since)) + (inFlight(deps).get(user) ?? 0);
-  if (searchAllowed(recent, limit)) return null;
-  await deps.store.appendAudit(
-    refusalAudit(caller, now, `refused: ${recent} patient searches in the last minute (limit ${limit})`, 'rate-limited'),
-  );
+  const over = await admitSearch(caller, deps.store, deps.searchesPerMinute ?? defaultSearchesPerMinute, now);
+  if (over === null) return null;
   return {
     replies: [
       {
         text:
-          `You have made ${recent} patient searches in the last minute; the limit is ${limit} a ` +
+          `You have made ${over.recent} patient searches in the last minute; the limit is ${over.limit} a ` +
           `minute, to protect patients' data. Please wait a minute and try again. If you need more, ` +
           `ask the PACS team.`,
       },
@@ -335,14 +274,7 @@ function searchFrom(value: Record<string, unknown>): PatientSearch | { error: st
 
 function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
   const siteCount = deps.pacs.sites().length;
-  const user = caller.requester.teamsUserId;
-  const counts = inFlight(deps);
-  counts.set(user, (counts.get(user) ?? 0) + 1);
-  const done = (): void => {
-    const left = (counts.get(user) ?? 1) - 1;
-    if (left > 0) counts.set(user, left);
-    else counts.delete(user);
-  };
+  const done = searchStarted(deps.store, caller.requester.teamsUserId);
   return {
     replies: [{ text: `Searching UH Bristol PACS and ${siteCount} peer-to-peer site${siteCount === 1 ? '' : 's'}...` }],
     later: async () => {

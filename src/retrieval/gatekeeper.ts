@@ -1,0 +1,129 @@
+/**
+ * The gatekeeper of patient data, as use cases: who may see it (tenant, allow-list), where (1:1 chats
+ * only), how often (searches per minute, counting those still waiting for the PACS), and whether a
+ * card pressed is the one offered to this user in this chat. Every refusal except an expired card is
+ * audited. The conversation turns each answer into words.
+ */
+import type { AuditEvent, Requester, StorePort } from '../ports/store-port';
+import { retrievalRefusal, searchAllowed, searchWindowMs, tenantRefusal, type AccessRules, type Caller } from './access';
+
+/** Who is asking, and in which kind of chat ('personal' is a 1:1 chat; anything else is shared). */
+export interface GateCaller extends Caller {
+  readonly requester: Requester;
+  readonly conversationType: string | null;
+}
+
+/** Why patient data is refused to a caller here. */
+export type AccessRefusal = 'shared-chat' | 'tenant' | 'not-allowed';
+
+/** What is wrong with a submitted card, if anything. */
+export type CardProblem = 'forged' | 'not-offered' | 'expired';
+
+/** A search over the user's limit: how many they made in the window, and the limit. */
+export interface OverLimit {
+  readonly recent: number;
+  readonly limit: number;
+}
+
+const refusalOutcomes: Record<AccessRefusal, string> = {
+  'shared-chat': 'refused: shared chat',
+  tenant: 'refused: tenant',
+  'not-allowed': 'refused: not allowed',
+};
+
+/** The audit line for a refused caller (no patient data: the refusal comes before any is read). */
+export function refusalAudit(
+  caller: { readonly requester: Requester },
+  now: Date,
+  outcome: string,
+  action: 'access-refused' | 'rate-limited' = 'access-refused',
+): AuditEvent {
+  return {
+    at: now.toISOString(),
+    action,
+    teamsUserId: caller.requester.teamsUserId,
+    entraObjectId: caller.requester.entraObjectId,
+    displayName: caller.requester.displayName,
+    nhsNumber: null,
+    site: null,
+    studies: [],
+    outcome,
+  };
+}
+
+/** Refuses (and audits) a caller from another tenant, whatever they ask; null when the tenant is allowed. */
+export async function admitTenant(caller: GateCaller, rules: AccessRules, store: StorePort, now: Date): Promise<'tenant' | null> {
+  if (tenantRefusal(caller, rules) === null) return null;
+  await store.appendAudit(refusalAudit(caller, now, refusalOutcomes.tenant));
+  return 'tenant';
+}
+
+/** Refuses (and audits) patient data outside 1:1 chats and to callers not allowed; null when the caller may go on. */
+export async function admitToPatientData(
+  caller: GateCaller,
+  rules: AccessRules,
+  store: StorePort,
+  now: Date,
+): Promise<AccessRefusal | null> {
+  const refusal: AccessRefusal | null = caller.conversationType !== 'personal' ? 'shared-chat' : retrievalRefusal(caller, rules);
+  if (refusal !== null) await store.appendAudit(refusalAudit(caller, now, refusalOutcomes[refusal]));
+  return refusal;
+}
+
+/**
+ * Checks a signed card's payload (null when its signature failed) against the caller: forged, made
+ * for somebody else or another chat (both audited), or expired (only refused); null when it may be used.
+ */
+export async function checkCardHolder(
+  payload: { readonly user: string; readonly conversation: string } | null,
+  caller: GateCaller,
+  store: StorePort,
+  now: Date,
+  expires: string | null,
+): Promise<CardProblem | null> {
+  let problem: CardProblem | null = null;
+  if (payload === null) problem = 'forged';
+  else if (payload.user !== caller.requester.teamsUserId || payload.conversation !== caller.requester.conversationId)
+    problem = 'not-offered';
+  else if (expires !== null && !(Date.parse(expires) >= now.getTime())) problem = 'expired';
+  if (problem !== null && problem !== 'expired') await store.appendAudit(refusalAudit(caller, now, `refused: card ${problem}`));
+  return problem;
+}
+
+/**
+ * Searches started in this process whose audit line is not written yet (it is written when the PACS
+ * has answered), per store and user: counted too, so a burst of searches cannot outrun the limit.
+ */
+const searchesInFlight = new WeakMap<object, Map<string, number>>();
+
+function inFlight(store: StorePort): Map<string, number> {
+  let counts = searchesInFlight.get(store);
+  if (!counts) {
+    counts = new Map();
+    searchesInFlight.set(store, counts);
+  }
+  return counts;
+}
+
+/** Refuses (and audits) a search over the user's per-minute limit; null when the search may go ahead. */
+export async function admitSearch(caller: GateCaller, store: StorePort, limit: number, now: Date): Promise<OverLimit | null> {
+  const since = new Date(now.getTime() - searchWindowMs).toISOString();
+  const user = caller.requester.teamsUserId;
+  const recent = (await store.countAudit(user, 'patient-search', since)) + (inFlight(store).get(user) ?? 0);
+  if (searchAllowed(recent, limit)) return null;
+  await store.appendAudit(
+    refusalAudit(caller, now, `refused: ${recent} patient searches in the last minute (limit ${limit})`, 'rate-limited'),
+  );
+  return { recent, limit };
+}
+
+/** Counts a search as in flight for its user until the returned function is called (once it is audited). */
+export function searchStarted(store: StorePort, user: string): () => void {
+  const counts = inFlight(store);
+  counts.set(user, (counts.get(user) ?? 0) + 1);
+  return () => {
+    const left = (counts.get(user) ?? 1) - 1;
+    if (left > 0) counts.set(user, left);
+    else counts.delete(user);
+  };
+}
