@@ -3,14 +3,12 @@
  * of the trail (who: the bot; what: how many, older than when; under which setting).
  */
 import type { AuditEvent, StorePort } from '../ports/store-port';
+import { auditEvent, botSubject } from '../retrieval/audit-events';
 
 const dayMs = 86_400_000;
 
 /** How often the poll loop purges: retention is counted in days, so once an hour is plenty. */
 export const purgeEveryMs = 60 * 60 * 1000;
-
-/** The Teams user id the bot's own audit lines carry. */
-export const systemUser = 'system';
 
 /** The instant before which events are purged at `now`: exactly `days` × 24 h earlier. */
 export function retentionCutoff(now: Date, days: number): Date {
@@ -19,17 +17,10 @@ export function retentionCutoff(now: Date, days: number): Date {
 
 /** The audit line that records a purge of `purged` events older than `cutoff`. */
 export function purgeAuditEvent(now: Date, cutoff: Date, days: number, purged: number): AuditEvent {
-  return {
-    at: now.toISOString(),
+  return auditEvent(botSubject, now, {
     action: 'audit-purged',
-    teamsUserId: systemUser,
-    entraObjectId: null,
-    displayName: 'Image Sharing Assistant (audit retention)',
-    nhsNumber: null,
-    site: null,
-    studies: [],
     outcome: `purged ${purged} ${purged === 1 ? 'event' : 'events'} older than ${cutoff.toISOString()} (AUDIT_RETENTION_DAYS=${days})`,
-  };
+  });
 }
 
 /** Purges the events older than `days` at `now`, recording the purge; returns how many went. */

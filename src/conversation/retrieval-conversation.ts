@@ -27,19 +27,23 @@ import {
   admitSearch,
   admitToPatientData,
   checkCardHolder,
+  refuseInvalidSearch,
   searchStarted,
   type AccessRefusal,
   type CardProblem,
   type GateCaller,
 } from '../retrieval/gatekeeper';
+import { recentRetrievals, retrievalsOnCard } from '../retrieval/retrieval-history';
 import {
   findPatientImages,
   heldWhole,
   keptUntil,
+  localCountsWithin,
   outcomeOf,
   recordConfirmation,
   retentionDays,
   requestRetry,
+  sitesSearched,
   startRetry,
   startRecorded,
   toStart,
@@ -48,7 +52,6 @@ import {
   type RetrievalDeps,
   type SiteLink,
 } from '../retrieval/retrieval-service';
-import { withDeadline } from '../support/deadline';
 import type { Signer } from './signed-data';
 
 /** Everything the retrieval conversation needs. */
@@ -273,7 +276,7 @@ function searchFrom(value: Record<string, unknown>): PatientSearch | { error: st
 }
 
 function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
-  const siteCount = deps.pacs.sites().length;
+  const siteCount = sitesSearched(deps);
   const done = searchStarted(deps.store, caller.requester.teamsUserId);
   return {
     replies: [{ text: `Searching UH Bristol PACS and ${siteCount} peer-to-peer site${siteCount === 1 ? '' : 's'}...` }],
@@ -444,15 +447,6 @@ async function pick(
 /** How long a confirmation waits to learn which studies UH Bristol's PACS already holds. */
 const localCheckMs = 2000;
 
-/** The local instance counts, or null when the PACS fails or takes longer than `ms`. */
-function localCountsWithin(
-  deps: RetrievalConversationDeps,
-  uids: readonly string[],
-  ms: number,
-): Promise<ReadonlyMap<string, number> | null> {
-  return withDeadline(deps.pacs.localInstanceCounts(uids), ms, "UH Bristol's PACS").catch(() => null);
-}
-
 async function confirm(
   value: Record<string, unknown>,
   caller: TurnCaller,
@@ -545,17 +539,7 @@ export async function retrievalText(
   if (typed === null) return { replies: [searchForm(deps)] };
   const parsed = parseNhsNumber(typed);
   if (!parsed.ok) {
-    await deps.store.appendAudit({
-      at: now.toISOString(),
-      action: 'patient-search',
-      teamsUserId: caller.requester.teamsUserId,
-      entraObjectId: caller.requester.entraObjectId,
-      displayName: caller.requester.displayName,
-      nhsNumber: null,
-      site: null,
-      studies: [],
-      outcome: `invalid NHS number: ${parsed.problem}`,
-    });
+    await refuseInvalidSearch(caller, deps.store, now, parsed.problem);
     return { replies: [{ text: parsed.message }] };
   }
   return (await overSearchLimit(caller, deps, now)) ?? search({ kind: 'nhs-number', nhsNumber: parsed.nhsNumber }, caller, deps, now);
@@ -597,12 +581,11 @@ const stateWords: Record<Retrieval['state'], string> = {
 
 /** "my retrievals": the clinician's recent retrievals with state, site and expiry date. */
 async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps): Promise<RetrievalReply> {
-  const recent = await deps.store.retrievalsFor(caller.requester.teamsUserId, 10);
+  const recent = await recentRetrievals(deps.store, caller.requester.teamsUserId, 10);
   if (recent.length === 0) return { text: 'You have no retrievals yet. Type "find images for" and an NHS number to start one.' };
   const lines: string[] = [];
-  for (const r of recent) {
-    const notes = await deps.store.notificationsFor(r.id);
-    const undelivered = notes.some((n) => n.state === 'undeliverable') ? ' (I could not send you the notification for this one)' : '';
+  for (const { retrieval: r, undeliverable } of recent) {
+    const undelivered = undeliverable ? ' (I could not send you the notification for this one)' : '';
     const until = r.state === 'stored' ? `, kept until ${longDate(r.keptUntil.slice(0, 10), deps.zone)}` : '';
     const why = r.state === 'failed' && r.failureReason ? `: the PACS ${failureWords(r.failureReason as PacsErrorReason)}` : '';
     lines.push(
@@ -706,9 +689,7 @@ export function composeNotification(
     // The status card lists every study confirmed on it, each with where it is now.
     let card: RetrievalReply | null = null;
     if (retrieval.cardActivityId) {
-      const siblings = (await deps.store.retrievalsFor(retrieval.requester.teamsUserId, 50)).filter(
-        (r) => r.cardActivityId === retrieval.cardActivityId,
-      );
+      const siblings = await retrievalsOnCard(deps.store, retrieval);
       card = notice(
         deps,
         'Retrieval status',

@@ -5,6 +5,7 @@
  * audited. The conversation turns each answer into words.
  */
 import type { AuditEvent, Requester, StorePort } from '../ports/store-port';
+import { auditEvent } from './audit-events';
 import { retrievalRefusal, searchAllowed, searchWindowMs, tenantRefusal, type AccessRules, type Caller } from './access';
 
 /** Who is asking, and in which kind of chat ('personal' is a 1:1 chat; anything else is shared). */
@@ -38,17 +39,12 @@ export function refusalAudit(
   outcome: string,
   action: 'access-refused' | 'rate-limited' = 'access-refused',
 ): AuditEvent {
-  return {
-    at: now.toISOString(),
-    action,
-    teamsUserId: caller.requester.teamsUserId,
-    entraObjectId: caller.requester.entraObjectId,
-    displayName: caller.requester.displayName,
-    nhsNumber: null,
-    site: null,
-    studies: [],
-    outcome,
-  };
+  return auditEvent(caller.requester, now, { action, outcome });
+}
+
+/** Records a search refused for its input (an NHS number that fails its check), before any PACS is asked. */
+export async function refuseInvalidSearch(caller: GateCaller, store: StorePort, now: Date, problem: string): Promise<void> {
+  await store.appendAudit(auditEvent(caller.requester, now, { action: 'patient-search', outcome: `invalid NHS number: ${problem}` }));
 }
 
 /** Refuses (and audits) a caller from another tenant, whatever they ask; null when the tenant is allowed. */

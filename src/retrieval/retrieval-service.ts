@@ -6,6 +6,7 @@
 import { DateTime } from 'luxon';
 import { recordNhsNumber } from '../domain/patients/nhs-number';
 import { DeadlineError, withDeadline } from '../support/deadline';
+import { auditEvent } from './audit-events';
 import {
   PacsError,
   type LocalPatientRecord,
@@ -64,20 +65,6 @@ export type SearchOutcome =
       readonly studies: readonly RemoteStudy[];
     };
 
-function audit(
-  requester: Requester,
-  at: Date,
-  fields: Pick<AuditEvent, 'action' | 'nhsNumber' | 'site' | 'studies' | 'outcome'>,
-): AuditEvent {
-  return {
-    at: at.toISOString(),
-    teamsUserId: requester.teamsUserId,
-    entraObjectId: requester.entraObjectId,
-    displayName: requester.displayName,
-    ...fields,
-  };
-}
-
 function linkOf(reason: PacsErrorReason): SiteLink {
   switch (reason) {
     case 'timed-out':
@@ -125,14 +112,14 @@ export async function findPatientImages(
   const matches = await pacs.findLocalPatients(search);
   if (matches.length === 0) {
     await store.appendAudit(
-      audit(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: 'not-registered' }),
+      auditEvent(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: 'not-registered' }),
     );
     return { kind: 'not-registered' };
   }
   if (matches.length > 1) {
     // Never guess between patients: ask for the NHS number instead.
     await store.appendAudit(
-      audit(requester, now, {
+      auditEvent(requester, now, {
         action: 'patient-search',
         nhsNumber: searchedNhs,
         site: null,
@@ -149,7 +136,7 @@ export async function findPatientImages(
   switch (held.kind) {
     case 'conflict':
       await store.appendAudit(
-        audit(requester, now, {
+        auditEvent(requester, now, {
           action: 'patient-search',
           nhsNumber: searchedNhs,
           site: null,
@@ -160,7 +147,7 @@ export async function findPatientImages(
       return { kind: 'nhs-number-conflict' };
     case 'none':
       await store.appendAudit(
-        audit(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }),
+        auditEvent(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }),
       );
       return { kind: 'no-nhs-number', patient: found };
     case 'identified':
@@ -183,7 +170,7 @@ export async function findPatientImages(
   studies.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
   const sites = refreshed.map((r) => r.status);
   await store.appendAudit(
-    audit(requester, now, {
+    auditEvent(requester, now, {
       action: 'patient-search',
       nhsNumber,
       site: null,
@@ -255,7 +242,13 @@ export async function recordConfirmation(
 ): Promise<RecordedPick[]> {
   const alreadyLocal = options.alreadyLocal ?? (() => false);
   const confirmed = (pick: StudyPick, outcome: string): AuditEvent =>
-    audit(requester, now, { action: 'retrieval-confirmed', nhsNumber, site: pick.site, studies: [pick.study.studyInstanceUid], outcome });
+    auditEvent(requester, now, {
+      action: 'retrieval-confirmed',
+      nhsNumber,
+      site: pick.site,
+      studies: [pick.study.studyInstanceUid],
+      outcome,
+    });
   const entries: ConfirmationEntry[] = picks.map((pick) =>
     alreadyLocal(pick)
       ? { retrieval: null, audit: confirmed(pick, 'already-local') }
@@ -295,7 +288,7 @@ export async function startRecorded(retrievals: readonly Retrieval[], deps: Retr
     const failed = await store.transition(retrieval.id, ['requested'], 'failed', at, { failureReason: reason, detail });
     if (failed)
       await store.appendAudit(
-        audit(retrieval.requester, now, {
+        auditEvent(retrieval.requester, now, {
           action: 'retrieval-outcome',
           nhsNumber: retrieval.nhsNumber,
           site: retrieval.site,
@@ -325,7 +318,7 @@ export async function startRecorded(retrievals: readonly Retrieval[], deps: Retr
         : null;
       if (stored)
         await store.appendAudit(
-          audit(retrieval.requester, now, {
+          auditEvent(retrieval.requester, now, {
             action: 'retrieval-outcome',
             nhsNumber: retrieval.nhsNumber,
             site: retrieval.site,
@@ -492,7 +485,7 @@ export async function requestRetry(retrievalId: string, requester: Requester, de
   const requested = await store.transition(retrievalId, ['failed'], 'requested', now.toISOString(), { detail: 'try again' });
   if (!requested) return { kind: 'not-failed' };
   await store.appendAudit(
-    audit(requester, now, {
+    auditEvent(requester, now, {
       action: 'retrieval-confirmed',
       nhsNumber: requested.nhsNumber,
       site: requested.site,
@@ -519,7 +512,7 @@ export async function startRetry(requested: Retrieval, requester: Requester, dep
       detail: 'the PACS did not start the retrieval',
     });
     await store.appendAudit(
-      audit(requester, now, {
+      auditEvent(requester, now, {
         action: 'retrieval-outcome',
         nhsNumber: requested.nhsNumber,
         site: requested.site,
@@ -529,4 +522,18 @@ export async function startRetry(requested: Retrieval, requester: Requester, dep
     );
     return { kind: 'failed', reason };
   }
+}
+
+/** How many peer-to-peer sites a search asks. */
+export function sitesSearched(deps: Pick<RetrievalDeps, 'pacs'>): number {
+  return deps.pacs.sites().length;
+}
+
+/** UH Bristol's local instance counts of `uids`, or null when its PACS fails or takes longer than `ms`. */
+export function localCountsWithin(
+  deps: Pick<RetrievalDeps, 'pacs'>,
+  uids: readonly string[],
+  ms: number,
+): Promise<ReadonlyMap<string, number> | null> {
+  return withDeadline(deps.pacs.localInstanceCounts(uids), ms, "UH Bristol's PACS").catch(() => null);
 }
