@@ -23,7 +23,7 @@ import { deliverNotifications } from './retrieval/notification-service';
 import { beat, defaultLiveness, goneOwners, instanceId, type Liveness } from './retrieval/lease-owners';
 import { pollRetrievals } from './retrieval/retrieval-service';
 import { createTeamsNotifier } from './adapters/notifier/teams-notifier';
-import { composeNotification } from './conversation/retrieval-conversation';
+import { composeNotification } from './conversation/retrieval-notification';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { createAdapter, createServer } from './teams/http-server';

@@ -11,8 +11,8 @@ import { viewStep, type When } from '../domain/tree/decision-tree';
 import { parseNavigation, start, type Position } from '../domain/tree/navigation';
 import { tenantRefusal, type AccessRules } from '../retrieval/access';
 import { admitTenant } from '../retrieval/gatekeeper';
+import { accessRefusalWords } from './retrieval-words';
 import {
-  accessRefusalWords,
   findImagesButton,
   retrievalSubmit,
   retrievalText,

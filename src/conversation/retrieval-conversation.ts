@@ -5,23 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { Attachment } from 'botbuilder';
-import type { FactData } from '../cards/card-models';
-import type { CardRenderer } from '../cards/card-renderer';
+import { type Attachment } from 'botbuilder';
+import { type CardRenderer } from '../cards/card-renderer';
 import { plainText } from '../cards/plain-text';
-import { noticeCard, sourceLine } from '../cards/step-cards';
+import { sourceLine } from '../cards/step-cards';
 import { trustName, type Guide } from '../domain/guide/guide';
 import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/patients/nhs-number';
 import { payloadFor, start } from '../domain/tree/navigation';
-import {
-  PacsError,
-  type PacsErrorReason,
-  type PatientIdentity,
-  type PatientSearch,
-  type SiteId,
-  type StudySummary,
-} from '../ports/pacs-port';
-import type { Notification, Retrieval, TurnClaim } from '../ports/store-port';
+import { PacsError, type PacsErrorReason, type PatientSearch, type StudySummary } from '../ports/pacs-port';
+import { type TurnClaim } from '../ports/store-port';
 import { defaultSearchesPerMinute, type AccessRules } from '../retrieval/access';
 import {
   admitSearch,
@@ -29,11 +21,9 @@ import {
   checkCardHolder,
   refuseInvalidSearch,
   searchStarted,
-  type AccessRefusal,
-  type CardProblem,
   type GateCaller,
 } from '../retrieval/gatekeeper';
-import { recentRetrievals, retrievalsOnCard } from '../retrieval/retrieval-history';
+import { recentRetrievals } from '../retrieval/retrieval-history';
 import {
   findPatientImages,
   heldWhole,
@@ -50,9 +40,22 @@ import {
   type StudyPick,
   type RemoteStudy,
   type RetrievalDeps,
-  type SiteLink,
 } from '../retrieval/retrieval-service';
-import type { Signer } from './signed-data';
+import { type Signer } from './signed-data';
+import {
+  cardProblemWords,
+  longDate,
+  identityFacts,
+  studyLine,
+  linkWords,
+  unidentifiedWords,
+  locationWords,
+  accessRefusalWords,
+  failureWords,
+  stateWords,
+  notice,
+} from './retrieval-words';
+import { maxPickable, offerLifetimeMinutes, RetryToken, Offer } from './retrieval-offers';
 
 /** Everything the retrieval conversation needs. */
 export interface RetrievalConversationDeps extends RetrievalDeps {
@@ -89,44 +92,6 @@ export interface RetrievalTurn {
   readonly updatePressedCard?: RetrievalReply;
 }
 
-/** The most studies offered on one card (Teams cards must stay under 28 KB). */
-const maxPickable = 20;
-
-/** How long offered studies may be picked and confirmed. */
-const offerLifetimeMinutes = 30;
-
-interface OfferedStudy {
-  readonly site: SiteId;
-  readonly study: StudySummary;
-}
-
-/** Signed into a failure notice's "Try again" button: which retrieval, for whom, in which chat. */
-interface RetryToken {
-  readonly v: 2;
-  readonly kind: 'retry';
-  readonly retrievalId: string;
-  readonly user: string;
-  readonly conversation: string;
-}
-
-/** Signed into a studies or confirmation card: exactly what was offered, to whom, in which chat, until when. */
-interface Offer {
-  readonly v: 2;
-  readonly kind: 'pick' | 'confirm';
-  readonly nhsNumber: string;
-  readonly identity: PatientIdentity;
-  readonly studies: readonly OfferedStudy[];
-  readonly expires: string;
-  readonly user: string;
-  readonly conversation: string;
-}
-
-const cardProblemWords: Record<CardProblem, string> = {
-  forged: 'I cannot use that card: it has been changed, or it was not made by me. Please search again.',
-  'not-offered': 'I cannot use that card: it was not made for you in this chat. Please search again.',
-  expired: 'That card has expired. Please search again so you see the latest status.',
-};
-
 /**
  * Checks a signed card payload against the caller. A forged or tampered card, or one offered to
  * somebody else or in another chat, is refused and audited; an expired one is only refused.
@@ -162,54 +127,6 @@ export function isFindCommand(text: string): boolean {
   );
 }
 
-function longDate(isoDate: string | null, zone: string): string {
-  return isoDate ? DateTime.fromISO(isoDate, { zone }).setLocale('en-GB').toFormat('d LLL yyyy') : 'date unknown';
-}
-
-function identityFacts(identity: PatientIdentity, zone: string): FactData[] {
-  return [
-    { title: 'Name', value: plainText(`${identity.familyName.toUpperCase()}, ${identity.givenName}`) },
-    { title: 'Date of birth', value: longDate(identity.birthDate, zone) },
-    { title: 'NHS number', value: identity.nhsNumber ? formatNhsNumber(identity.nhsNumber) : 'none recorded' },
-    { title: 'Local identifier', value: plainText(identity.localId) },
-  ];
-}
-
-function studyLine(study: StudySummary, zone: string): string {
-  const count = study.instanceCount === null ? '' : ` · ${study.instanceCount} image${study.instanceCount === 1 ? '' : 's'}`;
-  const description = plainText(study.description) || 'no description';
-  return `${longDate(study.date, zone)} · ${description} · ${plainText(study.modalities.join('/')) || '?'}${count}`;
-}
-
-const linkWords: Record<SiteLink, string> = {
-  linked: 'linked',
-  'no-match': 'no match for this NHS number',
-  unreachable: 'unreachable',
-  'timed-out': 'timed out',
-  rejected: 'refused the connection',
-};
-
-/** The site line's note on answers left out for carrying no NHS number. */
-function unidentifiedWords(count: number): string {
-  if (count === 0) return '';
-  return ` (${count} answer${count === 1 ? '' : 's'} without an NHS number left out)`;
-}
-
-function locationWords(study: RemoteStudy, guide: Guide): string {
-  switch (study.location) {
-    case 'remote':
-      return `🛰️ at ${trustName(guide, study.site)}`;
-    case 'downloading':
-      return '⬇️ downloading to UH Bristol PACS';
-    case 'stored':
-      return '✅ stored on UH Bristol PACS';
-  }
-}
-
-function notice(deps: RetrievalConversationDeps, title: string, text: string[]): RetrievalReply {
-  return { card: noticeCard(title, text, deps.guide, deps.cards) };
-}
-
 /** The search form (from route A's button or "find images" with no number). */
 export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
   return {
@@ -223,16 +140,6 @@ export function searchForm(deps: RetrievalConversationDeps): RetrievalReply {
     }),
   };
 }
-
-/** What a caller refused patient data is told. */
-export const accessRefusalWords: Record<AccessRefusal, string> = {
-  'shared-chat':
-    'Patient searches only happen in a 1:1 chat with me, so that no patient details appear in ' +
-    'a group chat or channel. Please message me privately.',
-  tenant: 'Sorry, this bot is only for UH Bristol staff.',
-  'not-allowed':
-    'Sorry, you are not on the list of staff who may search for patients and retrieve images. Ask the PACS team if you need access.',
-};
 
 /** Refuses patient data outside 1:1 chats and to callers not allowed; null when the caller may go on. */
 async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
@@ -505,23 +412,6 @@ async function confirm(
   };
 }
 
-function failureWords(reason: PacsErrorReason): string {
-  switch (reason) {
-    case 'timed-out':
-      return 'did not answer in time';
-    case 'not-found':
-      return 'no longer holds this study';
-    case 'unreachable':
-      return 'could not be reached';
-    case 'rejected':
-      return 'refused the request';
-    case 'unknown-site':
-      return 'is not configured for peer to peer';
-    case 'protocol':
-      return 'reported an error';
-  }
-}
-
 /** The retrieval conversation's answer to a text command; null when the text is not one. */
 export async function retrievalText(
   text: string,
@@ -571,13 +461,6 @@ export async function retrievalSubmit(
       return retry(v, caller, deps, now);
   }
 }
-
-const stateWords: Record<Retrieval['state'], string> = {
-  requested: '⏳ requested',
-  retrieving: '⬇️ downloading',
-  stored: '✅ stored on UH Bristol PACS',
-  failed: '❌ failed',
-};
 
 /** "my retrievals": the clinician's recent retrievals with state, site and expiry date. */
 async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps): Promise<RetrievalReply> {
@@ -642,61 +525,6 @@ async function retry(
           return [{ text: `❌ It could not start: the PACS ${failureWords(outcome.reason)}.` }];
       }
     },
-  };
-}
-
-/** The proactive messages owed by the outbox: the outcome, and the refreshed status card. */
-export function composeNotification(
-  deps: RetrievalConversationDeps,
-): (retrieval: Retrieval, notification: Notification) => Promise<{ message: RetrievalReply; card: RetrievalReply | null }> {
-  return async (retrieval, notification) => {
-    const what =
-      `${plainText(retrieval.study.description) || 'Study'} from ` +
-      `${trustName(deps.guide, retrieval.site)} (${longDate(retrieval.study.date, deps.zone)})`;
-    const images =
-      retrieval.study.instanceCount === null
-        ? ''
-        : `, ${retrieval.study.instanceCount} image${retrieval.study.instanceCount === 1 ? '' : 's'},`;
-    const who = `NHS ${formatNhsNumber(retrieval.nhsNumber)}`;
-    const keptUntilWords = longDate(retrieval.keptUntil.slice(0, 10), deps.zone);
-    const failure = (retrieval.failureReason ?? 'protocol') as PacsErrorReason;
-    let message: RetrievalReply;
-    switch (notification.kind) {
-      case 'stored':
-        message = {
-          text: `✅ ${what}${images} is now on UH Bristol PACS (${who}), kept until ${keptUntilWords}.`,
-        };
-        break;
-      case 'failed': {
-        const token: RetryToken = {
-          v: 2,
-          kind: 'retry',
-          retrievalId: retrieval.id,
-          user: retrieval.requester.teamsUserId,
-          conversation: retrieval.requester.conversationId,
-        };
-        message = {
-          card: deps.cards.render('notice', {
-            title: 'Retrieval failed',
-            text: [`❌ ${what} (${who}) could not be retrieved: the PACS ${failureWords(failure)}.`],
-            choices: [{ title: 'Try again', data: { isa: 'retry', offer: deps.signer.sign(token) } }],
-            source: sourceLine(deps.guide),
-          }),
-        };
-        break;
-      }
-    }
-    // The status card lists every study confirmed on it, each with where it is now.
-    let card: RetrievalReply | null = null;
-    if (retrieval.cardActivityId) {
-      const siblings = await retrievalsOnCard(deps.store, retrieval);
-      card = notice(
-        deps,
-        'Retrieval status',
-        siblings.map((r) => `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · ${stateWords[r.state]}`),
-      );
-    }
-    return { message, card };
   };
 }
 
