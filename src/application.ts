@@ -31,6 +31,7 @@ import { loopbackUrl, registerDevChat } from './dev/dev-chat';
 import { TeamsBot } from './teams/teams-bot';
 import { withDeadline } from './support/deadline';
 import { purgeEveryMs, purgeExpiredAudit } from './audit/audit-retention';
+import { createSearchLimiter } from './retrieval/gatekeeper';
 import { AppError, reasonOf } from './domain/app-error';
 
 /** The poll loop has a cycle the watchdog left behind, still hung (reported on /readyz?pacs=1). */
@@ -151,7 +152,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     signer: createSigner(config.cardSigningSecret, config.previousCardSigningSecret),
     access,
     zone: config.timeZone,
-    searchesPerMinute: config.access.searchesPerMinute,
+    searches: createSearchLimiter(config.access.searchesPerMinute),
     demo: config.pacs.backend === 'demo' && !deps.pacs,
   };
 

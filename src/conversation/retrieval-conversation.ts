@@ -14,15 +14,8 @@ import { findNhsNumberText, formatNhsNumber, parseNhsNumber } from '../domain/pa
 import { payloadFor, start } from '../domain/tree/navigation';
 import { PacsError, type PacsErrorReason, type PatientSearch, type StudySummary } from '../ports/pacs-port';
 import { type TurnClaim } from '../ports/store-port';
-import { defaultSearchesPerMinute, type AccessRules } from '../retrieval/access';
-import {
-  admitSearch,
-  admitToPatientData,
-  checkCardHolder,
-  refuseInvalidSearch,
-  searchStarted,
-  type GateCaller,
-} from '../retrieval/gatekeeper';
+import { type AccessRules } from '../retrieval/access';
+import { admitToPatientData, checkCardHolder, refuseInvalidSearch, type GateCaller, type SearchLimiter } from '../retrieval/gatekeeper';
 import { recentRetrievals } from '../retrieval/retrieval-history';
 import {
   findPatientImages,
@@ -64,8 +57,8 @@ export interface RetrievalConversationDeps extends RetrievalDeps {
   readonly signer: Signer;
   readonly access: AccessRules;
   readonly zone: string;
-  /** Patient searches a user may make per minute (default 30); more are refused and audited. */
-  readonly searchesPerMinute?: number;
+  /** The per-user patient search limit (PATIENT_SEARCHES_PER_MINUTE); over it, searches are refused and audited. */
+  readonly searches: SearchLimiter;
   /** True for the demo backend: every card says the data is synthetic. */
   readonly demo: boolean;
 }
@@ -149,7 +142,7 @@ async function guard(caller: TurnCaller, deps: RetrievalConversationDeps, now: D
 
 /** Refuses a search over the user's per-minute limit, saying so; null when the search may go ahead. */
 async function overSearchLimit(caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<RetrievalTurn | null> {
-  const over = await admitSearch(caller, deps.store, deps.searchesPerMinute ?? defaultSearchesPerMinute, now);
+  const over = await deps.searches.admit(caller, deps.store, now);
   if (over === null) return null;
   return {
     replies: [
@@ -184,7 +177,7 @@ function searchFrom(value: Record<string, unknown>): PatientSearch | { error: st
 
 function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): RetrievalTurn {
   const siteCount = sitesSearched(deps);
-  const done = searchStarted(deps.store, caller.requester.teamsUserId);
+  const done = deps.searches.started(caller.requester.teamsUserId);
   return {
     replies: [{ text: `Searching UH Bristol PACS and ${siteCount} peer-to-peer site${siteCount === 1 ? '' : 's'}...` }],
     later: async () => {

@@ -45,9 +45,6 @@ export function retrievalRefusal(caller: Caller, rules: AccessRules): Refusal | 
 /** The window over which the patient-search rate limit counts a user's searches. */
 export const searchWindowMs = 60_000;
 
-/** The default number of patient searches a user may make per minute (PATIENT_SEARCHES_PER_MINUTE). */
-export const defaultSearchesPerMinute = 30;
-
 /** Whether a user who has searched `recent` times in the last minute may search again. */
 export function searchAllowed(recent: number, perMinute: number): boolean {
   return recent < perMinute;

@@ -86,40 +86,37 @@ export async function checkCardHolder(
   return problem;
 }
 
-/**
- * Searches started in this process whose audit line is not written yet (it is written when the PACS
- * has answered), per store and user: counted too, so a burst of searches cannot outrun the limit.
- */
-const searchesInFlight = new WeakMap<object, Map<string, number>>();
-
-function inFlight(store: StorePort): Map<string, number> {
-  let counts = searchesInFlight.get(store);
-  if (!counts) {
-    counts = new Map();
-    searchesInFlight.set(store, counts);
-  }
-  return counts;
+/** The per-user search limit, counting the searches this process has started but not yet audited. */
+export interface SearchLimiter {
+  /** Refuses (and audits) a search over the user's per-minute limit; null when the search may go ahead. */
+  admit(caller: GateCaller, store: StorePort, now: Date): Promise<OverLimit | null>;
+  /** Counts a search as in flight for its user until the returned function is called (once it is audited). */
+  started(user: string): () => void;
 }
 
-/** Refuses (and audits) a search over the user's per-minute limit; null when the search may go ahead. */
-export async function admitSearch(caller: GateCaller, store: StorePort, limit: number, now: Date): Promise<OverLimit | null> {
-  const since = new Date(now.getTime() - searchWindowMs).toISOString();
-  const user = caller.requester.teamsUserId;
-  const recent = (await store.countAudit(user, 'patient-search', since)) + (inFlight(store).get(user) ?? 0);
-  if (searchAllowed(recent, limit)) return null;
-  await store.appendAudit(
-    refusalAudit(caller, now, `refused: ${recent} patient searches in the last minute (limit ${limit})`, 'rate-limited'),
-  );
-  return { recent, limit };
-}
-
-/** Counts a search as in flight for its user until the returned function is called (once it is audited). */
-export function searchStarted(store: StorePort, user: string): () => void {
-  const counts = inFlight(store);
-  counts.set(user, (counts.get(user) ?? 0) + 1);
-  return () => {
-    const left = (counts.get(user) ?? 1) - 1;
-    if (left > 0) counts.set(user, left);
-    else counts.delete(user);
+/** A limiter of `perMinute` patient searches per user, for one process. */
+export function createSearchLimiter(perMinute: number): SearchLimiter {
+  // Searches whose audit line is written only when the PACS has answered: counted too, so a burst
+  // of searches cannot outrun the limit.
+  const inFlight = new Map<string, number>();
+  return {
+    async admit(caller, store, now) {
+      const since = new Date(now.getTime() - searchWindowMs).toISOString();
+      const user = caller.requester.teamsUserId;
+      const recent = (await store.countAudit(user, 'patient-search', since)) + (inFlight.get(user) ?? 0);
+      if (searchAllowed(recent, perMinute)) return null;
+      await store.appendAudit(
+        refusalAudit(caller, now, `refused: ${recent} patient searches in the last minute (limit ${perMinute})`, 'rate-limited'),
+      );
+      return { recent, limit: perMinute };
+    },
+    started(user) {
+      inFlight.set(user, (inFlight.get(user) ?? 0) + 1);
+      return () => {
+        const left = (inFlight.get(user) ?? 1) - 1;
+        if (left > 0) inFlight.set(user, left);
+        else inFlight.delete(user);
+      };
+    },
   };
 }

@@ -27,6 +27,7 @@ import { createMemoryStore } from '../support/fakes/memory-store';
 import { converse, type ConversationDeps, type Incoming, type Turn } from '../../src/conversation/conversation';
 import { type RetrievalConversationDeps, type TurnCaller } from '../../src/conversation/retrieval-conversation';
 import { composeNotification } from '../../src/conversation/retrieval-notification';
+import { createSearchLimiter } from '../../src/retrieval/gatekeeper';
 import { createSigner } from '../../src/conversation/signed-data';
 import { buildKnowledge } from '../../src/domain/questions/answer-question';
 import type { AccessRules } from '../../src/retrieval/access';
@@ -110,7 +111,22 @@ interface World {
 function world(rules: AccessRules = access): World {
   const pacs = demoLikePacs();
   const store = createMemoryStore();
-  return { pacs, store, retrieval: { pacs, store, queryTimeoutMs: 1000, guide, cards, signer, access: rules, zone, demo: true } };
+  return {
+    pacs,
+    store,
+    retrieval: {
+      pacs,
+      store,
+      queryTimeoutMs: 1000,
+      guide,
+      cards,
+      signer,
+      access: rules,
+      zone,
+      demo: true,
+      searches: createSearchLimiter(30),
+    },
+  };
 }
 
 function caller(conversationType: string | null, teamsUserId = '29:user-1'): TurnCaller {
@@ -587,6 +603,7 @@ describe('the card submit handler (property-based)', () => {
           access,
           zone,
           demo: false,
+          searches: createSearchLimiter(30),
         };
         const fromPacs = JSON.stringify(h);
         const found = await everyReply(

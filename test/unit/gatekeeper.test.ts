@@ -2,14 +2,7 @@
  * The gatekeeper use cases on their own: each refusal is answered as a reason and audited (an expired
  * card only refused), and searches still waiting for the PACS count toward the per-minute limit.
  */
-import {
-  admitSearch,
-  admitTenant,
-  admitToPatientData,
-  checkCardHolder,
-  searchStarted,
-  type GateCaller,
-} from '../../src/retrieval/gatekeeper';
+import { createSearchLimiter, admitTenant, admitToPatientData, checkCardHolder, type GateCaller } from '../../src/retrieval/gatekeeper';
 import type { AccessRules } from '../../src/retrieval/access';
 import { createMemoryStore } from '../support/fakes/memory-store';
 
@@ -66,10 +59,13 @@ describe('the gatekeeper', () => {
 
   it('counts searches still waiting for the PACS toward the limit, and audits the refusal', async () => {
     const store = createMemoryStore();
-    const done = [searchStarted(store, '29:user-1'), searchStarted(store, '29:user-1')];
-    expect(await admitSearch(caller(), store, 2, now)).toEqual({ recent: 2, limit: 2 });
+    const limiter = createSearchLimiter(2);
+    const done = [limiter.started('29:user-1'), limiter.started('29:user-1')];
+    expect(await limiter.admit(caller(), store, now)).toEqual({ recent: 2, limit: 2 });
+    // Another process (another limiter) sees only what is audited.
+    expect(await createSearchLimiter(2).admit(caller(), store, now)).toBeNull();
     done.forEach((finish) => finish());
-    expect(await admitSearch(caller(), store, 2, now)).toBeNull();
+    expect(await limiter.admit(caller(), store, now)).toBeNull();
     expect((await store.auditSince('2026-01-01T00:00:00Z')).map((a) => [a.action, a.outcome])).toEqual([
       ['rate-limited', 'refused: 2 patient searches in the last minute (limit 2)'],
     ]);
