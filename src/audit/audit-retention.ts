@@ -3,7 +3,7 @@
  * of the trail (who: the bot; what: how many, older than when; under which setting).
  */
 import type { AuditEvent, StorePort } from '../ports/store-port';
-import { auditEvent, botSubject } from '../retrieval/audit-events';
+import { auditEvent, retentionSubject } from '../retrieval/audit-events';
 
 const dayMs = 86_400_000;
 
@@ -17,7 +17,7 @@ export function retentionCutoff(now: Date, days: number): Date {
 
 /** The audit line that records a purge of `purged` events older than `cutoff`. */
 export function purgeAuditEvent(now: Date, cutoff: Date, days: number, purged: number): AuditEvent {
-  return auditEvent(botSubject, now, {
+  return auditEvent(retentionSubject, now, {
     action: 'audit-purged',
     outcome: `purged ${purged} ${purged === 1 ? 'event' : 'events'} older than ${cutoff.toISOString()} (AUDIT_RETENTION_DAYS=${days})`,
   });

@@ -7,8 +7,8 @@ import type { AuditEvent, Requester } from '../ports/store-port';
 /** Who an audit line is about. */
 export type AuditSubject = Pick<Requester, 'teamsUserId' | 'entraObjectId' | 'displayName'>;
 
-/** The bot itself, for what it does on its own (the audit retention purge). */
-export const botSubject: AuditSubject = {
+/** The bot itself, purging the audit trail (AUDIT_RETENTION_DAYS). */
+export const retentionSubject: AuditSubject = {
   teamsUserId: 'system',
   entraObjectId: null,
   displayName: 'Image Sharing Assistant (audit retention)',

@@ -111,9 +111,7 @@ export async function findPatientImages(
   const searchedNhs = search.kind === 'nhs-number' ? search.nhsNumber : null;
   const matches = await pacs.findLocalPatients(search);
   if (matches.length === 0) {
-    await store.appendAudit(
-      auditEvent(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, site: null, studies: [], outcome: 'not-registered' }),
-    );
+    await store.appendAudit(auditEvent(requester, now, { action: 'patient-search', nhsNumber: searchedNhs, outcome: 'not-registered' }));
     return { kind: 'not-registered' };
   }
   if (matches.length > 1) {
@@ -122,8 +120,6 @@ export async function findPatientImages(
       auditEvent(requester, now, {
         action: 'patient-search',
         nhsNumber: searchedNhs,
-        site: null,
-        studies: [],
         outcome: `several-matches: ${matches.length}`,
       }),
     );
@@ -139,16 +135,12 @@ export async function findPatientImages(
         auditEvent(requester, now, {
           action: 'patient-search',
           nhsNumber: searchedNhs,
-          site: null,
-          studies: [],
           outcome: `nhs-number-conflict: ${held.distinct}`,
         }),
       );
       return { kind: 'nhs-number-conflict' };
     case 'none':
-      await store.appendAudit(
-        auditEvent(requester, now, { action: 'patient-search', nhsNumber: null, site: null, studies: [], outcome: 'no-nhs-number' }),
-      );
+      await store.appendAudit(auditEvent(requester, now, { action: 'patient-search', outcome: 'no-nhs-number' }));
       return { kind: 'no-nhs-number', patient: found };
     case 'identified':
       break;
@@ -173,7 +165,6 @@ export async function findPatientImages(
     auditEvent(requester, now, {
       action: 'patient-search',
       nhsNumber,
-      site: null,
       studies: studies.map((s) => s.studyInstanceUid),
       outcome: `found: ${sites.map(siteOutcome).join(' ')}`,
     }),

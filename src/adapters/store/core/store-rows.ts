@@ -4,6 +4,7 @@
  */
 import {
   StoreError,
+  type AuditEvent,
   type Notification,
   type NotificationKind,
   type NotificationState,
@@ -167,5 +168,33 @@ export function retrievalFromColumns(row: RetrievalColumns, modalities: string[]
     updatedAt: row.updated_at,
     keptUntil: row.kept_until,
     cardActivityId: row.card_activity_id,
+  };
+}
+
+/** The audit_events columns both SQL stores read back (their `studies` column differs: JSON text or TEXT[]). */
+export interface AuditColumns {
+  readonly at: string;
+  readonly action: string;
+  readonly teams_user_id: string;
+  readonly entra_object_id: string | null;
+  readonly display_name: string;
+  readonly nhs_number: string | null;
+  readonly site: string | null;
+  readonly outcome: string;
+}
+
+/** An audit event from its columns and its studies, as each store decoded them. */
+export function auditFromColumns(row: AuditColumns, studies: string[]): AuditEvent {
+  return {
+    at: row.at,
+    // The column holds only what appendAudit wrote, which the type already checked.
+    action: row.action as AuditEvent['action'],
+    teamsUserId: row.teams_user_id,
+    entraObjectId: row.entra_object_id,
+    displayName: row.display_name,
+    nhsNumber: row.nhs_number,
+    site: row.site,
+    studies,
+    outcome: row.outcome,
   };
 }

@@ -46,7 +46,15 @@ import {
   newNotificationId,
   pruneEvery,
 } from '../core/store-rules';
-import { corrupt, fromNotificationRow, fromReferenceRow, retrievalFromColumns, stateOf, type RetrievalColumns } from '../core/store-rows';
+import {
+  auditFromColumns,
+  corrupt,
+  fromNotificationRow,
+  fromReferenceRow,
+  retrievalFromColumns,
+  stateOf,
+  type RetrievalColumns,
+} from '../core/store-rows';
 import { applyTransition, checkMove, notificationKindFor, type TransitionChanges } from '../../../retrieval/retrieval-states';
 import { postgresMigrations } from './postgres-migrations';
 
@@ -134,18 +142,7 @@ function fromTransitionRow(row: TransitionRow): RetrievalTransition {
 }
 
 function fromAuditRow(row: AuditRow): AuditEvent {
-  return {
-    at: row.at,
-    // The column holds only what appendAudit wrote, which the type already checked.
-    action: row.action as AuditEvent['action'],
-    teamsUserId: row.teams_user_id,
-    entraObjectId: row.entra_object_id,
-    displayName: row.display_name,
-    nhsNumber: row.nhs_number,
-    site: row.site,
-    studies: stringList(row.studies, 'audit event'),
-    outcome: row.outcome,
-  };
+  return auditFromColumns(row, stringList(row.studies, 'audit event'));
 }
 
 function checkLimit(limit: number): void {

@@ -48,7 +48,7 @@ import {
   holdsLease,
   applySettlement,
 } from '../core/store-rules';
-import { corrupt, fromNotificationRow, fromReferenceRow, stateOf, stringList } from '../core/store-rows';
+import { auditFromColumns, corrupt, fromNotificationRow, fromReferenceRow, stateOf, stringList } from '../core/store-rows';
 import { fromRow, statementsFor, type Statements } from './sqlite-statements';
 import { runMigrations } from './sqlite-migrations';
 
@@ -432,18 +432,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       run(() =>
         statements()
           .auditSince.all(instantMs(since, 'since'))
-          .map((row): AuditEvent => ({
-            at: row.at,
-            // The column holds only what appendAudit wrote, which the type already checked.
-            action: row.action as AuditEvent['action'],
-            teamsUserId: row.teams_user_id,
-            entraObjectId: row.entra_object_id,
-            displayName: row.display_name,
-            nhsNumber: row.nhs_number,
-            site: row.site,
-            studies: stringList(row.studies, 'audit event'),
-            outcome: row.outcome,
-          })),
+          .map((row) => auditFromColumns(row, stringList(row.studies, 'audit event'))),
       ),
 
     countAudit: (teamsUserId, action, since) =>
