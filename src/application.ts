@@ -12,7 +12,7 @@ import { createOrthancPacs } from './adapters/pacs/orthanc-pacs';
 import { openStore } from './adapters/store/open-store';
 import { loadCardRenderer } from './cards/card-renderer';
 import { projectRoot, type Config } from './config/config';
-import type { RetrievalConversationDeps } from './conversation/retrieval-conversation';
+import type { RetrievalConversationDeps } from './conversation/retrieval-context';
 import { createSigner } from './conversation/signed-data';
 import { isReviewOverdue, monthYear, type Guide } from './domain/guide/guide';
 import { buildKnowledge } from './domain/questions/answer-question';
@@ -21,7 +21,7 @@ import type { PacsPort } from './ports/pacs-port';
 import type { StorePort } from './ports/store-port';
 import { deliverNotifications } from './retrieval/notification-service';
 import { beat, defaultLiveness, goneOwners, instanceId, type Liveness } from './retrieval/lease-owners';
-import { pollRetrievals } from './retrieval/retrieval-service';
+import { pollRetrievals } from './retrieval/poll-retrievals';
 import { createTeamsNotifier } from './adapters/notifier/teams-notifier';
 import { composeNotification } from './conversation/retrieval-notification';
 import { randomUUID } from 'node:crypto';
@@ -74,6 +74,8 @@ export interface ApplicationDeps {
   readonly liveness?: Liveness;
   /** How long a notification lease lasts from its claim or renewal (default 5 minutes). */
   readonly leaseMs?: number;
+  /** Most messages posted into one chat in any second (default 7, Teams' limit); a test crawling every button raises it. */
+  readonly perConversationPerSecond?: number;
 }
 
 function createPacs(config: Config): PacsPort {
@@ -157,30 +159,24 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   };
 
   const adapter = createAdapter(config, logger);
-  const appId = config.microsoftApp.appId;
   const ownership = {
     owner,
     isGone: async (other: string) => (await goneOwners(store, [other], owner, liveness.silentMs)).length === 1,
     // Long enough for an owner killed a moment ago to fall silent.
     waitMs: liveness.silentMs + liveness.heartbeatMs,
   };
+  // Every message the bot posts (turn replies, later replies, notifications) goes through this one notifier.
+  const notifier = createTeamsNotifier({
+    adapter,
+    appId: config.microsoftApp.appId,
+    logger,
+    attemptTimeoutMs: config.connectorTimeoutMs,
+    ...(deps.perConversationPerSecond ? { perConversationPerSecond: deps.perConversationPerSecond } : {}),
+  });
   const bot = new TeamsBot(
     { access, guide, knowledge: buildKnowledge(guide, config.timeZone), cards, zone: config.timeZone },
     retrieval,
-    (reference, send) =>
-      // A connector that never answers must not keep this reply (and shutdown, which waits for it) pending.
-      withDeadline(
-        adapter.continueConversationAsync(appId, reference, async (context) => {
-          // A continuation turn carries a made-up activity id; without this, sends would go out as replies to it.
-          context.onSendActivities(async (_ctx, activities, next) => {
-            for (const activity of activities) delete activity.replyToId;
-            return next();
-          });
-          await send(context);
-        }),
-        config.connectorTimeoutMs,
-        'the Bot Connector',
-      ),
+    notifier,
     logger,
     clock,
     ownership,
@@ -210,7 +206,6 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       timeZone: config.timeZone,
     });
   }
-  const notifier = createTeamsNotifier({ adapter, appId, logger, attemptTimeoutMs: config.connectorTimeoutMs });
   let cycles = 0;
   // Retrievals recorded before this process started cannot be being started by it: the first poll resumes them.
   const startedAt = clock();

@@ -21,7 +21,8 @@ import type {
   LocalPatientRecord,
 } from '../../src/ports/pacs-port';
 import type { Requester, StorePort } from '../../src/ports/store-port';
-import { confirmRetrievals, type RetrievalDeps } from '../../src/retrieval/retrieval-service';
+import { confirmRetrievals } from '../../src/retrieval/confirm-retrievals';
+import type { RetrievalDeps } from '../../src/retrieval/retrieval-deps';
 
 /** PACS requests, by kind. */
 export interface PacsCounts {

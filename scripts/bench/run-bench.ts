@@ -147,7 +147,7 @@ function botReply(text: string, instant: Date): Partial<Activity> {
 function activity(connectorUrl: string, fields: Record<string, unknown>): string {
   return JSON.stringify({
     type: 'message',
-    // autocannon puts a fresh id in every request (idReplacement): the bot handles an activity id once.
+    // autocannon puts a fresh id in every request (idReplacement, every [<id>]): the bot handles an activity id once.
     id: '[<id>]',
     timestamp: activityInstant.toISOString(),
     localTimestamp: '2026-12-03T14:00:00.000+00:00',
@@ -155,7 +155,9 @@ function activity(connectorUrl: string, fields: Record<string, unknown>): string
     serviceUrl: `${connectorUrl}/`,
     from: { id: '29:bench-user', name: 'Bench Clinician', aadObjectId: '00000000-0000-0000-0000-0000000000b1' },
     recipient: { id: '28:bench-bot', name: 'Image Sharing' },
-    conversation: { id: 'a:bench-chat', conversationType: 'personal', tenantId: 'bench-tenant' },
+    // A chat of its own per request, as many clinicians' load is: Teams paces a bot's messages per chat
+    // (7 a second, kept by the notifier), so one chat for all the load would measure that pace instead.
+    conversation: { id: 'a:bench-chat-[<id>]', conversationType: 'personal', tenantId: 'bench-tenant' },
     locale: 'en-GB',
     ...fields,
   });
@@ -174,7 +176,7 @@ async function replyTo(serverUrl: string, connectorUrl: string, body: string): P
   const res = await fetch(`${serverUrl}/api/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: body.replace('[<id>]', id),
+    body: body.replaceAll('[<id>]', id),
     signal: AbortSignal.timeout(10_000),
   });
   if (res.status >= 300) throw new Error(`${serverUrl}/api/messages answered ${res.status}`);

@@ -2,7 +2,7 @@
  * Audit retention: events older than AUDIT_RETENTION_DAYS are purged, and the purge itself is a line
  * of the trail (who: the bot; what: how many, older than when; under which setting).
  */
-import type { AuditEvent, StorePort } from '../ports/store-port';
+import type { AuditEvent, AuditStore } from '../ports/store-port';
 import { auditEvent, retentionSubject } from '../retrieval/audit-events';
 
 const dayMs = 86_400_000;
@@ -24,7 +24,7 @@ export function purgeAuditEvent(now: Date, cutoff: Date, days: number, purged: n
 }
 
 /** Purges the events older than `days` at `now`, recording the purge; returns how many went. */
-export function purgeExpiredAudit(store: StorePort, now: Date, days: number): Promise<number> {
+export function purgeExpiredAudit(store: AuditStore, now: Date, days: number): Promise<number> {
   const cutoff = retentionCutoff(now, days);
   return store.purgeAudit(cutoff.toISOString(), (purged) => purgeAuditEvent(now, cutoff, days, purged));
 }

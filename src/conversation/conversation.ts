@@ -2,7 +2,6 @@
  * What the bot says in reply to each kind of input. No transport here: the Teams layer turns
  * activities into `Incoming` values and the returned replies into messages.
  */
-import type { Attachment } from 'botbuilder';
 import type { CardRenderer } from '../cards/card-renderer';
 import { noticeCard, stepCard } from '../cards/step-cards';
 import type { Guide } from '../domain/guide/guide';
@@ -12,24 +11,15 @@ import { parseNavigation, start, type Position } from '../domain/tree/navigation
 import { tenantRefusal, type AccessRules } from '../retrieval/access';
 import { admitTenant } from '../retrieval/gatekeeper';
 import { accessRefusalWords } from './retrieval-words';
-import {
-  findImagesButton,
-  retrievalSubmit,
-  retrievalText,
-  type RetrievalConversationDeps,
-  type RetrievalTurn,
-  type TurnCaller,
-} from './retrieval-conversation';
+import type { RetrievalConversationDeps, TurnCaller } from './retrieval-context';
+import { findImagesButton, retrievalSubmit, retrievalText } from './retrieval-conversation';
+import type { Reply, Turn } from './turn';
+
+export type { Reply, Turn };
 
 /** An input, already taken out of its activity. */
 export type Incoming =
   { readonly kind: 'installed' } | { readonly kind: 'text'; readonly text: string } | { readonly kind: 'submit'; readonly value: unknown };
-
-/** One message to send: text, a card, or both. */
-export interface Reply {
-  readonly text?: string;
-  readonly card?: Attachment;
-}
 
 /** What the conversation needs: the guide, the question-answering knowledge, the card templates and the trust's zone. */
 export interface ConversationDeps {
@@ -142,9 +132,6 @@ export function respond(input: Incoming, deps: ConversationDeps, instant: Date):
     }
   }
 }
-
-/** What one turn does: replies now, replies later (slow work), and a card to update in place. */
-export type Turn = RetrievalTurn;
 
 /**
  * The whole conversation: the retrieval flow (when a PACS is configured) first, then the decision

@@ -11,12 +11,13 @@ import { type Notification, type Retrieval } from '../ports/store-port';
 import { retrievalsOnCard } from '../retrieval/retrieval-history';
 import { longDate, studyLine, failureWords, stateWords, notice } from './retrieval-words';
 import type { RetryToken } from './retrieval-offers';
-import type { RetrievalConversationDeps, RetrievalReply } from './retrieval-conversation';
+import type { RetrievalConversationDeps } from './retrieval-context';
+import type { Reply } from './turn';
 
 /** The proactive messages owed by the outbox: the outcome, and the refreshed status card. */
 export function composeNotification(
   deps: RetrievalConversationDeps,
-): (retrieval: Retrieval, notification: Notification) => Promise<{ message: RetrievalReply; card: RetrievalReply | null }> {
+): (retrieval: Retrieval, notification: Notification) => Promise<{ message: Reply; card: Reply | null }> {
   return async (retrieval, notification) => {
     const what =
       `${plainText(retrieval.study.description) || 'Study'} from ` +
@@ -28,7 +29,7 @@ export function composeNotification(
     const who = `NHS ${formatNhsNumber(retrieval.nhsNumber)}`;
     const keptUntilWords = longDate(retrieval.keptUntil.slice(0, 10), deps.zone);
     const failure = (retrieval.failureReason ?? 'protocol') as PacsErrorReason;
-    let message: RetrievalReply;
+    let message: Reply;
     switch (notification.kind) {
       case 'stored':
         message = {
@@ -55,7 +56,7 @@ export function composeNotification(
       }
     }
     // The status card lists every study confirmed on it, each with where it is now.
-    let card: RetrievalReply | null = null;
+    let card: Reply | null = null;
     if (retrieval.cardActivityId) {
       const siblings = await retrievalsOnCard(deps.store, retrieval);
       card = notice(

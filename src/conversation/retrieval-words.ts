@@ -11,8 +11,9 @@ import { formatNhsNumber } from '../domain/patients/nhs-number';
 import { type PacsErrorReason, type PatientIdentity, type StudySummary } from '../ports/pacs-port';
 import { type Retrieval } from '../ports/store-port';
 import { type AccessRefusal, type CardProblem } from '../retrieval/gatekeeper';
-import { type RemoteStudy, type SiteLink } from '../retrieval/retrieval-service';
-import type { RetrievalConversationDeps, RetrievalReply } from './retrieval-conversation';
+import { type RemoteStudy, type SiteLink } from '../retrieval/find-patient-images';
+import type { RetrievalConversationDeps } from './retrieval-context';
+import type { Reply } from './turn';
 
 export const cardProblemWords: Record<CardProblem, string> = {
   forged: 'I cannot use that card: it has been changed, or it was not made by me. Please search again.',
@@ -98,6 +99,6 @@ export const stateWords: Record<Retrieval['state'], string> = {
   failed: '❌ failed',
 };
 
-export function notice(deps: RetrievalConversationDeps, title: string, text: string[]): RetrievalReply {
+export function notice(deps: RetrievalConversationDeps, title: string, text: string[]): Reply {
   return { card: noticeCard(title, text, deps.guide, deps.cards) };
 }

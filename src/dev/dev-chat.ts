@@ -208,20 +208,39 @@ const pageSecurityHeaders = {
   'cache-control': 'no-store',
 };
 
-/** Adds the browser chat and its channel endpoints to the server. Call only in development mode. */
-export function registerDevChat(server: restify.Server, options: DevChatOptions): void {
-  const { botUrl, logger, clock, publicDir } = options;
-  const timeZone = options.timeZone ?? 'Europe/London';
-  const files = assets(publicDir);
-  const log = new ChatLog();
-  // Changes at every start, so a page polling across a restart knows to start over.
-  const epoch = randomUUID();
-  let sequence = 0;
-  const newId = (prefix: string): string => {
-    sequence += 1;
-    return `${prefix}-${sequence}-${randomUUID().slice(0, 8)}`;
-  };
+/** What the page's API and the connector stand-in share: the log, the start's epoch and id making. */
+interface DevChatContext {
+  readonly botUrl: () => string;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly timeZone: string;
+  readonly log: ChatLog;
+  /** Changes at every start, so a page polling across a restart knows to start over. */
+  readonly epoch: string;
+  /** A new message id, unique in this process: "user-3-1f2e3d4c". */
+  readonly newId: (prefix: string) => string;
+}
 
+/** A fresh context for one registration: an empty log, a new epoch, ids counted from 1. */
+function devChatContext(options: DevChatOptions): DevChatContext {
+  const { botUrl, logger, clock } = options;
+  let sequence = 0;
+  return {
+    botUrl,
+    logger,
+    clock,
+    timeZone: options.timeZone ?? 'Europe/London',
+    log: new ChatLog(),
+    epoch: randomUUID(),
+    newId: (prefix: string): string => {
+      sequence += 1;
+      return `${prefix}-${sequence}-${randomUUID().slice(0, 8)}`;
+    },
+  };
+}
+
+/** The page itself: GET / and its static files under /chat/. */
+function registerPage(server: restify.Server, files: ReturnType<typeof assets>, logger: Logger): void {
   const sendAsset = async (name: string, res: restify.Response): Promise<void> => {
     const asset = Object.hasOwn(files, name) ? files[name] : undefined;
     if (!asset) {
@@ -239,85 +258,101 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
 
   server.get('/', async (_req, res) => sendAsset('index.html', res));
   server.get('/chat/:asset', async (req, res) => sendAsset(String((req.params as { asset?: string }).asset ?? ''), res));
+}
 
+/** The activity the channel posts to the bot for what the page sent. */
+function activityFor(ctx: DevChatContext, body: z.infer<typeof sendBody>, id: string, timestamp: Date): Record<string, unknown> {
+  const serviceUrl = `${ctx.botUrl()}/chat/connector/`;
+  const common = {
+    id,
+    timestamp: timestamp.toISOString(),
+    localTimezone: ctx.timeZone,
+    locale: 'en-GB',
+    channelId: devChatChannelId,
+    serviceUrl,
+    from: localUser,
+    recipient: localBot,
+    conversation: { id: body.conversationId, conversationType: 'personal', isGroup: false },
+  };
+  return body.event === 'install'
+    ? { ...common, type: 'installationUpdate', action: 'add' }
+    : {
+        ...common,
+        type: 'message',
+        ...(body.text !== undefined ? { text: body.text, textFormat: 'plain' } : { value: body.value }),
+        ...(body.replyToId ? { replyToId: body.replyToId } : {}),
+      };
+}
+
+/** Posts an activity to the bot's /api/messages over loopback and answers the page with how that went. */
+async function postToBot(ctx: DevChatContext, activity: Record<string, unknown>, res: restify.Response, accepted: object): Promise<void> {
+  try {
+    const answer = await fetch(`${ctx.botUrl()}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(activity),
+      signal: AbortSignal.timeout(botTimeoutMs),
+    });
+    await answer.arrayBuffer();
+    if (answer.status >= 400) {
+      const hint =
+        answer.status === 401 || answer.status === 403
+          ? ': the browser chat needs MicrosoftAppId empty (unauthenticated development mode)'
+          : '';
+      res.send(502, { error: `The bot answered ${answer.status}${hint}.` });
+      return;
+    }
+    res.send(202, accepted);
+  } catch (error) {
+    ctx.logger.error('dev-chat-send-failed', { error: error instanceof Error ? error.name : 'unknown' });
+    res.send(502, { error: 'The bot did not answer.' });
+  }
+}
+
+/** POST /chat/api/send: something typed, a button pressed, or "installed" -> logged, then an activity to the bot. */
+async function send(ctx: DevChatContext, req: restify.Request, res: restify.Response): Promise<void> {
+  const parsed = sendBody.safeParse(req.body);
+  if (!parsed.success) {
+    res.send(400, { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+    return;
+  }
+  const body = parsed.data;
+  const timestamp = body.pretend ? new Date(body.pretend) : ctx.clock();
+  const id = ctx.newId('user');
+  const activity = activityFor(ctx, body, id, timestamp);
+  if (body.event !== 'install') {
+    ctx.log.append(body.conversationId, {
+      kind: 'message',
+      id,
+      from: 'user',
+      at: ctx.clock().toISOString(),
+      replyToId: body.replyToId ?? null,
+      text: body.text ?? null,
+      attachments: [],
+      timestamp: timestamp.toISOString(),
+      pretend: body.pretend !== undefined,
+      pressed: body.value !== undefined ? (body.label ?? 'a button') : null,
+    });
+  } else {
+    ctx.log.open(body.conversationId);
+  }
+  ctx.logger.debug('dev-chat-send', {
+    kind: body.event ?? (body.text !== undefined ? 'text' : 'submit'),
+    pretend: body.pretend !== undefined,
+  });
+  await postToBot(ctx, activity, res, { id, timestamp: timestamp.toISOString() });
+}
+
+/** The channel's side that the page talks to: /chat/api/info, send and the polled messages. */
+function registerChannel(server: restify.Server, ctx: DevChatContext): void {
+  const { log, epoch } = ctx;
   server.get('/chat/api/info', async (_req, res) => {
-    res.send(200, { epoch, timeZone, user: localUser, bot: localBot });
+    res.send(200, { epoch, timeZone: ctx.timeZone, user: localUser, bot: localBot });
     return Promise.resolve();
   });
 
   // The page: something typed, a button pressed, or "installed" -> an activity to the bot's /api/messages.
-  server.post('/chat/api/send', ...jsonBody(), async (req: restify.Request, res: restify.Response) => {
-    const parsed = sendBody.safeParse(req.body);
-    if (!parsed.success) {
-      res.send(400, { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
-      return;
-    }
-    const body = parsed.data;
-    const timestamp = body.pretend ? new Date(body.pretend) : clock();
-    const id = newId('user');
-    const serviceUrl = `${botUrl()}/chat/connector/`;
-    const common = {
-      id,
-      timestamp: timestamp.toISOString(),
-      localTimezone: timeZone,
-      locale: 'en-GB',
-      channelId: devChatChannelId,
-      serviceUrl,
-      from: localUser,
-      recipient: localBot,
-      conversation: { id: body.conversationId, conversationType: 'personal', isGroup: false },
-    };
-    const activity =
-      body.event === 'install'
-        ? { ...common, type: 'installationUpdate', action: 'add' }
-        : {
-            ...common,
-            type: 'message',
-            ...(body.text !== undefined ? { text: body.text, textFormat: 'plain' } : { value: body.value }),
-            ...(body.replyToId ? { replyToId: body.replyToId } : {}),
-          };
-    if (body.event !== 'install') {
-      log.append(body.conversationId, {
-        kind: 'message',
-        id,
-        from: 'user',
-        at: clock().toISOString(),
-        replyToId: body.replyToId ?? null,
-        text: body.text ?? null,
-        attachments: [],
-        timestamp: timestamp.toISOString(),
-        pretend: body.pretend !== undefined,
-        pressed: body.value !== undefined ? (body.label ?? 'a button') : null,
-      });
-    } else {
-      log.open(body.conversationId);
-    }
-    logger.debug('dev-chat-send', {
-      kind: body.event ?? (body.text !== undefined ? 'text' : 'submit'),
-      pretend: body.pretend !== undefined,
-    });
-    try {
-      const answer = await fetch(`${botUrl()}/api/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(activity),
-        signal: AbortSignal.timeout(botTimeoutMs),
-      });
-      await answer.arrayBuffer();
-      if (answer.status >= 400) {
-        const hint =
-          answer.status === 401 || answer.status === 403
-            ? ': the browser chat needs MicrosoftAppId empty (unauthenticated development mode)'
-            : '';
-        res.send(502, { error: `The bot answered ${answer.status}${hint}.` });
-        return;
-      }
-      res.send(202, { id, timestamp: timestamp.toISOString() });
-    } catch (error) {
-      logger.error('dev-chat-send-failed', { error: error instanceof Error ? error.name : 'unknown' });
-      res.send(502, { error: 'The bot did not answer.' });
-    }
-  });
+  server.post('/chat/api/send', ...jsonBody(), async (req: restify.Request, res: restify.Response) => send(ctx, req, res));
 
   // The page polls the log: everything after `since`.
   server.get('/chat/api/messages', async (req, res) => {
@@ -333,12 +368,16 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
     res.send(200, { epoch, conversationId: id.data, last: conversation?.seq ?? 0, entries });
     return Promise.resolve();
   });
+}
 
+/** The Bot Connector stand-in under /chat/connector/, which the activities' serviceUrl points the bot at. */
+function registerConnector(server: restify.Server, ctx: DevChatContext): void {
+  const { log, clock } = ctx;
   // The Bot Connector, as far as the bot uses it: new messages, replies and proactive messages...
   const post = async (req: restify.Request, res: restify.Response): Promise<void> => {
     const params = req.params as { conversationId: string; replyToId?: string };
     const activity = shown(req.body);
-    const id = newId('bot');
+    const id = ctx.newId('bot');
     if (activity.type === 'message') {
       log.append(params.conversationId, {
         kind: 'message',
@@ -379,6 +418,14 @@ export function registerDevChat(server: restify.Server, options: DevChatOptions)
       return Promise.resolve();
     },
   );
+}
 
-  logger.info('dev-chat', { detail: 'Development mode: a browser chat with the bot is served at / (src/dev/dev-chat.ts).' });
+/** Adds the browser chat and its channel endpoints to the server. Call only in development mode. */
+export function registerDevChat(server: restify.Server, options: DevChatOptions): void {
+  const files = assets(options.publicDir);
+  const ctx = devChatContext(options);
+  registerPage(server, files, ctx.logger);
+  registerChannel(server, ctx);
+  registerConnector(server, ctx);
+  ctx.logger.info('dev-chat', { detail: 'Development mode: a browser chat with the bot is served at / (src/dev/dev-chat.ts).' });
 }

@@ -1,6 +1,8 @@
 /**
- * The notifier port: posting messages into a Teams conversation outside any turn (proactive
- * messages), e.g. "your studies are on UH Bristol PACS". Adapters: Teams (botbuilder's CloudAdapter
+ * The notifier port: every message the bot posts into a Teams conversation leaves through it: a
+ * turn's answers (replies to the activity), the answers of slow work posted after the turn, cards
+ * replaced in place, and proactive messages such as "your studies are on UH Bristol PACS". So retry,
+ * pacing and failure classification live in one place. Adapters: Teams (botbuilder's CloudAdapter
  * and the Bot Connector service) and an in-memory fake for tests; one contract suite checks both.
  *
  * A call never throws for a channel failure: it says what happened, so the caller can record a
@@ -36,16 +38,18 @@ export async function askGuard(guard: AttemptGuard | undefined): Promise<Withdra
   return allowed === true ? null : allowed === false ? 'guard-refused' : 'guard-failed';
 }
 
-/** A message to post: text, a card, or a card with fallback text. At least one must be present. */
-export interface OutgoingMessage {
+/** One message the bot posts: text, a card, or a card with fallback text. At least one must be present. */
+export interface Reply {
   readonly text?: string;
   readonly card?: Attachment;
 }
 
-/** Posts and updates messages in Teams conversations outside a turn. */
+/** Posts, answers and updates messages in Teams conversations. */
 export interface NotifierPort {
   /** Posts a new message into the conversation of `reference` (a serialized ConversationReference). */
-  send(reference: Partial<ConversationReference>, message: OutgoingMessage, guard?: AttemptGuard): Promise<SendOutcome>;
+  send(reference: Partial<ConversationReference>, message: Reply, guard?: AttemptGuard): Promise<SendOutcome>;
+  /** Posts a message answering the activity `replyToId` (a turn's reply) into the conversation of `reference`. */
+  reply(reference: Partial<ConversationReference>, replyToId: string, message: Reply): Promise<SendOutcome>;
   /** Replaces an earlier message (e.g. the status card) in place. */
-  update(reference: Partial<ConversationReference>, activityId: string, message: OutgoingMessage): Promise<SendOutcome>;
+  update(reference: Partial<ConversationReference>, activityId: string, message: Reply): Promise<SendOutcome>;
 }

@@ -183,10 +183,8 @@ export interface MigrationReport {
   readonly version: number;
 }
 
-/** Where retrievals and the audit trail are kept. */
-export interface StorePort {
-  /** Creates the schema or brings it up to date; safe to run at every start. */
-  migrate(): Promise<MigrationReport>;
+/** Retrievals: their records, moves (each move to stored or failed writes its notification) and confirmations. */
+export interface RetrievalStore {
   /**
    * Records a new retrieval in state 'requested' unless one for the same site and study is already
    * requested or retrieving; then returns that one with `created: false` (no second retrieval).
@@ -206,6 +204,13 @@ export interface StorePort {
     at: string,
     changes?: { readonly pacsJobId?: string; readonly failureReason?: string; readonly cardActivityId?: string; readonly detail?: string },
   ): Promise<Retrieval | null>;
+  /**
+   * Records a confirmation as one unit: each entry's retrieval (created 'requested', or the active
+   * one found, as createRetrieval does) with its audit line, the other audit lines, and, when given,
+   * the turn's activity claim marked done, all in one transaction where the store has them. Either
+   * all of it is recorded or none of it. Results in the entries' order (null for an audit-only entry).
+   */
+  recordConfirmation(confirmation: Confirmation): Promise<Array<{ retrieval: Retrieval; created: boolean } | null>>;
   getRetrieval(id: string): Promise<Retrieval | null>;
   /** Retrievals in 'requested' or 'retrieving', oldest first. */
   activeRetrievals(): Promise<Retrieval[]>;
@@ -213,11 +218,10 @@ export interface StorePort {
   retrievalsFor(teamsUserId: string, limit: number): Promise<Retrieval[]>;
   /** The state changes of a retrieval, oldest first. */
   transitions(retrievalId: string): Promise<RetrievalTransition[]>;
-  appendAudit(event: AuditEvent): Promise<void>;
-  /** Saves (or refreshes) where to reach a user in a conversation. */
-  saveReference(reference: StoredReference): Promise<void>;
-  /** The saved reference for a user's conversation, or null. */
-  referenceFor(teamsUserId: string, conversationId: string): Promise<StoredReference | null>;
+}
+
+/** The outbox: notifications owed by moves, leased to one sender at a time and settled once. */
+export interface OutboxStore {
   /**
    * Leases up to `limit` pending notifications that are due at `now` and not leased by a live
    * lease, to `owner` until leaseNow + leaseMs, counting one attempt each; oldest first. Leases are
@@ -226,44 +230,32 @@ export interface StorePort {
    * database: two owners never hold the same notification.
    */
   claimNotifications(owner: string, now: string, leaseMs: number, limit: number, leaseNow?: string): Promise<Notification[]>;
-  /** Records how a leased notification ended; false (and no change) if `owner` no longer holds its lease. */
-  settleNotification(id: string, owner: string, outcome: NotificationOutcome): Promise<boolean>;
   /**
    * Extends `owner`'s lease on a pending notification to now + leaseMs, just before a send (the fence):
    * true while `owner` still holds it (even run out, if no one has claimed it since); false, and no
    * change, once another owner has claimed it, it was released, or it is settled.
    */
   renewLease(id: string, owner: string, now: string, leaseMs: number): Promise<boolean>;
-  /**
-   * The database's own clock (an ISO instant). Leases and heartbeats are timed by it, so instances
-   * whose clocks disagree still agree on who holds what. An embedded database's clock is its host's.
-   */
-  clockNow(): Promise<string>;
-  /** Records that `owner` (a process's instance id) is alive at `at`, by the database's clock. */
-  heartbeat(owner: string, at: string): Promise<void>;
-  /**
-   * Those of `owners` whose last heartbeat is older than `silentMs` at `now` (or who never beat): gone,
-   * as far as anyone can tell, so their leases and claims may be taken over. Order kept.
-   */
-  silentOwners(owners: readonly string[], now: string, silentMs: number): Promise<string[]>;
-  /** Forgets `owner`'s heartbeat (it stopped cleanly), so it reads as gone at once. */
-  retireOwner(owner: string): Promise<void>;
+  /** Records how a leased notification ended; false (and no change) if `owner` no longer holds its lease. */
+  settleNotification(id: string, owner: string, outcome: NotificationOutcome): Promise<boolean>;
   /** The owners holding leases on pending notifications now (live or run out), each once. */
   leaseHolders(): Promise<string[]>;
   /** Releases every lease `owner` holds (its process is known to be gone), so others may claim at once; returns how many. */
   releaseLeases(owner: string): Promise<number>;
   /** The notifications of a retrieval, oldest first. */
   notificationsFor(retrievalId: string): Promise<Notification[]>;
-  /** Audit events at or after `since` (ISO), oldest first. */
-  auditSince(since: string): Promise<AuditEvent[]>;
-  /** How many audit events of `action` a user has at or after `since` (ISO): the patient-search rate limit counts these. */
-  countAudit(teamsUserId: string, action: AuditAction, since: string): Promise<number>;
-  /**
-   * Deletes the audit events older than `before` (ISO) and, when any were deleted, appends `record(count)`
-   * in the same transaction, so a purge is never unrecorded and a failed record purges nothing.
-   * Returns how many were deleted.
-   */
-  purgeAudit(before: string, record: (purged: number) => AuditEvent): Promise<number>;
+}
+
+/** Where to reach each user in each chat, for messages outside a turn. */
+export interface ReferenceStore {
+  /** Saves (or refreshes) where to reach a user in a conversation. */
+  saveReference(reference: StoredReference): Promise<void>;
+  /** The saved reference for a user's conversation, or null. */
+  referenceFor(teamsUserId: string, conversationId: string): Promise<StoredReference | null>;
+}
+
+/** Inbound activities claimed for one turn each (Teams re-delivers), and the instances that claim them. */
+export interface ActivityStore {
   /**
    * Claims an inbound activity for one turn (an idempotency key with a claim). A new key, or a claim
    * whose lease has run out, or one held by `takeOverFrom` (an owner known to be gone), becomes this
@@ -279,13 +271,41 @@ export interface StorePort {
   releaseActivity(key: string, owner: string): Promise<boolean>;
   /** The claim on an activity key, or null (for tests and diagnosis). */
   activityFor(key: string): Promise<ActivityRecord | null>;
+  /** Records that `owner` (a process's instance id) is alive at `at`, by the database's clock. */
+  heartbeat(owner: string, at: string): Promise<void>;
   /**
-   * Records a confirmation as one unit: each entry's retrieval (created 'requested', or the active
-   * one found, as createRetrieval does) with its audit line, the other audit lines, and, when given,
-   * the turn's activity claim marked done, all in one transaction where the store has them. Either
-   * all of it is recorded or none of it. Results in the entries' order (null for an audit-only entry).
+   * Those of `owners` whose last heartbeat is older than `silentMs` at `now` (or who never beat): gone,
+   * as far as anyone can tell, so their leases and claims may be taken over. Order kept.
    */
-  recordConfirmation(confirmation: Confirmation): Promise<Array<{ retrieval: Retrieval; created: boolean } | null>>;
+  silentOwners(owners: readonly string[], now: string, silentMs: number): Promise<string[]>;
+  /** Forgets `owner`'s heartbeat (it stopped cleanly), so it reads as gone at once. */
+  retireOwner(owner: string): Promise<void>;
+}
+
+/** The audit trail: appended, read, counted (the search limit) and purged (retention). */
+export interface AuditStore {
+  appendAudit(event: AuditEvent): Promise<void>;
+  /** Audit events at or after `since` (ISO), oldest first. */
+  auditSince(since: string): Promise<AuditEvent[]>;
+  /** How many audit events of `action` a user has at or after `since` (ISO): the patient-search rate limit counts these. */
+  countAudit(teamsUserId: string, action: AuditAction, since: string): Promise<number>;
+  /**
+   * Deletes the audit events older than `before` (ISO) and, when any were deleted, appends `record(count)`
+   * in the same transaction, so a purge is never unrecorded and a failed record purges nothing.
+   * Returns how many were deleted.
+   */
+  purgeAudit(before: string, record: (purged: number) => AuditEvent): Promise<number>;
+}
+
+/** Where retrievals, the outbox, conversation references, activity claims and the audit trail are kept. */
+export interface StorePort extends RetrievalStore, OutboxStore, ReferenceStore, ActivityStore, AuditStore {
+  /** Creates the schema or brings it up to date; safe to run at every start. */
+  migrate(): Promise<MigrationReport>;
+  /**
+   * The database's own clock (an ISO instant). Leases and heartbeats are timed by it, so instances
+   * whose clocks disagree still agree on who holds what. An embedded database's clock is its host's.
+   */
+  clockNow(): Promise<string>;
   /** Resolves when the database answers a trivial query; rejects with StoreError('unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

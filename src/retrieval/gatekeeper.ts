@@ -4,7 +4,7 @@
  * card pressed is the one offered to this user in this chat. Every refusal except an expired card is
  * audited. The conversation turns each answer into words.
  */
-import type { AuditEvent, Requester, StorePort } from '../ports/store-port';
+import type { AuditEvent, AuditStore, Requester } from '../ports/store-port';
 import { auditEvent } from './audit-events';
 import { retrievalRefusal, searchAllowed, searchWindowMs, tenantRefusal, type AccessRules, type Caller } from './access';
 
@@ -43,12 +43,12 @@ export function refusalAudit(
 }
 
 /** Records a search refused for its input (an NHS number that fails its check), before any PACS is asked. */
-export async function refuseInvalidSearch(caller: GateCaller, store: StorePort, now: Date, problem: string): Promise<void> {
+export async function refuseInvalidSearch(caller: GateCaller, store: AuditStore, now: Date, problem: string): Promise<void> {
   await store.appendAudit(auditEvent(caller.requester, now, { action: 'patient-search', outcome: `invalid NHS number: ${problem}` }));
 }
 
 /** Refuses (and audits) a caller from another tenant, whatever they ask; null when the tenant is allowed. */
-export async function admitTenant(caller: GateCaller, rules: AccessRules, store: StorePort, now: Date): Promise<'tenant' | null> {
+export async function admitTenant(caller: GateCaller, rules: AccessRules, store: AuditStore, now: Date): Promise<'tenant' | null> {
   if (tenantRefusal(caller, rules) === null) return null;
   await store.appendAudit(refusalAudit(caller, now, refusalOutcomes.tenant));
   return 'tenant';
@@ -58,7 +58,7 @@ export async function admitTenant(caller: GateCaller, rules: AccessRules, store:
 export async function admitToPatientData(
   caller: GateCaller,
   rules: AccessRules,
-  store: StorePort,
+  store: AuditStore,
   now: Date,
 ): Promise<AccessRefusal | null> {
   const refusal: AccessRefusal | null = caller.conversationType !== 'personal' ? 'shared-chat' : retrievalRefusal(caller, rules);
@@ -73,7 +73,7 @@ export async function admitToPatientData(
 export async function checkCardHolder(
   payload: { readonly user: string; readonly conversation: string } | null,
   caller: GateCaller,
-  store: StorePort,
+  store: AuditStore,
   now: Date,
   expires: string | null,
 ): Promise<CardProblem | null> {
@@ -89,7 +89,7 @@ export async function checkCardHolder(
 /** The per-user search limit, counting the searches this process has started but not yet audited. */
 export interface SearchLimiter {
   /** Refuses (and audits) a search over the user's per-minute limit; null when the search may go ahead. */
-  admit(caller: GateCaller, store: StorePort, now: Date): Promise<OverLimit | null>;
+  admit(caller: GateCaller, store: AuditStore, now: Date): Promise<OverLimit | null>;
   /** Counts a search as in flight for its user until the returned function is called (once it is audited). */
   started(user: string): () => void;
 }

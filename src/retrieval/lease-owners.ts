@@ -23,12 +23,17 @@ export function instanceId(host: string, nonce: string): string {
 }
 
 /** Records that `owner` is alive now, by the database's clock. */
-export async function beat(store: StorePort, owner: string): Promise<void> {
+export async function beat(store: Pick<StorePort, 'heartbeat' | 'clockNow'>, owner: string): Promise<void> {
   await store.heartbeat(owner, await store.clockNow());
 }
 
 /** Those of `owners` that have been silent for `silentMs` by the database's clock (`self` never is). */
-export async function goneOwners(store: StorePort, owners: readonly string[], self: string, silentMs: number): Promise<string[]> {
+export async function goneOwners(
+  store: Pick<StorePort, 'silentOwners' | 'clockNow'>,
+  owners: readonly string[],
+  self: string,
+  silentMs: number,
+): Promise<string[]> {
   const others = owners.filter((owner) => owner !== self);
   if (others.length === 0) return [];
   return store.silentOwners(others, await store.clockNow(), silentMs);

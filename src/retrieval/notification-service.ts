@@ -9,7 +9,7 @@
  * lease (the fence): a sender whose lease ran out and was claimed by another while it waited
  * (backoff, pacing, a hung request) withdraws instead of sending a second copy.
  */
-import type { NotifierPort, OutgoingMessage } from '../ports/notifier-port';
+import type { NotifierPort, Reply } from '../ports/notifier-port';
 import type { Notification, NotificationOutcome, Retrieval, StorePort } from '../ports/store-port';
 
 /** What delivery needs. */
@@ -28,10 +28,7 @@ export interface DeliveryDeps {
    */
   readonly unrecorded?: Map<string, NotificationOutcome>;
   /** Words and cards for the messages. */
-  readonly compose: (
-    retrieval: Retrieval,
-    notification: Notification,
-  ) => Promise<{ readonly message: OutgoingMessage; readonly card: OutgoingMessage | null }>;
+  readonly compose: (retrieval: Retrieval, notification: Notification) => Promise<{ readonly message: Reply; readonly card: Reply | null }>;
 }
 
 /** What one delivery round did (for logs and tests: counts only). */

@@ -127,7 +127,9 @@ export function createAdapter(config: Config, logger: Logger): BotAdapter {
     MicrosoftAppTenantId: appId ? tenantId : undefined,
   });
   const adapter = new BotAdapter(auth);
-  adapter.onTurnError = async (context: TurnContext, error: unknown) => {
+  // The bot logs and apologises for its own failed turns (TeamsBot.run), through the notifier like every
+  // message it posts; what reaches here failed outside it (the adapter's own middleware), and is logged.
+  adapter.onTurnError = (context: TurnContext, error: unknown): Promise<void> => {
     // The error's class, reason and where it was thrown: never its message (it may quote input) or the activity's text.
     const err = error instanceof Error ? error : new Error('non-error thrown');
     logger.error('turn-error', {
@@ -136,11 +138,7 @@ export function createAdapter(config: Config, logger: Logger): BotAdapter {
       at: err.stack?.split('\n')[1]?.trim() ?? null,
       activityType: context.activity.type,
     });
-    try {
-      await context.sendActivity('Sorry, something went wrong on my side. Please try again, or type "help" for the menu.');
-    } catch (sendError) {
-      logger.error('turn-error-reply-failed', { error: sendError instanceof Error ? sendError.name : 'unknown' });
-    }
+    return Promise.resolve();
   };
   return adapter;
 }

@@ -1,15 +1,17 @@
 /**
  * Thin transport: turns Teams activities into `Incoming` inputs and callers for the conversation,
- * and its turns into messages: replies now, a card updated in place, and slow work posted later
- * as a proactive message. No rules live here.
+ * and posts what its turns say through the notifier port: replies now, a card updated in place, and
+ * the replies of slow work when it ends. No rules and no words live here.
  */
-import { ActivityHandler, MessageFactory, TeamsInfo, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
-import { converse, type ConversationDeps, type Incoming, type Reply, type Turn } from '../conversation/conversation';
-import type { RetrievalConversationDeps, TurnCaller } from '../conversation/retrieval-conversation';
+import { ActivityHandler, TeamsInfo, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
+import { converse, type ConversationDeps, type Incoming } from '../conversation/conversation';
+import type { RetrievalConversationDeps, TurnCaller } from '../conversation/retrieval-context';
+import { turnFailedWords, type FollowUp } from '../conversation/turn';
 import type { Logger } from '../logging/logger';
+import type { NotifierPort, Reply, SendOutcome } from '../ports/notifier-port';
 import type { TurnClaim } from '../ports/store-port';
 import { withDeadline } from '../support/deadline';
-import { reasonOf } from '../domain/app-error';
+import { AppError, reasonOf } from '../domain/app-error';
 
 /** The instant of an activity: its own timestamp, else the clock (the channel always sends one). */
 export function activityInstant(activity: Partial<Activity>, clock: () => Date): Date {
@@ -60,9 +62,9 @@ export function callerOf(activity: Partial<Activity>, upn: string | null): TurnC
   };
 }
 
-function toMessage(reply: Reply): Partial<Activity> {
-  if (reply.card) return MessageFactory.attachment(reply.card, reply.text);
-  return MessageFactory.text(reply.text ?? '');
+/** A turn's reply could not be posted: the turn fails, so that Teams' re-delivery of it is handled afresh. */
+export class ReplyError extends AppError<Exclude<SendOutcome['kind'], 'sent'>> {
+  override readonly name = 'ReplyError';
 }
 
 /** How long an inbound activity id is remembered (Teams re-delivers within seconds to minutes). */
@@ -92,15 +94,19 @@ export interface ActivityOwnership {
 /** How often a waiting re-delivery looks at its claim again. */
 const claimRecheckMs = 100;
 
+/** A promise and the function that resolves it. */
+function settledOnce<T>(): { readonly promise: Promise<T>; readonly resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An unchanged conversation reference is written again after this long (its updatedAt stays recent). */
 const referenceRefreshMs = 60 * 60 * 1000;
 /** Users whose last saved reference is remembered (the oldest is forgotten first; forgetting costs one write). */
 const rememberedReferences = 10_000;
-
-/** Posts messages into a conversation outside a turn (proactive messages). */
-export type Proactive = (reference: Partial<ConversationReference>, send: (context: TurnContext) => Promise<void>) => Promise<void>;
 
 /** The Teams bot: the image-sharing conversation behind Bot Framework activity handlers. */
 export class TeamsBot extends ActivityHandler {
@@ -111,7 +117,7 @@ export class TeamsBot extends ActivityHandler {
   constructor(
     private readonly deps: ConversationDeps,
     private readonly retrieval: RetrievalConversationDeps | null,
-    private readonly proactive: Proactive,
+    private readonly notifier: NotifierPort,
     private readonly logger: Logger,
     private readonly clock: () => Date,
     private readonly ownership: ActivityOwnership = { owner: `turns:${process.pid}`, isGone: () => Promise.resolve(false), waitMs: 0 },
@@ -126,6 +132,33 @@ export class TeamsBot extends ActivityHandler {
       await this.reply(context, { kind: 'installed' });
       await next();
     });
+  }
+
+  /** Runs the turn; a turn that fails is logged and apologised for here, through the notifier like every message. */
+  override async run(context: TurnContext): Promise<void> {
+    try {
+      await super.run(context);
+    } catch (error) {
+      await this.turnFailed(context, error);
+    }
+  }
+
+  /** Logs a failed turn (its error's class, reason and place: never its message, which may quote input) and says sorry. */
+  private async turnFailed(context: TurnContext, error: unknown): Promise<void> {
+    const err = error instanceof Error ? error : new Error('non-error thrown');
+    this.logger.error('turn-error', {
+      error: err.name,
+      reason: reasonOf(err),
+      at: err.stack?.split('\n')[1]?.trim() ?? null,
+      activityType: context.activity.type,
+    });
+    const outcome = await this.post(TurnContext.getConversationReference(context.activity), context.activity.id, { text: turnFailedWords });
+    if (outcome.kind !== 'sent') this.logger.error('turn-error-reply-failed', { outcome: outcome.kind });
+  }
+
+  /** Posts a reply to the activity `replyToId` (a new message when the activity has no id). */
+  private post(reference: Partial<ConversationReference>, replyToId: string | undefined, reply: Reply): Promise<SendOutcome> {
+    return replyToId ? this.notifier.reply(reference, replyToId, reply) : this.notifier.send(reference, reply);
   }
 
   /** Resolves when all slow work started so far has been posted (for shutdown and tests). */
@@ -254,43 +287,45 @@ export class TeamsBot extends ActivityHandler {
       input: input.kind,
       conversationType: caller.conversationType,
       replies: turn.replies.length,
-      later: turn.later !== undefined,
+      later: turn.followUp !== undefined,
       update: turn.updatePressedCard !== undefined,
     });
-    if (turn.updatePressedCard && context.activity.replyToId) {
-      try {
-        await context.updateActivity({ ...toMessage(turn.updatePressedCard), id: context.activity.replyToId });
-      } catch {
+    const reference = TurnContext.getConversationReference(context.activity);
+    const { promise: posted, resolve: turnPosted } = settledOnce<boolean>();
+    // Taken up at once (the work is already under way); its replies wait for the turn's own.
+    if (turn.followUp) this.postWhenDone(reference, turn.followUp, posted);
+    try {
+      const pressed = context.activity.replyToId;
+      if (turn.updatePressedCard && pressed) {
+        const updated = await this.notifier.update(reference, pressed, turn.updatePressedCard);
         // The replies below still say what happened; the old card's buttons are re-checked anyway.
-        this.logger.warn('card-update-failed', {});
+        if (updated.kind !== 'sent') this.logger.warn('card-update-failed', { outcome: updated.kind });
       }
+      for (const reply of turn.replies) {
+        const outcome = await this.post(reference, context.activity.id, reply);
+        if (outcome.kind !== 'sent') throw new ReplyError(outcome.kind, `a reply could not be posted: ${outcome.reason}`);
+      }
+      turnPosted(true);
+    } catch (error) {
+      turnPosted(false);
+      throw error;
     }
-    if (turn.replies.length > 0) await context.sendActivities(turn.replies.map(toMessage));
-    if (turn.later) this.runLater(TurnContext.getConversationReference(context.activity), turn);
   }
 
-  /** Slow work runs after the turn has answered, and posts its result into the same chat. */
-  private runLater(reference: Partial<ConversationReference>, turn: Turn): void {
+  /**
+   * Posts the replies of slow work into the same chat when it ends, after the turn's own; not when the
+   * turn's replies failed (the turn is then handled afresh if Teams delivers it again, as if never answered).
+   */
+  private postWhenDone(reference: Partial<ConversationReference>, followUp: FollowUp, turnPosted: Promise<boolean>): void {
     const work = (async () => {
-      let replies: Reply[];
-      try {
-        replies = await turn.later!();
-      } catch (error) {
-        this.logger.error('later-failed', { error: error instanceof Error ? error.name : 'unknown', reason: reasonOf(error) });
-        replies = [
-          {
-            text:
-              'Sorry, something went wrong on my side while working on that. Please try again; if it ' +
-              'keeps happening, tell the PACS team.',
-          },
-        ];
+      const { replies, failure } = await followUp;
+      if (failure !== null) {
+        this.logger.error('later-failed', { error: failure instanceof Error ? failure.name : 'unknown', reason: reasonOf(failure) });
       }
-      try {
-        await this.proactive(reference, async (context) => {
-          await context.sendActivities(replies.map(toMessage));
-        });
-      } catch (error) {
-        this.logger.error('proactive-send-failed', { error: error instanceof Error ? error.name : 'unknown' });
+      if (!(await turnPosted)) return;
+      for (const reply of replies) {
+        const outcome = await this.notifier.send(reference, reply);
+        if (outcome.kind !== 'sent') this.logger.error('proactive-send-failed', { outcome: outcome.kind, reason: outcome.reason });
       }
     })();
     this.pending.add(work);

@@ -9,6 +9,7 @@ import { buildKnowledge } from '../../src/domain/questions/answer-question';
 import { createMemoryLogger } from '../../src/logging/logger';
 import { createAdapter, createServer } from '../../src/teams/http-server';
 import { TeamsBot } from '../../src/teams/teams-bot';
+import { createTeamsNotifier } from '../../src/adapters/notifier/teams-notifier';
 import { realGuide } from '../support/fixtures';
 import { london } from '../support/instants';
 import { serviceUrl } from '../support/bot-harness';
@@ -22,8 +23,9 @@ const brokenCards: CardRenderer = {
 describe('a turn that fails', () => {
   const logger = createMemoryLogger();
   const config = parseConfig({ PORT: '0', HOST: '127.0.0.1' });
+  const adapter = createAdapter(config, logger);
   const server = createServer(
-    createAdapter(config, logger),
+    adapter,
     new TeamsBot(
       {
         access: { mode: 'development', allowedTenantIds: [], retrievalAllowedUsers: [] },
@@ -33,7 +35,7 @@ describe('a turn that fails', () => {
         zone: 'Europe/London',
       },
       null,
-      () => Promise.resolve(),
+      createTeamsNotifier({ adapter, appId: '', logger }),
       logger,
       () => new Date(0),
     ),

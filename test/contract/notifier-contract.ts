@@ -3,7 +3,7 @@
  * against each, through a fixture that plays the channel behind the notifier.
  */
 import type { Attachment, ConversationReference } from 'botbuilder';
-import type { NotifierPort, OutgoingMessage } from '../../src/ports/notifier-port';
+import type { NotifierPort, Reply } from '../../src/ports/notifier-port';
 
 /** What an adapter's test file hands the contract. */
 export interface NotifierContractFixture {
@@ -17,7 +17,9 @@ export interface NotifierContractFixture {
   /** Requests that reached the channel so far, failed ones included. */
   requests(): number;
   /** What the channel shows now for a message id (after any updates); undefined when it has no such message. */
-  shown(activityId: string): OutgoingMessage | undefined;
+  shown(activityId: string): Reply | undefined;
+  /** The activity a message answers (null: a new message); undefined when the channel has no such message. */
+  answered(activityId: string): string | null | undefined;
   /** Undoes the fixture's set-up (network interception and the like). */
   close(): Promise<void>;
 }
@@ -58,6 +60,38 @@ export function notifierContract(name: string, makeFixture: () => Promise<Notifi
       expect(a).not.toBe(b);
       expect(fixture.shown(a!)?.text).toBe('one');
       expect(fixture.shown(b!)?.text).toBe('two');
+    });
+
+    it('reply answers the activity it names, as a message of its own; send answers none', async () => {
+      const sent = await fixture.notifier.send(fixture.reference, { text: 'Searching...' });
+      const replied = await fixture.notifier.reply(fixture.reference, 'user-activity-7', { text: 'Here is the menu.' });
+      expect(replied).toEqual({ kind: 'sent', activityId: expect.any(String) });
+      const [s, r] = [sent, replied].map((o) => (o as { activityId: string }).activityId);
+      expect(r).not.toBe(s);
+      expect(fixture.shown(r!)?.text).toBe('Here is the menu.');
+      expect(fixture.answered(r!)).toBe('user-activity-7');
+      expect(fixture.answered(s!)).toBeNull();
+      expect(fixture.requests()).toBe(2);
+    });
+
+    it('a reply that names no activity is refused without a request', async () => {
+      expect(await fixture.notifier.reply(fixture.reference, '', { text: 'x' })).toEqual({
+        kind: 'permanent',
+        reason: 'invalid-reference',
+      });
+      expect(fixture.requests()).toBe(0);
+    });
+
+    it('reply retries transient failures and does not retry permanent ones', async () => {
+      fixture.failNext(fixture.maxAttempts - 1, 'transient');
+      expect((await fixture.notifier.reply(fixture.reference, 'user-activity-8', { text: 'one' })).kind).toBe('sent');
+      expect(fixture.requests()).toBe(fixture.maxAttempts);
+      fixture.failNext(1, 'permanent');
+      expect(await fixture.notifier.reply(fixture.reference, 'user-activity-9', { text: 'two' })).toEqual({
+        kind: 'permanent',
+        reason: expect.any(String),
+      });
+      expect(fixture.requests()).toBe(fixture.maxAttempts + 1);
     });
 
     it('send carries a card', async () => {

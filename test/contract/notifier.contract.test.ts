@@ -8,7 +8,7 @@ import { FakeNotifier } from '../support/fakes/fake-notifier';
 import { createTeamsNotifier } from '../../src/adapters/notifier/teams-notifier';
 import { parseConfig } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
-import type { OutgoingMessage } from '../../src/ports/notifier-port';
+import type { Reply } from '../../src/ports/notifier-port';
 import { createAdapter } from '../../src/teams/http-server';
 import { serviceUrl } from '../support/bot-harness';
 import { notifierContract } from './notifier-contract';
@@ -37,12 +37,13 @@ notifierContract('fake', () => {
       ),
     requests: () => notifier.requests,
     shown: (id) => notifier.message(id),
+    answered: (id) => notifier.answered(id),
     close: () => Promise.resolve(),
   });
 });
 
 /** What the pretend connector shows for a posted or updated activity. */
-function asShown(activity: Partial<Activity>): OutgoingMessage {
+function asShown(activity: Partial<Activity>): Reply {
   const card = activity.attachments?.[0];
   return {
     ...(activity.text ? { text: activity.text } : {}),
@@ -66,7 +67,8 @@ notifierContract('teams', () => {
 
   // A pretend Bot Connector: one conversation, its messages, and failures queued by the contract.
   const conversationPath = `/v3/conversations/${encodeURIComponent(reference.conversation.id)}/activities`;
-  const shown = new Map<string, OutgoingMessage>();
+  const shown = new Map<string, Reply>();
+  const answers = new Map<string, string | null>();
   const planned: number[] = [];
   let requests = 0;
   let nextId = 1;
@@ -79,15 +81,21 @@ notifierContract('teams', () => {
 
   nock.disableNetConnect();
   const connector = nock(serviceUrl.replace(/\/$/, ''));
+  // A new message is POSTed to the conversation, a reply to .../activities/{replyToId} (as botbuilder's connector does).
   connector
     .persist()
-    .post(conversationPath)
-    .reply((_uri, body) => {
+    .post(new RegExp(`^${conversationPath}(/[^/]+)?$`))
+    .reply((uri, body) => {
       requests += 1;
       const failed = failure();
       if (failed) return failed;
       const id = `1:${nextId++}`;
-      shown.set(id, asShown(body as Partial<Activity>));
+      const activity = body as Partial<Activity>;
+      const inPath = uri.length > conversationPath.length ? decodeURIComponent(uri.split('/').pop() ?? '') : null;
+      // The path and the activity must agree on what is answered.
+      if (inPath !== (activity.replyToId ?? null)) return [400, { error: { code: 'BadArgument', message: 'replyToId mismatch' } }];
+      shown.set(id, asShown(activity));
+      answers.set(id, inPath);
       return [200, { id }];
     });
   connector
@@ -112,6 +120,7 @@ notifierContract('teams', () => {
     },
     requests: () => requests,
     shown: (id) => shown.get(id),
+    answered: (id) => answers.get(id),
     close: () => {
       // The adapter's onTurnError would have logged (and apologised in the chat) had an error escaped.
       expect(logger.lines.filter((line) => line.includes('"turn-error'))).toEqual([]);

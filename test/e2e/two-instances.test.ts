@@ -8,7 +8,7 @@ import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import { openPostgresStore } from '../../src/adapters/store/postgres/postgres-store';
 import type { StudySummary } from '../../src/ports/pacs-port';
 import type { Requester } from '../../src/ports/store-port';
-import { confirmRetrievals } from '../../src/retrieval/retrieval-service';
+import { confirmRetrievals } from '../../src/retrieval/confirm-retrievals';
 import { BotHarness, serviceUrl } from '../support/bot-harness';
 import { london } from '../support/instants';
 import { describeWithPostgres, startPostgres, type PostgresServer } from '../support/postgres-harness';

@@ -24,7 +24,7 @@ import { parseConfig, projectRoot } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
 import type { PacsPort, StudySummary } from '../../src/ports/pacs-port';
 import type { Requester, Retrieval, StorePort } from '../../src/ports/store-port';
-import { confirmRetrievals } from '../../src/retrieval/retrieval-service';
+import { confirmRetrievals } from '../../src/retrieval/confirm-retrievals';
 import { orthancBinary, OrthancServer } from '../support/orthanc-harness';
 import { postgresBinDir } from '../support/postgres-harness';
 

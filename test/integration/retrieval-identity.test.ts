@@ -12,14 +12,11 @@ import { createOrthancPacs } from '../../src/adapters/pacs/orthanc-pacs';
 import { createMemoryStore } from '../support/fakes/memory-store';
 import type { PacsPort } from '../../src/ports/pacs-port';
 import type { Requester, StorePort } from '../../src/ports/store-port';
-import {
-  findPatientImages,
-  pollRetrievals,
-  recordConfirmation,
-  requestRetry,
-  startRetry,
-  type RetrievalDeps,
-} from '../../src/retrieval/retrieval-service';
+import { recordConfirmation } from '../../src/retrieval/confirm-retrievals';
+import { findPatientImages } from '../../src/retrieval/find-patient-images';
+import { pollRetrievals } from '../../src/retrieval/poll-retrievals';
+import type { RetrievalDeps } from '../../src/retrieval/retrieval-deps';
+import { requestRetry, startRetry } from '../../src/retrieval/retry-retrieval';
 import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { seedStudies, type SeedPatient, type SeedStudy } from '../support/orthanc-seed';
 

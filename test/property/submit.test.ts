@@ -25,7 +25,7 @@ import { FakePacs, type FakeSite } from '../../src/adapters/pacs/fake-pacs';
 import { demoPatients } from '../../src/adapters/pacs/demo-pacs';
 import { createMemoryStore } from '../support/fakes/memory-store';
 import { converse, type ConversationDeps, type Incoming, type Turn } from '../../src/conversation/conversation';
-import { type RetrievalConversationDeps, type TurnCaller } from '../../src/conversation/retrieval-conversation';
+import { type RetrievalConversationDeps, type TurnCaller } from '../../src/conversation/retrieval-context';
 import { composeNotification } from '../../src/conversation/retrieval-notification';
 import { createSearchLimiter } from '../../src/retrieval/gatekeeper';
 import { createSigner } from '../../src/conversation/signed-data';
@@ -149,7 +149,10 @@ const personal = caller('personal');
 
 /** Every reply of a turn: now, the card update, and what is posted later (which must not throw either). */
 async function everyReply(turn: Turn): Promise<AnyReply[]> {
-  return [...turn.replies, ...(turn.updatePressedCard ? [turn.updatePressedCard] : []), ...(turn.later ? await turn.later() : [])];
+  const later = turn.followUp ? await turn.followUp : { replies: [], failure: null };
+  // The slow work's failure is caught for the transport's log; it must not happen at all.
+  expect(later.failure).toBeNull();
+  return [...turn.replies, ...(turn.updatePressedCard ? [turn.updatePressedCard] : []), ...later.replies];
 }
 
 /** What nobody outside a 1:1 chat may see: the demo patients' identities and studies, in every form the bot writes them. */

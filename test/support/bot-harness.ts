@@ -41,7 +41,7 @@ export class BotHarness {
   async start(
     env: Record<string, string> = {},
     clock: () => Date = () => new Date(0),
-    parts: Partial<Pick<ApplicationDeps, 'pacs' | 'store' | 'liveness' | 'leaseMs'>> = {},
+    parts: Partial<Pick<ApplicationDeps, 'pacs' | 'store' | 'liveness' | 'leaseMs' | 'perConversationPerSecond'>> = {},
   ): Promise<this> {
     const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', ...env });
     // The default store keeps the test's time, as an embedded database keeps its host's.

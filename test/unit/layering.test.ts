@@ -34,7 +34,7 @@ const refused: Array<[string, string, string]> = [
   ['src/adapters/store/probe.ts', "import { converse } from '../../conversation/conversation';", 'adapters implement ports'],
   [
     'src/adapters/store/sqlite/probe.ts',
-    "import { pollRetrievals } from '../../../retrieval/retrieval-service';",
+    "import { pollRetrievals } from '../../../retrieval/poll-retrievals';",
     'adapters implement ports',
   ],
   ['src/teams/probe.ts', "import { openStore } from '../adapters/store/open-store';", 'the transport turns activities into calls'],

@@ -6,7 +6,7 @@
 import type { ConversationReference } from 'botbuilder';
 import { FakeNotifier } from '../support/fakes/fake-notifier';
 import { createMemoryStore } from '../support/fakes/memory-store';
-import type { NotifierPort, OutgoingMessage, SendOutcome } from '../../src/ports/notifier-port';
+import type { NotifierPort, Reply, SendOutcome } from '../../src/ports/notifier-port';
 import type { StorePort } from '../../src/ports/store-port';
 import { deliverNotifications, type DeliveryDeps } from '../../src/retrieval/notification-service';
 
@@ -45,7 +45,7 @@ class CountingNotifier implements NotifierPort {
   inFlight = 0;
   maxInFlight = 0;
 
-  async send(reference: Partial<ConversationReference>, message: OutgoingMessage): Promise<SendOutcome> {
+  async send(reference: Partial<ConversationReference>, message: Reply): Promise<SendOutcome> {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((resolve) => setImmediate(resolve));
@@ -53,7 +53,11 @@ class CountingNotifier implements NotifierPort {
     return this.inner.send(reference, message);
   }
 
-  update(reference: Partial<ConversationReference>, activityId: string, message: OutgoingMessage): Promise<SendOutcome> {
+  reply(reference: Partial<ConversationReference>, replyToId: string, message: Reply): Promise<SendOutcome> {
+    return this.inner.reply(reference, replyToId, message);
+  }
+
+  update(reference: Partial<ConversationReference>, activityId: string, message: Reply): Promise<SendOutcome> {
     return this.inner.update(reference, activityId, message);
   }
 }

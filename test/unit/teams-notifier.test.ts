@@ -5,15 +5,9 @@
  */
 import type { CloudAdapter, ConversationReference } from 'botbuilder';
 import nock from 'nock';
-import {
-  backoffDelayMs,
-  classifySendFailure,
-  createConversationPacer,
-  createTeamsNotifier,
-  NotifierError,
-  parseRetryAfter,
-  type TeamsNotifierOptions,
-} from '../../src/adapters/notifier/teams-notifier';
+import { createTeamsNotifier, NotifierError, type TeamsNotifierOptions } from '../../src/adapters/notifier/teams-notifier';
+import { createConversationPacer } from '../../src/adapters/notifier/conversation-pacer';
+import { backoffDelayMs, classifySendFailure, parseRetryAfter } from '../../src/adapters/notifier/send-failures';
 import { parseConfig } from '../../src/config/config';
 import { createMemoryLogger } from '../../src/logging/logger';
 import { createAdapter } from '../../src/teams/http-server';

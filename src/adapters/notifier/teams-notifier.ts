@@ -1,6 +1,7 @@
 /**
- * The Teams notifier: proactive messages through botbuilder's CloudAdapter and the Bot Connector
- * service, with the retry, throttling and pacing rules Teams asks bots to follow.
+ * The Teams notifier: every message the bot posts (a turn's replies, later answers, card updates,
+ * proactive notifications) through botbuilder's CloudAdapter and the Bot Connector service, with the
+ * retry, throttling and pacing rules Teams asks bots to follow.
  *
  * Three botbuilder behaviours shape this file (botbuilder 4.23):
  * - An error thrown inside `continueConversationAsync`'s logic never reaches the caller:
@@ -26,9 +27,11 @@ import {
   type TurnContext,
 } from 'botbuilder';
 import type { Logger } from '../../logging/logger';
-import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../ports/notifier-port';
+import { askGuard, type AttemptGuard, type NotifierPort, type Reply, type SendOutcome } from '../../ports/notifier-port';
 import { withDeadline } from '../../support/deadline';
 import { AppError } from '../../domain/app-error';
+import { createConversationPacer } from './conversation-pacer';
+import { backoffDelayMs, classifySendFailure, type PermanentReason } from './send-failures';
 
 /** How the Teams notifier is built; everything but the adapter, app id and logger has a default. */
 export interface TeamsNotifierOptions {
@@ -36,7 +39,7 @@ export interface TeamsNotifierOptions {
   /** The bot's Microsoft app id ('' in development mode). */
   readonly appId: string;
   readonly logger: Logger;
-  /** Requests per send or update before a transient failure is handed back as 'retry' (default 4). */
+  /** Requests per send, reply or update before a transient failure is handed back as 'retry' (default 4). */
   readonly maxAttempts?: number;
   /** The backoff ceiling of the first retry; it doubles each attempt (default 500 ms). */
   readonly baseDelayMs?: number;
@@ -62,217 +65,6 @@ export class NotifierError extends AppError<NotifierErrorReason> {
   override readonly name = 'NotifierError';
 }
 
-/** Failures worth retrying: the channel is busy or briefly unreachable. */
-export type TransientReason =
-  | 'throttled'
-  | 'precondition-failed'
-  | 'request-timeout'
-  | 'server-error'
-  | 'bad-gateway'
-  | 'service-unavailable'
-  | 'gateway-timeout'
-  | 'network'
-  | 'unknown';
-
-/** Failures that retrying will not fix. */
-export type PermanentReason =
-  | 'bad-request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not-in-roster'
-  | 'blocked-by-user'
-  | 'bot-disabled'
-  | 'not-found'
-  | 'too-large'
-  | 'rejected'
-  | 'invalid-reference'
-  | 'empty-message';
-
-/** What a failed request means for retrying it. */
-export type FailureClass =
-  | { readonly kind: 'transient'; readonly reason: TransientReason; readonly status: number | null; readonly retryAfterMs: number | null }
-  | { readonly kind: 'permanent'; readonly reason: PermanentReason; readonly status: number | null };
-
-/** Socket-level failures (Node error codes) that a later attempt may get past. */
-const networkCodes: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'ECONNABORTED',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'REQUEST_SEND_ERROR',
-]);
-
-/** Teams' error codes on a 403, as the connector's JSON body (`error.code`) names them. */
-const forbiddenCodes: Readonly<Record<string, PermanentReason>> = {
-  BotNotInConversationRoster: 'not-in-roster',
-  ConversationBlockedByUser: 'blocked-by-user',
-  BotDisabledByAdmin: 'bot-disabled',
-};
-
-type ErrorShape = {
-  readonly statusCode?: unknown;
-  readonly status?: unknown;
-  readonly code?: unknown;
-  readonly message?: unknown;
-  readonly cause?: { readonly code?: unknown };
-  readonly response?: { readonly status?: unknown; readonly headers?: unknown };
-};
-
-function shapeOf(error: unknown): ErrorShape {
-  return typeof error === 'object' && error !== null ? error : {};
-}
-
-/** The HTTP status of a failed call: RestError's `statusCode`, else its response's `status`. */
-function statusOf(error: ErrorShape): number | null {
-  for (const candidate of [error.statusCode, error.response?.status, error.status]) {
-    if (typeof candidate === 'number' && Number.isInteger(candidate) && candidate >= 100) return candidate;
-  }
-  return null;
-}
-
-/** A response header: from core-rest-pipeline's HttpHeaders (`get`), or a plain object. */
-function headerOf(error: ErrorShape, name: string): string | null {
-  const headers = error.response?.headers;
-  if (typeof headers !== 'object' || headers === null) return null;
-  const get = (headers as { get?: unknown }).get;
-  if (typeof get === 'function') {
-    const value: unknown = (get as (this: unknown, key: string) => unknown).call(headers, name);
-    return typeof value === 'string' ? value : null;
-  }
-  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (key.toLowerCase() !== name) continue;
-    if (typeof value === 'string') return value;
-    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  }
-  return null;
-}
-
-/** A Retry-After header in ms from `nowMs`: delta-seconds or an HTTP date; null when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | null {
-  const raw = value?.trim();
-  if (!raw) return null;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
-  // An HTTP date names its day and month; Date.parse alone would read '-5' as a year.
-  if (!/[a-z]/i.test(raw)) return null;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? null : Math.max(0, date - nowMs);
-}
-
-function transient(reason: TransientReason, status: number | null, retryAfterMs: number | null = null): FailureClass {
-  return { kind: 'transient', reason, status, retryAfterMs };
-}
-
-function permanent(reason: PermanentReason, status: number | null): FailureClass {
-  return { kind: 'permanent', reason, status };
-}
-
-/**
- * What a failure thrown by the connector means. botbuilder's connector throws
- * @azure/core-rest-pipeline's RestError: `statusCode`, `code` (Teams' `error.code` from the body,
- * or a Node socket code such as ECONNRESET when there was no response) and `response.headers`.
- * An error with neither a status nor a known code is treated as transient, so a notification is
- * handed back for a later try rather than dropped.
- */
-export function classifySendFailure(error: unknown, nowMs: number): FailureClass {
-  const shape = shapeOf(error);
-  const status = statusOf(shape);
-  const code = typeof shape.code === 'string' ? shape.code : typeof shape.cause?.code === 'string' ? shape.cause.code : null;
-  if (status === null) {
-    const hungUp = typeof shape.message === 'string' && shape.message.toLowerCase().includes('socket hang up');
-    return transient(code !== null && networkCodes.has(code) ? 'network' : hungUp ? 'network' : 'unknown', null);
-  }
-  const retryAfterMs = parseRetryAfter(headerOf(shape, 'retry-after'), nowMs);
-  switch (status) {
-    case 429:
-      return transient('throttled', status, retryAfterMs);
-    case 412:
-      return transient('precondition-failed', status, retryAfterMs);
-    case 408:
-      return transient('request-timeout', status, retryAfterMs);
-    case 500:
-      return transient('server-error', status, retryAfterMs);
-    case 502:
-      return transient('bad-gateway', status, retryAfterMs);
-    case 503:
-      return transient('service-unavailable', status, retryAfterMs);
-    case 504:
-      return transient('gateway-timeout', status, retryAfterMs);
-    case 400:
-      return permanent('bad-request', status);
-    case 401:
-      return permanent('unauthorized', status);
-    case 403:
-      return permanent((code !== null ? forbiddenCodes[code] : undefined) ?? 'forbidden', status);
-    case 404:
-      return permanent('not-found', status);
-    case 413:
-      return permanent('too-large', status);
-    default:
-      return status >= 500 ? transient('server-error', status, retryAfterMs) : permanent('rejected', status);
-  }
-}
-
-/** The wait before retry number `attempt` (1 = after the first failure): "full jitter", uniform in [0, min(max, base * 2^(attempt-1))). */
-export function backoffDelayMs(
-  attempt: number,
-  options: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly random: () => number },
-): number {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  // A random() that returns 1 (or garbage) must not push the wait past the ceiling.
-  const r = Math.min(Math.max(options.random(), 0), 1 - Number.EPSILON);
-  return Math.floor(r * ceiling);
-}
-
-/** Holds sends back so that no conversation gets more than a set number of messages in any second. */
-export interface ConversationPacer {
-  /** Resolves when a message may be posted into the conversation; the ms it waited. */
-  acquire(conversationId: string): Promise<number>;
-}
-
-/**
- * A sliding-window pacer keyed by conversation id. Each caller reserves its slot before waiting, so
- * concurrent sends to one conversation queue up in order and other conversations never wait for them.
- */
-export function createConversationPacer(options: {
-  readonly perSecond: number;
-  readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
-}): ConversationPacer {
-  const windowMs = 1000;
-  const { perSecond, now, sleep } = options;
-  /** Reserved send instants per conversation, ascending; only those still inside a window are kept. */
-  const reserved = new Map<string, number[]>();
-
-  const forget = (at: number): void => {
-    for (const [id, slots] of reserved) {
-      const live = slots.filter((slot) => slot > at - windowMs);
-      if (live.length === 0) reserved.delete(id);
-      else if (live.length !== slots.length) reserved.set(id, live);
-    }
-  };
-
-  return {
-    async acquire(conversationId) {
-      const at = now();
-      forget(at);
-      const slots = reserved.get(conversationId) ?? [];
-      // The slot `perSecond` back from the end must be a full window before this one.
-      const earlier = slots.length >= perSecond ? slots[slots.length - perSecond] : undefined;
-      const slot = earlier === undefined ? at : Math.max(at, earlier + windowMs);
-      slots.push(slot);
-      reserved.set(conversationId, slots);
-      const waitMs = slot - at;
-      if (waitMs > 0) await sleep(waitMs);
-      return waitMs;
-    },
-  };
-}
-
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The connector client's pipeline, where the runtime has one (a private field of botbuilder's ServiceClientContext). */
@@ -287,7 +79,7 @@ function withoutPipelineRetries(connector: unknown): boolean {
   return true;
 }
 
-function toActivity(message: OutgoingMessage): Partial<Activity> {
+function toActivity(message: Reply): Partial<Activity> {
   return message.card ? MessageFactory.attachment(message.card, message.text) : MessageFactory.text(message.text ?? '');
 }
 
@@ -302,7 +94,7 @@ function successStatus(response: unknown): number | null {
   return typeof status === 'number' ? status : null;
 }
 
-type Operation = 'send' | 'update';
+type Operation = 'send' | 'reply' | 'update';
 
 /** Builds the Teams notifier. Throws NotifierError for options out of range. */
 export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort {
@@ -375,7 +167,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
   async function deliver(
     operation: Operation,
     reference: Partial<ConversationReference>,
-    message: OutgoingMessage,
+    message: Reply,
     run: (context: TurnContext) => Promise<Delivered>,
     activityId: string | null,
     guard?: AttemptGuard,
@@ -386,7 +178,7 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
       return { kind: 'permanent', reason };
     };
     if (!conversation || !reference.serviceUrl) return refuse('invalid-reference');
-    if (operation === 'update' && !activityId) return refuse('invalid-reference');
+    if (operation !== 'send' && !activityId) return refuse('invalid-reference');
     if (!message.text && !message.card) return refuse('empty-message');
 
     for (let attempt = 1; ; attempt += 1) {
@@ -447,24 +239,29 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
     }
   }
 
+  /** Posts `message` as a new message (`replyToId` null) or as the answer to the activity `replyToId`. */
+  const post =
+    (message: Reply, replyToId: string | null) =>
+    async (context: TurnContext): Promise<Delivered> => {
+      // In a continuation turn TurnContext sets replyToId to a made-up activity's id (see the file comment).
+      context.onSendActivities((_context, activities, next) => {
+        for (const activity of activities) {
+          if (replyToId === null) delete activity.replyToId;
+          else activity.replyToId = replyToId;
+        }
+        return next();
+      });
+      const response = await context.sendActivity(toActivity(message));
+      return { activityId: response?.id || null, status: successStatus(response) };
+    };
+
   return {
     send(reference, message, guard) {
-      return deliver(
-        'send',
-        reference,
-        message,
-        async (context) => {
-          // A new message, not a reply to the continuation's made-up activity id (see the file comment).
-          context.onSendActivities((_context, activities, next) => {
-            for (const activity of activities) delete activity.replyToId;
-            return next();
-          });
-          const response = await context.sendActivity(toActivity(message));
-          return { activityId: response?.id || null, status: successStatus(response) };
-        },
-        null,
-        guard,
-      );
+      return deliver('send', reference, message, post(message, null), null, guard);
+    },
+    reply(reference, replyToId, message) {
+      // A reply without the activity it answers would go out as a new message: refused, as an update without an id is.
+      return deliver('reply', reference, message, post(message, replyToId || null), replyToId);
     },
     update(reference, activityId, message) {
       return deliver(

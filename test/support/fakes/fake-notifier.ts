@@ -4,20 +4,22 @@
  * `maxAttempts` per call, like the Teams notifier) or permanently. Used by tests.
  */
 import type { ConversationReference } from 'botbuilder';
-import { askGuard, type AttemptGuard, type NotifierPort, type OutgoingMessage, type SendOutcome } from '../../../src/ports/notifier-port';
+import { askGuard, type AttemptGuard, type NotifierPort, type Reply, type SendOutcome } from '../../../src/ports/notifier-port';
 
 /** A message the fake delivered, as first sent. */
 export interface FakeSent {
   readonly conversationId: string;
   readonly activityId: string;
-  readonly message: OutgoingMessage;
+  readonly message: Reply;
+  /** The activity this message answers (a turn's reply); null for a new message. */
+  readonly replyToId: string | null;
 }
 
 /** An update the fake applied. */
 export interface FakeUpdate {
   readonly conversationId: string;
   readonly activityId: string;
-  readonly message: OutgoingMessage;
+  readonly message: Reply;
 }
 
 /** A failure to answer requests with: a transient one (handed back as 'retry' once attempts run out) or a permanent one. */
@@ -33,7 +35,7 @@ export interface FakeNotifierOptions {
 export class FakeNotifier implements NotifierPort {
   private readonly maxAttempts: number;
   private readonly failures: FakeFailure[] = [];
-  private readonly shown = new Map<string, { readonly conversationId: string; message: OutgoingMessage }>();
+  private readonly shown = new Map<string, { readonly conversationId: string; message: Reply }>();
   private readonly sentLog: FakeSent[] = [];
   private readonly updateLog: FakeUpdate[] = [];
   private nextId = 1;
@@ -64,25 +66,33 @@ export class FakeNotifier implements NotifierPort {
   }
 
   /** What a delivered message shows now (after any updates); undefined for an unknown id. */
-  message(activityId: string): OutgoingMessage | undefined {
+  message(activityId: string): Reply | undefined {
     return this.shown.get(activityId)?.message;
   }
 
-  send(reference: Partial<ConversationReference>, message: OutgoingMessage, guard?: AttemptGuard): Promise<SendOutcome> {
-    return this.deliver(
-      reference,
-      message,
-      (conversationId) => {
-        const activityId = `fake-activity-${this.nextId++}`;
-        this.shown.set(activityId, { conversationId, message });
-        this.sentLog.push({ conversationId, activityId, message });
-        return { kind: 'sent', activityId };
-      },
-      guard,
-    );
+  send(reference: Partial<ConversationReference>, message: Reply, guard?: AttemptGuard): Promise<SendOutcome> {
+    return this.deliver(reference, message, (conversationId) => this.post(conversationId, message, null), guard);
   }
 
-  update(reference: Partial<ConversationReference>, activityId: string, message: OutgoingMessage): Promise<SendOutcome> {
+  reply(reference: Partial<ConversationReference>, replyToId: string, message: Reply): Promise<SendOutcome> {
+    // As the Teams notifier: a reply must name the activity it answers.
+    if (!replyToId) return Promise.resolve({ kind: 'permanent', reason: 'invalid-reference' });
+    return this.deliver(reference, message, (conversationId) => this.post(conversationId, message, replyToId));
+  }
+
+  /** The activity a delivered message answers (null: a new message); undefined for an unknown id. */
+  answered(activityId: string): string | null | undefined {
+    return this.sentLog.find((s) => s.activityId === activityId)?.replyToId;
+  }
+
+  private post(conversationId: string, message: Reply, replyToId: string | null): SendOutcome {
+    const activityId = `fake-activity-${this.nextId++}`;
+    this.shown.set(activityId, { conversationId, message });
+    this.sentLog.push({ conversationId, activityId, message, replyToId });
+    return { kind: 'sent', activityId };
+  }
+
+  update(reference: Partial<ConversationReference>, activityId: string, message: Reply): Promise<SendOutcome> {
     if (!activityId) return Promise.resolve({ kind: 'permanent', reason: 'invalid-reference' });
     return this.deliver(reference, message, (conversationId) => {
       const existing = this.shown.get(activityId);
@@ -96,7 +106,7 @@ export class FakeNotifier implements NotifierPort {
 
   private async deliver(
     reference: Partial<ConversationReference>,
-    message: OutgoingMessage,
+    message: Reply,
     succeed: (conversationId: string) => SendOutcome,
     guard?: AttemptGuard,
   ): Promise<SendOutcome> {

@@ -1,0 +1,172 @@
+/**
+ * Retrieving the studies picked: the pick (to a confirmation card), the confirmation (recorded
+ * before the answer, then started as slow work after it), "Try again" on a failed retrieval, and
+ * "my retrievals". Each signed card is checked against the caller before anything is done.
+ */
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { plainText } from '../cards/plain-text';
+import { sourceLine } from '../cards/step-cards';
+import { trustName } from '../domain/guide/guide';
+import { formatNhsNumber } from '../domain/patients/nhs-number';
+import { payloadFor, start } from '../domain/tree/navigation';
+import { type PacsErrorReason } from '../ports/pacs-port';
+import { recentRetrievals } from '../retrieval/retrieval-history';
+import { recordConfirmed, startConfirmed, type ConfirmedOutcome } from '../retrieval/confirm-retrievals';
+import { keptUntil, retentionDays } from '../retrieval/retrieval-deps';
+import { requestRetry, startRetry } from '../retrieval/retry-retrieval';
+import { checkCard, isTurn, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
+import { type Offer, type RetryToken } from './retrieval-offers';
+import { failureWords, identityFacts, longDate, notice, stateWords, studyLine } from './retrieval-words';
+import { followUp, type Reply, type Turn } from './turn';
+
+async function readOffer(
+  value: Record<string, unknown>,
+  kind: Offer['kind'],
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<Offer | Turn> {
+  const signed = deps.signer.verify(value.offer) as Partial<Offer> | null;
+  const offer = signed && signed.v === 2 && signed.kind === kind ? (signed as Offer) : null;
+  return checkCard(offer, caller, deps, now, offer?.expires ?? null);
+}
+
+/** A pick: the confirmation card for the studies ticked, signed. */
+export async function pick(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<Turn> {
+  const offer = await readOffer(value, 'pick', caller, deps, now);
+  if (isTurn(offer)) return offer;
+  const chosen = offer.studies.filter((_, i) => value[`pick-${i}`] === 'true');
+  if (chosen.length === 0) return say('Tick at least one study to retrieve.');
+  const confirm: Offer = { ...offer, kind: 'confirm', studies: chosen };
+  const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
+  return {
+    replies: [
+      {
+        card: deps.cards.render('retrieval-confirm', {
+          title: deps.demo ? 'Confirm retrieval (DEMO)' : 'Confirm retrieval',
+          identity: identityFacts(offer.identity, deps.zone),
+          studies: chosen.map((c) => `${studyLine(c.study, deps.zone)} · from ${trustName(deps.guide, c.site)}`),
+          retention:
+            `Kept locally for ${retentionDays} days, until ${until}. After that the retrieval must be ` +
+            `repeated to view the images again.`,
+          confirm: { isa: 'confirm', offer: deps.signer.sign(confirm) },
+          cancel: payloadFor(start),
+          source: sourceLine(deps.guide),
+        }),
+      },
+    ],
+  };
+}
+
+/** What became of each study confirmed, one line each. */
+function startedLines(confirmed: readonly ConfirmedOutcome[], deps: RetrievalConversationDeps, now: Date): string {
+  const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
+  const lines = confirmed.map(({ pick: p, outcome }) => {
+    const description = plainText(p.study.description) || 'Study';
+    const what = `${description} (${longDate(p.study.date, deps.zone)}) from ${trustName(deps.guide, p.site)}`;
+    switch (outcome.kind) {
+      case 'started':
+        return `⬇️ Started: ${what}. It will be kept on UH Bristol PACS until ${until}.`;
+      case 'already-downloading':
+        return `⬇️ Already downloading: ${what}. Nothing new was started.`;
+      case 'already-local':
+        return `✅ Already on UH Bristol PACS: ${what}. Nothing new was started.`;
+      case 'failed':
+        return outcome.where === 'local'
+          ? `❌ Could not start: ${what}: UH Bristol PACS ${failureWords(outcome.reason)}. Nothing was ` +
+              `started; try again in a few minutes.`
+          : `❌ Could not start: ${what}: the ${trustName(deps.guide, p.site)} PACS ${failureWords(outcome.reason)}.`;
+    }
+  });
+  return lines.join('\n\n');
+}
+
+/** Confirm: recorded before the clinician is answered, then started after the answer (slow work). */
+export async function confirm(
+  value: Record<string, unknown>,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<Turn> {
+  const offer = await readOffer(value, 'confirm', caller, deps, now);
+  if (isTurn(offer)) return offer;
+  const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
+  const count = offer.studies.length;
+  // Recorded before the clinician is answered: once they see "Starting", a crash cannot lose it (the poll starts what the turn did not).
+  const confirmed = await recordConfirmed(
+    offer.nhsNumber,
+    offer.studies.map((s) => ({ site: s.site, study: s.study })),
+    caller.requester,
+    deps,
+    now,
+    { newId: randomUUID, cardActivityId: caller.pressedActivityId ?? null, activity: caller.turnClaim ?? null },
+  );
+  return {
+    // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
+    updatePressedCard: notice(deps, 'Retrieval confirmed', [
+      `Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`,
+      ...offer.studies.map((s) => studyLine(s.study, deps.zone)),
+    ]),
+    replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
+    followUp: followUp(async () => [{ text: startedLines(await startConfirmed(confirmed, deps, now), deps, now) }]),
+  };
+}
+
+/** "my retrievals": the clinician's recent retrievals with state, site and expiry date. */
+export async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps): Promise<Reply> {
+  const recent = await recentRetrievals(deps.store, caller.requester.teamsUserId, 10);
+  if (recent.length === 0) return { text: 'You have no retrievals yet. Type "find images for" and an NHS number to start one.' };
+  const lines: string[] = [];
+  for (const { retrieval: r, undeliverable } of recent) {
+    const undelivered = undeliverable ? ' (I could not send you the notification for this one)' : '';
+    const until = r.state === 'stored' ? `, kept until ${longDate(r.keptUntil.slice(0, 10), deps.zone)}` : '';
+    const why = r.state === 'failed' && r.failureReason ? `: the PACS ${failureWords(r.failureReason as PacsErrorReason)}` : '';
+    lines.push(
+      `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · NHS ` +
+        `${formatNhsNumber(r.nhsNumber)} · ${stateWords[r.state]}${why}${until}${undelivered}`,
+    );
+  }
+  return notice(deps, 'Your recent retrievals', lines);
+}
+
+/** "Try again" on a failed retrieval: recorded before the answer, started after it. */
+export async function retry(value: Record<string, unknown>, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Promise<Turn> {
+  const signed = deps.signer.verify(value.offer) as Partial<RetryToken> | null;
+  const token = await checkCard(
+    signed && signed.v === 2 && signed.kind === 'retry' ? (signed as RetryToken) : null,
+    caller,
+    deps,
+    now,
+    null,
+  );
+  if (isTurn(token)) return token;
+  // Recorded before the clinician is answered, as a confirmation is; the PACS is asked afterwards.
+  const requested = await requestRetry(token.retrievalId, caller.requester, deps, now);
+  switch (requested.kind) {
+    case 'gone':
+      return say('I no longer have that retrieval. Please search for the patient again.');
+    case 'not-failed':
+      return say('That retrieval is no longer failed (it may already have been tried again). Type "my retrievals" to see where it is.');
+    case 'requested':
+      break;
+  }
+  return {
+    replies: [{ text: 'Trying again...' }],
+    followUp: followUp(async () => {
+      const outcome = await startRetry(requested.retrieval, caller.requester, deps, now);
+      switch (outcome.kind) {
+        case 'started':
+          return [
+            {
+              text:
+                `⬇️ Started again: ${plainText(outcome.retrieval.study.description) || 'the study'} from ` +
+                `${trustName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.`,
+            },
+          ];
+        case 'failed':
+          return [{ text: `❌ It could not start: the PACS ${failureWords(outcome.reason)}.` }];
+      }
+    }),
+  };
+}
