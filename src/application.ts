@@ -10,7 +10,7 @@ import { listEndsWithinYear } from './domain/time/bank-holidays';
 import { createDemoPacs } from './adapters/pacs/demo-pacs';
 import { createOrthancPacs } from './adapters/pacs/orthanc-pacs';
 import { openStore } from './adapters/store/open-store';
-import { loadCardRenderer } from './cards/card-renderer';
+import { loadCardRenderer, type CardRenderer } from './cards/card-renderer';
 import { projectRoot, type Config } from './config/config';
 import type { RetrievalConversationDeps } from './conversation/retrieval-context';
 import { createSigner } from './conversation/signed-data';
@@ -19,28 +19,19 @@ import { buildKnowledge } from './domain/questions/answer-question';
 import type { Logger } from './logging/logger';
 import type { PacsPort } from './ports/pacs-port';
 import type { StorePort } from './ports/store-port';
-import { deliverNotifications } from './retrieval/notification-service';
 import { beat, defaultLiveness, goneOwners, instanceId, type Liveness } from './retrieval/lease-owners';
-import { pollRetrievals } from './retrieval/poll-retrievals';
+import { createPollLoop, defaultWatchdogMs, pollPolicy, type PollLoop } from './retrieval/poll-loop';
 import { createTeamsNotifier } from './adapters/notifier/teams-notifier';
 import { composeNotification } from './conversation/retrieval-notification';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { createAdapter, createServer } from './teams/http-server';
+import { createAdapter, createServer, type HealthInfo } from './teams/http-server';
 import { loopbackUrl, registerDevChat } from './dev/dev-chat';
 import { TeamsBot } from './teams/teams-bot';
-import { withDeadline } from './support/deadline';
-import { purgeEveryMs, purgeExpiredAudit } from './audit/audit-retention';
 import { createSearchLimiter } from './retrieval/gatekeeper';
-import { AppError, reasonOf } from './domain/app-error';
-
-/** The poll loop has a cycle the watchdog left behind, still hung (reported on /readyz?pacs=1). */
-class PollStalledError extends AppError<'stalled'> {
-  override readonly name = 'PollStalledError';
-  constructor() {
-    super('stalled', 'a poll cycle is still hung');
-  }
-}
+import { reasonOf } from './domain/app-error';
+import type { AccessRules } from './retrieval/access';
+import type { RetrievalDeps } from './retrieval/retrieval-deps';
 
 /** A built bot, ready to listen. */
 export interface Application {
@@ -93,21 +84,16 @@ function createPacs(config: Config): PacsPort {
   }
 }
 
-/** Builds the bot; throws ConfigError, GuideError, CardError or StoreError when something is wrong at start. */
-export async function createApplication(config: Config, deps: ApplicationDeps): Promise<Application> {
-  const { logger, clock } = deps;
-  const guide = loadGuideFile(config.guideFile);
-  const cards = loadCardRenderer(path.join(projectRoot, 'cards'));
-  const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
-
-  if (isReviewOverdue(guide, clock())) {
+/** What an operator should know at start: the guide's review is overdue, bank holidays run out, no authentication. */
+function warnAtStart(config: Config, guide: Guide, logger: Logger, now: Date): void {
+  if (isReviewOverdue(guide, now)) {
     logger.warn('guide-review-overdue', {
       guide: guide.document.title,
       version: guide.document.version,
       reviewDate: monthYear(guide.document.reviewDate),
     });
   }
-  if (listEndsWithinYear(guide.bankHolidays, clock())) {
+  if (listEndsWithinYear(guide.bankHolidays, now)) {
     logger.warn('bank-holidays-list-ending', {
       listedUntil: guide.bankHolidays.listedUntil,
       file: path.relative(projectRoot, bankHolidaysFileFor(config.guideFile)),
@@ -123,6 +109,116 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
         'only for local testing (Bot Framework Emulator).',
     });
   }
+}
+
+/** What /healthz reports besides its status. */
+function healthOf(version: string, guide: Guide, now: Date): HealthInfo {
+  return {
+    version,
+    guide: {
+      title: guide.document.title,
+      version: guide.document.version,
+      reviewDate: guide.document.reviewDate,
+      reviewOverdue: isReviewOverdue(guide, now),
+    },
+    bankHolidays: { listedUntil: guide.bankHolidays.listedUntil, endingSoon: listEndsWithinYear(guide.bankHolidays, now) },
+  };
+}
+
+/** The access rules, the retrieval use cases' dependencies, and the retrieval conversation's. */
+function retrievalParts(
+  config: Config,
+  parts: {
+    readonly guide: Guide;
+    readonly cards: CardRenderer;
+    readonly pacs: PacsPort;
+    readonly store: StorePort;
+    readonly demo: boolean;
+  },
+): { access: AccessRules; retrievalDeps: RetrievalDeps; retrieval: RetrievalConversationDeps } {
+  const { guide, cards, pacs, store, demo } = parts;
+  const access = {
+    mode: config.mode,
+    allowedTenantIds: config.access.allowedTenantIds,
+    retrievalAllowedUsers: config.access.retrievalAllowedUsers,
+  };
+  const retrievalDeps = {
+    pacs,
+    store,
+    queryTimeoutMs: config.pacs.queryTimeoutMs,
+    jobTimeoutMs: pollPolicy.jobTimeoutMs,
+  };
+  const retrieval: RetrievalConversationDeps = {
+    ...retrievalDeps,
+    guide,
+    cards,
+    signer: createSigner(config.cardSigningSecret, config.previousCardSigningSecret),
+    access,
+    zone: config.timeZone,
+    searches: createSearchLimiter(config.access.searchesPerMinute),
+    demo,
+  };
+  return { access, retrievalDeps, retrieval };
+}
+
+/** What runs once built: listening, the poll and heartbeat timers, and a graceful close. */
+function lifecycle(parts: {
+  readonly config: Config;
+  readonly deps: ApplicationDeps;
+  readonly server: restify.Server;
+  readonly bot: TeamsBot;
+  readonly poll: PollLoop;
+  readonly store: StorePort;
+  readonly owner: string;
+  readonly liveness: Liveness;
+}): Pick<Application, 'listen' | 'idle' | 'pollOnce' | 'close'> {
+  const { config, deps, server, bot, poll, store, owner, liveness } = parts;
+  const { logger } = deps;
+  // Beats on a timer of its own, so a long poll cycle or send never makes this instance look gone.
+  const heartbeat = (): Promise<void> =>
+    beat(store, owner).catch((error: unknown) => logger.warn('heartbeat-failed', { reason: reasonOf(error) }));
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address();
+          const interval = deps.pollIntervalMs ?? config.pacs.pollIntervalMs;
+          if (interval > 0) timer = setInterval(() => void poll.pollOnce(), interval);
+          heartbeatTimer = setInterval(() => void heartbeat(), liveness.heartbeatMs);
+          heartbeatTimer.unref();
+          logger.info('listening', { host: config.host, port, mode: config.mode, pacs: config.pacs.backend });
+          resolve(port);
+        });
+      }),
+    idle: () => bot.idle(),
+    pollOnce: () => poll.pollOnce(),
+    close: async () => {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive sockets would otherwise hold close() open.
+        server.server.closeIdleConnections();
+      });
+      await bot.idle();
+      await poll.settled();
+      clearInterval(heartbeatTimer);
+      // Stopped cleanly: read as gone at once, so another instance need not wait out the silence.
+      await store.retireOwner(owner).catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
+/** Builds the bot; throws ConfigError, GuideError, CardError or StoreError when something is wrong at start. */
+export async function createApplication(config: Config, deps: ApplicationDeps): Promise<Application> {
+  const { logger, clock } = deps;
+  const guide = loadGuideFile(config.guideFile);
+  const cards = loadCardRenderer(path.join(projectRoot, 'cards'));
+  const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+  warnAtStart(config, guide, logger, clock());
 
   const pacs = deps.pacs ?? createPacs(config);
   // An embedded database's clock is this host's: the application's.
@@ -136,28 +232,13 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   if (config.pacs.backend === 'demo' && !deps.pacs)
     logger.warn('demo-pacs', { detail: 'PACS_BACKEND=demo: synthetic patients and sites only.' });
 
-  const access = {
-    mode: config.mode,
-    allowedTenantIds: config.access.allowedTenantIds,
-    retrievalAllowedUsers: config.access.retrievalAllowedUsers,
-  };
-  const retrievalDeps = {
-    pacs,
-    store,
-    queryTimeoutMs: config.pacs.queryTimeoutMs,
-    jobTimeoutMs: 30 * 60 * 1000,
-  };
-  const retrieval: RetrievalConversationDeps = {
-    ...retrievalDeps,
+  const { access, retrievalDeps, retrieval } = retrievalParts(config, {
     guide,
     cards,
-    signer: createSigner(config.cardSigningSecret, config.previousCardSigningSecret),
-    access,
-    zone: config.timeZone,
-    searches: createSearchLimiter(config.access.searchesPerMinute),
+    pacs,
+    store,
     demo: config.pacs.backend === 'demo' && !deps.pacs,
-  };
-
+  });
   const adapter = createAdapter(config, logger);
   const ownership = {
     owner,
@@ -182,19 +263,9 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
     ownership,
     { connectorTimeoutMs: config.connectorTimeoutMs },
   );
-  const health = () => ({
-    version,
-    guide: {
-      title: guide.document.title,
-      version: guide.document.version,
-      reviewDate: guide.document.reviewDate,
-      reviewOverdue: isReviewOverdue(guide, clock()),
-    },
-    bankHolidays: { listedUntil: guide.bankHolidays.listedUntil, endingSoon: listEndsWithinYear(guide.bankHolidays, clock()) },
-  });
-  const server = createServer(adapter, bot, health, logger, {
+  const server = createServer(adapter, bot, () => healthOf(version, guide, clock()), logger, {
     serving: { database: () => store.ping() },
-    pacsSide: { pacs: () => pacs.ping(), poll: () => pollReadiness() },
+    pacsSide: { pacs: () => pacs.ping(), poll: () => poll.readiness() },
   });
   // Development only: a browser chat at / that plays the Teams channel (never registered in production).
   if (config.mode === 'development') {
@@ -206,112 +277,22 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       timeZone: config.timeZone,
     });
   }
-  let cycles = 0;
-  // Retrievals recorded before this process started cannot be being started by it: the first poll resumes them.
-  const startedAt = clock();
-  const releaseGoneOwners = async (): Promise<void> => {
-    for (const gone of await goneOwners(store, await store.leaseHolders(), owner, liveness.silentMs)) {
-      logger.info('leases-released', { released: await store.releaseLeases(gone), reason: 'holder silent' });
-    }
-  };
-  const delivery = {
-    store,
-    notifier,
-    owner,
-    leaseMs: deps.leaseMs ?? 5 * 60 * 1000,
-    leaseClock: async () => new Date(await store.clockNow()),
-    unrecorded: new Map(),
-    compose: composeNotification(retrieval),
-  };
-  let lastPurge: Date | null = null;
-  /** At most once an hour (and at the first cycle), when AUDIT_RETENTION_DAYS is set. */
-  const purgeAuditWhenDue = async (now: Date): Promise<void> => {
-    const days = config.auditRetentionDays;
-    if (days === null || (lastPurge && now.getTime() - lastPurge.getTime() < purgeEveryMs)) return;
-    const purged = await purgeExpiredAudit(store, now, days);
-    // Only a purge that happened waits an hour; a failed one (logged as poll-failed) is tried next cycle.
-    lastPurge = now;
-    if (purged > 0) logger.info('audit-purged', { purged, retentionDays: days });
-  };
-  // Beats on a timer of its own, so a long poll cycle or send never makes this instance look gone.
-  const heartbeat = (): Promise<void> =>
-    beat(store, owner).catch((error: unknown) => logger.warn('heartbeat-failed', { reason: reasonOf(error) }));
-  let heartbeatTimer: NodeJS.Timeout | undefined;
-
-  // The watchdog: a cycle still running after this long is left behind (logged, /readyz says so) and the
-  // next one starts, so one hung call cannot stop retrievals settling, timeouts and notifications.
-  const watchdogMs = deps.pollWatchdogMs ?? Math.max(60_000, 4 * config.connectorTimeoutMs + 30_000);
-  let polling: Promise<void> = Promise.resolve();
-  /** Cycles left behind by the watchdog that have still not finished: a call somewhere is hung. */
-  let hungCycles = 0;
-  const cycle = async (): Promise<void> => {
-    try {
-      // Every 4th cycle (and the first): leases left by an instance that fell silent are freed.
-      if (cycles++ % 4 === 0) await releaseGoneOwners();
-      const settled = await pollRetrievals(retrievalDeps, clock(), startedAt);
-      for (const { retrieval: r } of settled)
-        logger.info('retrieval-settled', { retrieval: r.id, site: r.site, state: r.state, reason: r.failureReason });
-      const report = await deliverNotifications(delivery, clock());
-      if (report.sent + report.retrying + report.undeliverable > 0) logger.info('notifications', { ...report });
-      await purgeAuditWhenDue(clock());
-    } catch (error) {
-      logger.error('poll-failed', { error: error instanceof Error ? error.name : 'unknown', reason: reasonOf(error) });
-    }
-  };
-  const pollOnce = (): Promise<void> => {
-    // Never two polls at once: a slow PACS stretches the cycle instead of piling up requests.
-    polling = polling.then(async () => {
-      const running = cycle();
-      try {
-        await withDeadline(running, watchdogMs, 'a poll cycle');
-      } catch {
-        hungCycles += 1;
-        logger.error('poll-stalled', { afterMs: watchdogMs, hungCycles });
-        void running.finally(() => {
-          hungCycles -= 1;
-          logger.info('poll-recovered', { hungCycles });
-        });
-      }
-    });
-    return polling;
-  };
-  /** /readyz: the poll loop is stalled while a cycle the watchdog left behind is still hung. */
-  const pollReadiness = (): Promise<void> => (hungCycles > 0 ? Promise.reject(new PollStalledError()) : Promise.resolve());
-  let timer: NodeJS.Timeout | undefined;
-
-  return {
-    guide,
-    server,
-    store,
-    pacs,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          const { port } = server.address();
-          const interval = deps.pollIntervalMs ?? config.pacs.pollIntervalMs;
-          if (interval > 0) timer = setInterval(() => void pollOnce(), interval);
-          heartbeatTimer = setInterval(() => void heartbeat(), liveness.heartbeatMs);
-          heartbeatTimer.unref();
-          logger.info('listening', { host: config.host, port, mode: config.mode, pacs: config.pacs.backend });
-          resolve(port);
-        });
-      }),
-    idle: () => bot.idle(),
-    pollOnce,
-    close: async () => {
-      clearInterval(timer);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Idle keep-alive sockets would otherwise hold close() open.
-        server.server.closeIdleConnections();
-      });
-      await bot.idle();
-      await polling;
-      clearInterval(heartbeatTimer);
-      // Stopped cleanly: read as gone at once, so another instance need not wait out the silence.
-      await store.retireOwner(owner).catch(() => undefined);
-      await store.close();
+  const poll = createPollLoop({
+    retrieval: retrievalDeps,
+    delivery: {
+      store,
+      notifier,
+      owner,
+      leaseMs: deps.leaseMs ?? pollPolicy.leaseMs,
+      leaseClock: async () => new Date(await store.clockNow()),
+      unrecorded: new Map(),
+      compose: composeNotification(retrieval),
     },
-  };
+    silentMs: liveness.silentMs,
+    auditRetentionDays: config.auditRetentionDays,
+    watchdogMs: deps.pollWatchdogMs ?? defaultWatchdogMs(config.connectorTimeoutMs),
+    logger,
+    clock,
+  });
+  return { guide, server, store, pacs, ...lifecycle({ config, deps, server, bot, poll, store, owner, liveness }) };
 }
