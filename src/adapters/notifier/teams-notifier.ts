@@ -30,8 +30,8 @@ import type { Logger } from '../../logging/logger';
 import { askGuard, type AttemptGuard, type NotifierPort, type Reply, type SendOutcome } from '../../ports/notifier-port';
 import { withDeadline } from '../../support/deadline';
 import { AppError } from '../../domain/app-error';
-import { createConversationPacer } from './conversation-pacer';
-import { backoffDelayMs, classifySendFailure, type PermanentReason } from './send-failures';
+import { createConversationPacer, type ConversationPacer } from './conversation-pacer';
+import { backoffDelayMs, classifySendFailure, type FailureClass, type PermanentReason } from './send-failures';
 
 /** How the Teams notifier is built; everything but the adapter, app id and logger has a default. */
 export interface TeamsNotifierOptions {
@@ -96,14 +96,29 @@ function successStatus(response: unknown): number | null {
 
 type Operation = 'send' | 'reply' | 'update';
 
-/** Builds the Teams notifier. Throws NotifierError for options out of range. */
-export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort {
-  const { adapter, appId, logger } = options;
+/** The notifier's settings, defaults applied and checked, and its per-process state. */
+interface Settings {
+  readonly adapter: CloudAdapter;
+  readonly appId: string;
+  readonly logger: Logger;
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly random: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+  readonly attemptTimeoutMs: number;
+  readonly pacer: ConversationPacer;
+  /** Set once the pipeline-retries warning has been logged (it is logged once per notifier). */
+  warnedPipeline: boolean;
+}
+
+/** Applies the defaults and checks the options; throws NotifierError for options out of range. */
+function settingsOf(options: TeamsNotifierOptions): Settings {
   const maxAttempts = options.maxAttempts ?? 4;
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
   const perSecond = options.perConversationPerSecond ?? 7;
-  const random = options.random ?? Math.random;
   const sleep = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
@@ -114,171 +129,178 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
     throw new NotifierError('invalid-options', 'delays must satisfy 0 <= baseDelayMs <= maxDelayMs');
   if (!Number.isInteger(perSecond) || perSecond < 1)
     throw new NotifierError('invalid-options', 'perConversationPerSecond must be a whole number of at least 1');
+  return {
+    adapter: options.adapter,
+    appId: options.appId,
+    logger: options.logger,
+    maxAttempts,
+    baseDelayMs,
+    maxDelayMs,
+    random: options.random ?? Math.random,
+    sleep,
+    now,
+    attemptTimeoutMs,
+    pacer: createConversationPacer({ perSecond, now, sleep }),
+    warnedPipeline: false,
+  };
+}
 
-  const pacer = createConversationPacer({ perSecond, now, sleep });
-  let warnedPipeline = false;
-
-  /** One request, through a continuation turn; never throws. */
-  async function attemptOnce(
-    reference: Partial<ConversationReference>,
-    run: (context: TurnContext) => Promise<Delivered>,
-  ): Promise<AttemptResult> {
-    // Filled in by the logic: the adapter swallows what the logic throws (see the file comment).
-    const captured: { ran: boolean; failed: boolean; error: unknown; delivered: Delivered } = {
-      ran: false,
-      failed: false,
-      error: null,
-      delivered: { activityId: null, status: null },
-    };
-    try {
-      // A connector that never answers must not hold the outbox (and the poll behind it) for ever.
-      await withDeadline(
-        adapter.continueConversationAsync(appId, reference, async (context) => {
-          captured.ran = true;
-          try {
-            const connector: unknown = context.turnState.get(adapter.ConnectorClientKey);
-            if (!withoutPipelineRetries(connector) && !warnedPipeline) {
-              warnedPipeline = true;
-              logger.warn('notify-pipeline-retries-kept', {
-                detail: 'could not remove the connector pipeline retry policy; attempts may take longer',
-              });
-            }
-            captured.delivered = await run(context);
-          } catch (error) {
-            captured.failed = true;
-            captured.error = error;
-          }
-        }),
-        attemptTimeoutMs,
-        'the Bot Connector',
-      );
-    } catch (error) {
-      // Raised before the logic ran (connector or credentials), so onTurnError never saw it.
-      captured.failed = true;
-      captured.error = error;
-    }
-    if (captured.failed) return { ok: false, error: captured.error };
-    // A middleware that ends the turn early would otherwise pass for a delivery.
-    if (!captured.ran) return { ok: false, error: new Error('the adapter did not run the continuation') };
-    return { ok: true, ...captured.delivered };
-  }
-
-  /** Sends with pacing and in-process retries until sent, permanent, or out of attempts. */
-  async function deliver(
-    operation: Operation,
-    reference: Partial<ConversationReference>,
-    message: Reply,
-    run: (context: TurnContext) => Promise<Delivered>,
-    activityId: string | null,
-    guard?: AttemptGuard,
-  ): Promise<SendOutcome> {
-    const conversation = reference.conversation?.id ?? null;
-    const refuse = (reason: PermanentReason): SendOutcome => {
-      logger.warn('notify-attempt', { operation, conversation, attempt: 0, status: null, outcome: 'permanent', reason });
-      return { kind: 'permanent', reason };
-    };
-    if (!conversation || !reference.serviceUrl) return refuse('invalid-reference');
-    if (operation !== 'send' && !activityId) return refuse('invalid-reference');
-    if (!message.text && !message.card) return refuse('empty-message');
-
-    for (let attempt = 1; ; attempt += 1) {
-      await pacer.acquire(conversation);
-      // The fence: asked after every wait, just before the request, so a lease lost meanwhile sends nothing.
-      const withdrawn = await askGuard(guard);
-      if (withdrawn) {
-        logger.warn('notify-attempt', { operation, conversation, attempt, status: null, outcome: 'withdrawn', reason: withdrawn });
-        return { kind: 'withdrawn', reason: withdrawn };
-      }
-      const result = await attemptOnce(reference, run);
-      if (result.ok) {
-        logger.info('notify-attempt', { operation, conversation, attempt, status: result.status, outcome: 'sent' });
-        return { kind: 'sent', activityId: result.activityId };
-      }
-      const failure = classifySendFailure(result.error, now());
-      switch (failure.kind) {
-        case 'permanent':
-          logger.warn('notify-attempt', {
-            operation,
-            conversation,
-            attempt,
-            status: failure.status,
-            outcome: 'permanent',
-            reason: failure.reason,
-          });
-          return { kind: 'permanent', reason: failure.reason };
-        case 'transient': {
-          const retryAfterMs = failure.retryAfterMs ?? 0;
-          // Waiting longer than maxDelayMs in-process would hold the caller (and its lease): hand the wait back.
-          if (attempt >= maxAttempts || retryAfterMs > maxDelayMs) {
-            const afterMs = Math.max(retryAfterMs, Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
-            logger.warn('notify-attempt', {
-              operation,
-              conversation,
-              attempt,
-              status: failure.status,
-              outcome: 'retry-later',
-              reason: failure.reason,
-              waitMs: afterMs,
+/** One request, through a continuation turn; never throws. */
+async function attemptOnce(
+  settings: Settings,
+  reference: Partial<ConversationReference>,
+  run: (context: TurnContext) => Promise<Delivered>,
+): Promise<AttemptResult> {
+  const { adapter, logger } = settings;
+  // Filled in by the logic: the adapter swallows what the logic throws (see the file comment).
+  const captured: { ran: boolean; failed: boolean; error: unknown; delivered: Delivered } = {
+    ran: false,
+    failed: false,
+    error: null,
+    delivered: { activityId: null, status: null },
+  };
+  try {
+    // A connector that never answers must not hold the outbox (and the poll behind it) for ever.
+    await withDeadline(
+      adapter.continueConversationAsync(settings.appId, reference, async (context) => {
+        captured.ran = true;
+        try {
+          const connector: unknown = context.turnState.get(adapter.ConnectorClientKey);
+          if (!withoutPipelineRetries(connector) && !settings.warnedPipeline) {
+            settings.warnedPipeline = true;
+            logger.warn('notify-pipeline-retries-kept', {
+              detail: 'could not remove the connector pipeline retry policy; attempts may take longer',
             });
-            return { kind: 'retry', afterMs, reason: failure.reason };
           }
-          const waitMs = Math.min(maxDelayMs, Math.max(retryAfterMs, backoffDelayMs(attempt, { baseDelayMs, maxDelayMs, random })));
-          logger.warn('notify-attempt', {
-            operation,
-            conversation,
-            attempt,
-            status: failure.status,
-            outcome: 'retrying',
-            reason: failure.reason,
-            waitMs,
-          });
-          await sleep(waitMs);
-          break;
+          captured.delivered = await run(context);
+        } catch (error) {
+          captured.failed = true;
+          captured.error = error;
         }
+      }),
+      settings.attemptTimeoutMs,
+      'the Bot Connector',
+    );
+  } catch (error) {
+    // Raised before the logic ran (connector or credentials), so onTurnError never saw it.
+    captured.failed = true;
+    captured.error = error;
+  }
+  if (captured.failed) return { ok: false, error: captured.error };
+  // A middleware that ends the turn early would otherwise pass for a delivery.
+  if (!captured.ran) return { ok: false, error: new Error('the adapter did not run the continuation') };
+  return { ok: true, ...captured.delivered };
+}
+
+/** Where a delivery stands, for its log lines. */
+type Attempt = { readonly operation: Operation; readonly conversation: string; readonly attempt: number };
+
+/**
+ * After a failed attempt: the outcome to hand back (permanent, or transient with no attempt left or a
+ * wait too long to hold the caller), or how long to wait before the next attempt.
+ */
+function afterFailure(settings: Settings, at: Attempt, failure: FailureClass): SendOutcome | { readonly waitMs: number } {
+  const { logger, maxAttempts, maxDelayMs, baseDelayMs, random } = settings;
+  switch (failure.kind) {
+    case 'permanent':
+      logger.warn('notify-attempt', { ...at, status: failure.status, outcome: 'permanent', reason: failure.reason });
+      return { kind: 'permanent', reason: failure.reason };
+    case 'transient': {
+      const retryAfterMs = failure.retryAfterMs ?? 0;
+      // Waiting longer than maxDelayMs in-process would hold the caller (and its lease): hand the wait back.
+      if (at.attempt >= maxAttempts || retryAfterMs > maxDelayMs) {
+        const afterMs = Math.max(retryAfterMs, Math.min(maxDelayMs, baseDelayMs * 2 ** at.attempt));
+        logger.warn('notify-attempt', { ...at, status: failure.status, outcome: 'retry-later', reason: failure.reason, waitMs: afterMs });
+        return { kind: 'retry', afterMs, reason: failure.reason };
       }
+      const waitMs = Math.min(maxDelayMs, Math.max(retryAfterMs, backoffDelayMs(at.attempt, { baseDelayMs, maxDelayMs, random })));
+      logger.warn('notify-attempt', { ...at, status: failure.status, outcome: 'retrying', reason: failure.reason, waitMs });
+      return { waitMs };
     }
   }
+}
 
-  /** Posts `message` as a new message (`replyToId` null) or as the answer to the activity `replyToId`. */
-  const post =
-    (message: Reply, replyToId: string | null) =>
-    async (context: TurnContext): Promise<Delivered> => {
-      // In a continuation turn TurnContext sets replyToId to a made-up activity's id (see the file comment).
-      context.onSendActivities((_context, activities, next) => {
-        for (const activity of activities) {
-          if (replyToId === null) delete activity.replyToId;
-          else activity.replyToId = replyToId;
-        }
-        return next();
-      });
-      const response = await context.sendActivity(toActivity(message));
-      return { activityId: response?.id || null, status: successStatus(response) };
-    };
+/** Sends with pacing and in-process retries until sent, permanent, or out of attempts. */
+async function deliver(
+  settings: Settings,
+  operation: Operation,
+  reference: Partial<ConversationReference>,
+  message: Reply,
+  run: (context: TurnContext) => Promise<Delivered>,
+  activityId: string | null,
+  guard?: AttemptGuard,
+): Promise<SendOutcome> {
+  const { logger } = settings;
+  const conversation = reference.conversation?.id ?? null;
+  const refuse = (reason: PermanentReason): SendOutcome => {
+    logger.warn('notify-attempt', { operation, conversation, attempt: 0, status: null, outcome: 'permanent', reason });
+    return { kind: 'permanent', reason };
+  };
+  if (!conversation || !reference.serviceUrl) return refuse('invalid-reference');
+  if (operation !== 'send' && !activityId) return refuse('invalid-reference');
+  if (!message.text && !message.card) return refuse('empty-message');
 
+  for (let attempt = 1; ; attempt += 1) {
+    await settings.pacer.acquire(conversation);
+    // The fence: asked after every wait, just before the request, so a lease lost meanwhile sends nothing.
+    const withdrawn = await askGuard(guard);
+    if (withdrawn) {
+      logger.warn('notify-attempt', { operation, conversation, attempt, status: null, outcome: 'withdrawn', reason: withdrawn });
+      return { kind: 'withdrawn', reason: withdrawn };
+    }
+    const result = await attemptOnce(settings, reference, run);
+    if (result.ok) {
+      logger.info('notify-attempt', { operation, conversation, attempt, status: result.status, outcome: 'sent' });
+      return { kind: 'sent', activityId: result.activityId };
+    }
+    const next = afterFailure(settings, { operation, conversation, attempt }, classifySendFailure(result.error, settings.now()));
+    if ('kind' in next) return next;
+    await settings.sleep(next.waitMs);
+  }
+}
+
+/** Posts `message` as a new message (`replyToId` null) or as the answer to the activity `replyToId`. */
+function post(message: Reply, replyToId: string | null): (context: TurnContext) => Promise<Delivered> {
+  return async (context) => {
+    // In a continuation turn TurnContext sets replyToId to a made-up activity's id (see the file comment).
+    context.onSendActivities((_context, activities, next) => {
+      for (const activity of activities) {
+        if (replyToId === null) delete activity.replyToId;
+        else activity.replyToId = replyToId;
+      }
+      return next();
+    });
+    const response = await context.sendActivity(toActivity(message));
+    return { activityId: response?.id || null, status: successStatus(response) };
+  };
+}
+
+/** Replaces the activity `activityId` with `message`. */
+function replace(message: Reply, activityId: string): (context: TurnContext) => Promise<Delivered> {
+  return async (context) => {
+    context.onUpdateActivity((_context, activity, next) => {
+      delete activity.replyToId;
+      return next();
+    });
+    // CloudAdapterBase.updateActivity returns a bare { id }, so there is no status to report.
+    const response = (await context.updateActivity({ ...toActivity(message), id: activityId })) as ResourceResponse | undefined;
+    return { activityId: response?.id || activityId, status: null };
+  };
+}
+
+/** Builds the Teams notifier. Throws NotifierError for options out of range. */
+export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort {
+  const settings = settingsOf(options);
   return {
     send(reference, message, guard) {
-      return deliver('send', reference, message, post(message, null), null, guard);
+      return deliver(settings, 'send', reference, message, post(message, null), null, guard);
     },
     reply(reference, replyToId, message) {
       // A reply without the activity it answers would go out as a new message: refused, as an update without an id is.
-      return deliver('reply', reference, message, post(message, replyToId || null), replyToId);
+      return deliver(settings, 'reply', reference, message, post(message, replyToId || null), replyToId);
     },
     update(reference, activityId, message) {
-      return deliver(
-        'update',
-        reference,
-        message,
-        async (context) => {
-          context.onUpdateActivity((_context, activity, next) => {
-            delete activity.replyToId;
-            return next();
-          });
-          // CloudAdapterBase.updateActivity returns a bare { id }, so there is no status to report.
-          const response = (await context.updateActivity({ ...toActivity(message), id: activityId })) as ResourceResponse | undefined;
-          return { activityId: response?.id || activityId, status: null };
-        },
-        activityId,
-      );
+      return deliver(settings, 'update', reference, message, replace(message, activityId), activityId);
     },
   };
 }

@@ -210,40 +210,32 @@ function iconsAnswer(icon: IconId | null, guide: Guide): AnswerView {
   );
 }
 
-/** Answers `text`, asked at `asked` (the message's own timestamp). */
-export function answerQuestion(text: string, asked: Date, knowledge: Knowledge): QuestionResult {
-  if (isOffTopic(text)) return { kind: 'declined' };
-  const { guide, zone } = knowledge;
-  const u = understand(text, asked, knowledge);
-  const when: When = { instant: u.time.instant, zone };
-
-  // UH Bristol named beside another place is where the clinician is, not where the images are.
-  const others = u.places.filter((p) => !(p.targets.length === 1 && p.targets[0] === guide.homeTrust));
-  const places = others.length > 0 ? others : u.places;
-  const candidates = [...new Set(places.flatMap((p) => p.targets))];
-  // Names that could mean several trusts with the same route ("Devon") need no question back.
-  const steps = new Set(candidates.map((id) => stepForTrust(id, guide)));
+/** Asks which Trust is meant when the places named lead to more than one route. */
+function whichTrust(
+  guide: Guide,
+  places: readonly PlaceMatch[],
+  candidates: readonly string[],
+  when: When,
+  understood: string,
+): QuestionResult {
   const place = places[0] ?? null;
-  const understood = understoodLine(guide, u, when, place, candidates);
+  const several = new Set(places.map((p) => p.targets.join('|'))).size > 1;
+  return {
+    kind: 'clarify',
+    understood,
+    title: 'Where are the images?',
+    preface: [several ? 'You named more than one place.' : `"${place?.words ?? ''}" could mean more than one Trust.`],
+    prompt: 'Which Trust holds the images?',
+    choices: candidates.map((id) => ({
+      label: id === elsewhere ? 'Somewhere else in the UK' : placeName(guide, id),
+      target: stepForTrust(id, guide),
+    })),
+    position: positionFor('where', when),
+  };
+}
 
-  if (steps.size > 1) {
-    const several = new Set(places.map((p) => p.targets.join('|'))).size > 1;
-    return {
-      kind: 'clarify',
-      understood,
-      title: 'Where are the images?',
-      preface: [several ? 'You named more than one place.' : `"${place?.words ?? ''}" could mean more than one Trust.`],
-      prompt: 'Which Trust holds the images?',
-      choices: candidates.map((id) => ({
-        label: id === elsewhere ? 'Somewhere else in the UK' : placeName(guide, id),
-        target: stepForTrust(id, guide),
-      })),
-      position: positionFor('where', when),
-    };
-  }
-  const targets = candidates;
-  const trustId = targets[0] ?? null;
-
+/** The answer a topic gives on its own (icons, retention, IEP, ...); null when the Trust decides. */
+function topicResult(u: Understanding, trustId: string | null, guide: Guide, when: When, understood: string): QuestionResult | null {
   switch (u.topic) {
     case 'icons':
       return answer(iconsAnswer(u.icon, guide), understood, when);
@@ -280,24 +272,20 @@ export function answerQuestion(text: string, asked: Date, knowledge: Knowledge):
     case 'about':
       return answer(viewStep('about', guide, when) as AnswerView, understood, when);
     case 'account':
-      if (trustId === null || accountSteps[trustId]) return accountAnswer(trustId, guide, when, understood);
-      break;
+      return trustId === null || accountSteps[trustId] ? accountAnswer(trustId, guide, when, understood) : null;
     case 'no-nhs-number':
-      if (u.urgency === null) return ask('p2p-not-linked', guide, when, understood);
-      return iep(u, guide, when, understood);
+      return u.urgency === null ? ask('p2p-not-linked', guide, when, understood) : iep(u, guide, when, understood);
     case 'p2p':
-      if (trustId === null) return answer(viewStep('route-a', guide, when) as AnswerView, understood, when);
-      break;
+      return trustId === null ? answer(viewStep('route-a', guide, when) as AnswerView, understood, when) : null;
     case 'iep':
-      if (trustId === null) return iep(u, guide, when, understood);
-      break;
+      return trustId === null ? iep(u, guide, when, understood) : null;
     case 'route':
-      break;
+      return null;
   }
+}
 
-  if (trustId === null) {
-    return mentionsImaging(text) ? ask('where', guide, when, understood) : { kind: 'unmatched' };
-  }
+/** The route for the Trust that holds the images. */
+function trustRoute(trustId: string, u: Understanding, guide: Guide, when: When, understood: string): QuestionResult {
   if (trustId === elsewhere) return iep(u, guide, when, understood);
   const step = stepForTrust(trustId, guide);
   // Insignia sites: peer to peer, for a patient registered at both sites with an NHS number.
@@ -310,4 +298,26 @@ export function answerQuestion(text: string, asked: Date, knowledge: Knowledge):
     );
   }
   return ask(step, guide, when, understood);
+}
+
+/** Answers `text`, asked at `asked` (the message's own timestamp). */
+export function answerQuestion(text: string, asked: Date, knowledge: Knowledge): QuestionResult {
+  if (isOffTopic(text)) return { kind: 'declined' };
+  const { guide, zone } = knowledge;
+  const u = understand(text, asked, knowledge);
+  const when: When = { instant: u.time.instant, zone };
+
+  // UH Bristol named beside another place is where the clinician is, not where the images are.
+  const others = u.places.filter((p) => !(p.targets.length === 1 && p.targets[0] === guide.homeTrust));
+  const places = others.length > 0 ? others : u.places;
+  const candidates = [...new Set(places.flatMap((p) => p.targets))];
+  const understood = understoodLine(guide, u, when, places[0] ?? null, candidates);
+  // Names that could mean several trusts with the same route ("Devon") need no question back.
+  if (new Set(candidates.map((id) => stepForTrust(id, guide))).size > 1) return whichTrust(guide, places, candidates, when, understood);
+
+  const trustId = candidates[0] ?? null;
+  const byTopic = topicResult(u, trustId, guide, when, understood);
+  if (byTopic) return byTopic;
+  if (trustId === null) return mentionsImaging(text) ? ask('where', guide, when, understood) : { kind: 'unmatched' };
+  return trustRoute(trustId, u, guide, when, understood);
 }
