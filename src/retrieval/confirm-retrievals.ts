@@ -160,7 +160,10 @@ export async function startRecorded(
   return outcomes;
 }
 
-/** Records and starts the retrievals the clinician confirmed (both steps at once; the bot splits them around its answer). */
+/**
+ * Records and starts the retrievals the clinician confirmed, both steps at once (scripts, tests); a
+ * turn uses recordConfirmed and startConfirmed around its answer instead.
+ */
 export async function confirmRetrievals(
   nhsNumber: string,
   picks: readonly StudyPick[],
