@@ -156,6 +156,7 @@ function retrievalParts(
     access,
     zone: config.timeZone,
     searches: createSearchLimiter(config.access.searchesPerMinute),
+    viewerUrlTemplate: config.viewerUrlTemplate,
     demo,
   };
   return { access, retrievalDeps, retrieval };

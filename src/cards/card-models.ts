@@ -56,6 +56,8 @@ export interface AnswerCardData {
 export interface NoticeCardData {
   readonly title: string;
   readonly text: readonly string[];
+  /** Links opened in the browser (e.g. "Open images"); empty for most notices. */
+  readonly links: ReadonlyArray<{ readonly title: string; readonly url: string }>;
   readonly choices: readonly ButtonData[];
   readonly source: string;
 }
@@ -101,6 +103,22 @@ export interface RetrievalConfirmCardData {
   readonly source: string;
 }
 
+/**
+ * cards/retrieval-outcome.json: a retrieval stored or failed, in the 1:1 chat. The patient's
+ * identifiers are here, in the card, never in the message's text (a phone's lock screen shows that).
+ */
+export interface RetrievalOutcomeCardData {
+  readonly title: string;
+  /** The outcome in words: the study, the site, what happened. */
+  readonly summary: string;
+  readonly identity: readonly FactData[];
+  /** "Open images" when a viewer is configured (VIEWER_URL_TEMPLATE); empty otherwise. */
+  readonly links: ReadonlyArray<{ readonly title: string; readonly url: string }>;
+  /** "Try again" on a failure. */
+  readonly choices: readonly ButtonData[];
+  readonly source: string;
+}
+
 /** Template name -> its data model. */
 export interface CardModels {
   readonly welcome: WelcomeCardData;
@@ -110,6 +128,7 @@ export interface CardModels {
   readonly 'patient-search': PatientSearchCardData;
   readonly 'patient-studies': PatientStudiesCardData;
   readonly 'retrieval-confirm': RetrievalConfirmCardData;
+  readonly 'retrieval-outcome': RetrievalOutcomeCardData;
 }
 
 /** The name of a card template. */
@@ -124,4 +143,5 @@ export const cardNames: readonly CardName[] = [
   'patient-search',
   'patient-studies',
   'retrieval-confirm',
+  'retrieval-outcome',
 ];

@@ -93,10 +93,17 @@ export function stepCard(
 }
 
 /** A short notice with a way back to the menu. */
-export function noticeCard(title: string, text: readonly string[], guide: Guide, cards: CardRenderer): Attachment {
+export function noticeCard(
+  title: string,
+  text: readonly string[],
+  guide: Guide,
+  cards: CardRenderer,
+  links: ReadonlyArray<{ readonly title: string; readonly url: string }> = [],
+): Attachment {
   return cards.render('notice', {
     title,
     text,
+    links,
     choices: [{ title: 'Show the menu', data: payloadFor(start) }],
     source: sourceLine(guide),
   });

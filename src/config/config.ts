@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import dotenv from 'dotenv';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from './config-error';
+import { viewerTemplateProblem, type ViewerTemplateProblem } from '../domain/viewer/viewer-link';
 import type { PacsSite } from './config-fields';
 import { refuseRealDataInDevelopment, refuseUnsafeDevelopment, refuseUnsafeProduction, requireProductionCredentials } from './mode-rules';
 import { readSetting as read, type AppType, type LogLevel, type SettingKey } from './settings';
@@ -68,6 +69,8 @@ export interface Config {
   readonly previousCardSigningSecret: string | null;
   /** Days the audit trail is kept; null = for ever. */
   readonly auditRetentionDays: number | null;
+  /** VIEWER_URL_TEMPLATE, checked ({StudyInstanceUID}; https in production); null = no "Open images" button. */
+  readonly viewerUrlTemplate: string | null;
   /** How long one Bot Connector request may take, in ms. */
   readonly connectorTimeoutMs: number;
 }
@@ -130,6 +133,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (mode === 'production') refuseUnsafeProduction(env, backend, database);
   const guideFile = read(env, 'GUIDE_FILE');
   const retention = read(env, 'AUDIT_RETENTION_DAYS');
+  const viewer = viewerTemplate(read(env, 'VIEWER_URL_TEMPLATE'), mode === 'production');
   return {
     mode,
     port: read(env, 'PORT'),
@@ -157,8 +161,26 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     cardSigningSecret: read(env, 'CARD_SIGNING_SECRET') || randomBytes(32).toString('hex'),
     previousCardSigningSecret: read(env, 'CARD_SIGNING_SECRET_PREVIOUS') || null,
     auditRetentionDays: retention === '' ? null : retention,
+    viewerUrlTemplate: viewer,
     connectorTimeoutMs: Math.round(read(env, 'CONNECTOR_TIMEOUT_S') * 1000),
   };
+}
+
+/** What each template problem requires, in words that never quote the value. */
+const viewerRules: Record<ViewerTemplateProblem, string> = {
+  'no-placeholder': 'must contain {StudyInstanceUID} where the study goes',
+  'unknown-placeholder': 'may contain no placeholder but {StudyInstanceUID}',
+  'not-a-url': 'must be an http(s) URL once {StudyInstanceUID} is filled in',
+  'not-https': 'must be an https URL in production',
+};
+
+/** VIEWER_URL_TEMPLATE checked; null when empty (no button). */
+function viewerTemplate(value: string, production: boolean): string | null {
+  if (value === '') return null;
+  const problem = viewerTemplateProblem(value, production);
+  if (problem !== null)
+    throw new ConfigError('invalid-value', 'VIEWER_URL_TEMPLATE', `VIEWER_URL_TEMPLATE is invalid: ${viewerRules[problem]}`);
+  return value;
 }
 
 function databaseUrl(value: string): string {

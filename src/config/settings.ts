@@ -157,6 +157,12 @@ export const settings = {
     '',
     z.union([z.literal(''), z.coerce.number().int().min(1).max(36500)]).default(''),
   ),
+  VIEWER_URL_TEMPLATE: setting(
+    'Optional "Open images" button on completion messages and status cards: a viewer URL with ' +
+      '{StudyInstanceUID} where the study goes (https in production). Empty = no button.',
+    '',
+    z.string().default(''),
+  ),
   RETRIEVAL_ALLOWED_USERS: setting(
     'Who may search for patients and retrieve: comma-separated Entra object ids and/or UPN ' +
       'domains (@uhbristol.nhs.uk); empty = nobody in production, anybody in development.',

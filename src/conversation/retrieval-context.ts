@@ -24,6 +24,8 @@ export interface RetrievalConversationDeps extends RetrievalDeps {
   readonly searches: SearchLimiter;
   /** True for the demo backend: every card says the data is synthetic. */
   readonly demo: boolean;
+  /** VIEWER_URL_TEMPLATE (checked at start): an "Open images" button on stored studies; null = none. */
+  readonly viewerUrlTemplate: string | null;
 }
 
 /** Who is asking, and where. */

@@ -3,18 +3,30 @@
  * with the status card of everything confirmed together brought up to date.
  */
 import { plainText } from '../cards/plain-text';
-import { sourceLine } from '../cards/step-cards';
+import { noticeCard, sourceLine } from '../cards/step-cards';
+import { viewerLink } from '../domain/viewer/viewer-link';
 import { trustName } from '../domain/guide/guide';
 import { formatNhsNumber } from '../domain/patients/nhs-number';
 import { type PacsErrorReason } from '../ports/pacs-port';
 import { type Notification, type Retrieval } from '../ports/store-port';
 import { retrievalsOnCard } from '../retrieval/retrieval-history';
-import { longDate, studyLine, failureWords, stateWords, notice } from './retrieval-words';
+import { longDate, studyLine, failureWords, stateWords } from './retrieval-words';
 import type { RetryToken } from './retrieval-offers';
 import type { RetrievalConversationDeps } from './retrieval-context';
 import type { Reply } from './turn';
 
-/** The proactive messages owed by the outbox: the outcome, and the refreshed status card. */
+/** "Open images" for a stored study, when a viewer is configured. */
+function openImages(deps: RetrievalConversationDeps, retrieval: Retrieval): Array<{ title: string; url: string }> {
+  const url = retrieval.state === 'stored' ? viewerLink(deps.viewerUrlTemplate, retrieval.study.studyInstanceUid) : null;
+  return url ? [{ title: 'Open images', url }] : [];
+}
+
+/**
+ * The proactive messages owed by the outbox: the outcome, and the refreshed status card. The text
+ * (what a locked phone's notification shows) names the study, the site and the outcome in words and
+ * no patient identifier; the NHS number is only in the card, in the 1:1 chat. Both ask Teams for a
+ * feed alert.
+ */
 export function composeNotification(
   deps: RetrievalConversationDeps,
 ): (retrieval: Retrieval, notification: Notification) => Promise<{ message: Reply; card: Reply | null }> {
@@ -26,16 +38,27 @@ export function composeNotification(
       retrieval.study.instanceCount === null
         ? ''
         : `, ${retrieval.study.instanceCount} image${retrieval.study.instanceCount === 1 ? '' : 's'},`;
-    const who = `NHS ${formatNhsNumber(retrieval.nhsNumber)}`;
+    const identity = [{ title: 'NHS number', value: formatNhsNumber(retrieval.nhsNumber) }];
     const keptUntilWords = longDate(retrieval.keptUntil.slice(0, 10), deps.zone);
     const failure = (retrieval.failureReason ?? 'protocol') as PacsErrorReason;
     let message: Reply;
     switch (notification.kind) {
-      case 'stored':
+      case 'stored': {
+        const summary = `✅ ${what}${images} is now on UH Bristol PACS, kept until ${keptUntilWords}.`;
         message = {
-          text: `✅ ${what}${images} is now on UH Bristol PACS (${who}), kept until ${keptUntilWords}.`,
+          text: summary,
+          card: deps.cards.render('retrieval-outcome', {
+            title: 'Retrieved into UH Bristol PACS',
+            summary,
+            identity,
+            links: openImages(deps, retrieval),
+            choices: [],
+            source: sourceLine(deps.guide),
+          }),
+          alert: true,
         };
         break;
+      }
       case 'failed': {
         const token: RetryToken = {
           v: 2,
@@ -44,13 +67,18 @@ export function composeNotification(
           user: retrieval.requester.teamsUserId,
           conversation: retrieval.requester.conversationId,
         };
+        const summary = `❌ ${what} could not be retrieved: the PACS ${failureWords(failure)}.`;
         message = {
-          card: deps.cards.render('notice', {
+          text: summary,
+          card: deps.cards.render('retrieval-outcome', {
             title: 'Retrieval failed',
-            text: [`❌ ${what} (${who}) could not be retrieved: the PACS ${failureWords(failure)}.`],
+            summary,
+            identity,
+            links: [],
             choices: [{ title: 'Try again', data: { isa: 'retry', offer: deps.signer.sign(token) } }],
             source: sourceLine(deps.guide),
           }),
+          alert: true,
         };
         break;
       }
@@ -59,11 +87,17 @@ export function composeNotification(
     let card: Reply | null = null;
     if (retrieval.cardActivityId) {
       const siblings = await retrievalsOnCard(deps.store, retrieval);
-      card = notice(
-        deps,
-        'Retrieval status',
-        siblings.map((r) => `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · ${stateWords[r.state]}`),
-      );
+      card = {
+        card: noticeCard(
+          'Retrieval status',
+          siblings.map((r) => `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · ${stateWords[r.state]}`),
+          deps.guide,
+          deps.cards,
+          siblings.flatMap((r) =>
+            openImages(deps, r).map((link) => ({ ...link, title: `Open images: ${plainText(r.study.description) || 'study'}` })),
+          ),
+        ),
+      };
     }
     return { message, card };
   };

@@ -40,8 +40,11 @@ export async function askGuard(guard: AttemptGuard | undefined): Promise<Withdra
 
 /** One message the bot posts: text, a card, or a card with fallback text. At least one must be present. */
 export interface Reply {
+  /** What a phone's notification and lock screen show: never a patient identifier in a proactive message. */
   readonly text?: string;
   readonly card?: Attachment;
+  /** Ask Teams for an activity-feed alert (channelData.notification.alert), so the message is not missed. */
+  readonly alert?: boolean;
 }
 
 /** Posts, answers and updates messages in Teams conversations. */

@@ -192,8 +192,10 @@ describeWithChromium('the development chat page in Chromium', () => {
         // The app's poll timer (every second) notices the finished download and notifies, proactively.
         const done = await page.waitForBot(before, 'is now on UH Bristol PACS', 30_000);
         await expect(done.textContent()).resolves.toMatch(
-          /CT Head \(DEMO\) from Exeter \(5 Nov 2023\), 5 images, is now on UH Bristol PACS \(NHS 999 000 0018\)/,
+          /CT Head \(DEMO\) from Exeter \(5 Nov 2023\), 5 images, is now on UH Bristol PACS, kept until/,
         );
+        // The NHS number is in the card below the text, not in the text a phone's notification shows.
+        await expect(done.textContent()).resolves.toMatch(/NHS number\s*999 000 0018/);
         await confirm.filter({ hasText: 'stored on UH Bristol PACS' }).waitFor();
         await page.shot('notified');
 

@@ -76,9 +76,13 @@ describe('notifications when retrievals end', () => {
     pacs.completeJob(pacs.jobIds()[0]!);
     await bot.application.pollOnce();
     expect(completionMessages()).toHaveLength(1);
-    expect(completionMessages()[0]!.text).toBe(
-      '✅ CT Head from Exeter (5 Nov 2023), 5 images, is now on UH Bristol PACS (NHS 943 476 5919), kept until 1 Jan 2027.',
-    );
+    const [done] = completionMessages();
+    // The text is what a locked phone shows: the study, the site and the outcome, no patient identifier.
+    expect(done!.text).toBe('✅ CT Head from Exeter (5 Nov 2023), 5 images, is now on UH Bristol PACS, kept until 1 Jan 2027.');
+    // The NHS number is in the card, in the 1:1 chat; and Teams is asked for a feed alert.
+    expect(textOf(cardsOf([done!])[0])).toMatch(/NHS number\s+943 476 5919/);
+    expect(done!.channelData).toMatchObject({ notification: { alert: true } });
+    expect(actionsOf(cardsOf([done!])[0])).toEqual([]); // no viewer configured: no "Open images"
     const update = bot.updates.at(-1)!;
     expect(update.activityId).toBe('status-card');
     expect(textOf(cardsOf([update.activity])[0])).toContain('✅ stored on UH Bristol PACS');
@@ -91,8 +95,12 @@ describe('notifications when retrievals end', () => {
     await confirmCtHead();
     pacs.failJob(pacs.jobIds()[0]!, 'unreachable');
     await bot.application.pollOnce();
-    const failure = cardsOf(bot.sentActivities.slice(-2) as never).find((c) => textOf(c).includes('Retrieval failed'))!;
-    expect(textOf(failure)).toContain('could not be retrieved: the PACS could not be reached');
+    const failed = bot.sentActivities.find((a) => (a.text ?? '').includes('could not be retrieved'))!;
+    expect(failed.text).toBe('❌ CT Head from Exeter (5 Nov 2023) could not be retrieved: the PACS could not be reached.');
+    expect(failed.channelData).toMatchObject({ notification: { alert: true } });
+    const failure = cardsOf([failed])[0];
+    expect(textOf(failure)).toContain('Retrieval failed');
+    expect(textOf(failure)).toMatch(/NHS number\s+943 476 5919/);
     const tryAgain = actionsOf(failure).find((a) => a.title === 'Try again')!;
 
     await bot.press(tryAgain.data, now);

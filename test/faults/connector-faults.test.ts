@@ -102,7 +102,7 @@ describe('the Bot Connector answering 429 and 5xx for a while, then recovering',
       await bot.app.pollOnce();
     }
     expect(connector.deliveredCompletions().map((r) => r.body.text)).toEqual([
-      '✅ CT Head from Exeter (5 Nov 2023), 5 images, is now on UH Bristol PACS (NHS 943 476 5919), kept until 1 Jan 2027.',
+      '✅ CT Head from Exeter (5 Nov 2023), 5 images, is now on UH Bristol PACS, kept until 1 Jan 2027.',
     ]);
     expect((await notificationOf()).state).toBe('sent');
     expect(await storeProblems(bot.app.store, clinician.id)).toEqual([]);

@@ -125,6 +125,7 @@ function world(rules: AccessRules = access): World {
       zone,
       demo: true,
       searches: createSearchLimiter(30),
+      viewerUrlTemplate: null,
     },
   };
 }
@@ -607,6 +608,7 @@ describe('the card submit handler (property-based)', () => {
           zone,
           demo: false,
           searches: createSearchLimiter(30),
+          viewerUrlTemplate: null,
         };
         const fromPacs = JSON.stringify(h);
         const found = await everyReply(

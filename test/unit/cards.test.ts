@@ -125,7 +125,13 @@ describe('card templates', () => {
         navigation: [button, button],
         source: 'S',
       },
-      notice: { title: 'T', text: ['x'], choices: [button], source: 'S' },
+      notice: {
+        title: 'T',
+        text: ['x'],
+        links: [{ title: 'Open images', url: 'https://viewer.example/?study=1.2.3' }],
+        choices: [button],
+        source: 'S',
+      },
       'patient-search': { title: 'T', intro: ['i'], search: { isa: 'patient-search' }, source: 'S' },
       'patient-studies': {
         title: 'T',
@@ -145,6 +151,14 @@ describe('card templates', () => {
         retention: 'kept',
         confirm: { isa: 'confirm', offer: 'token' },
         cancel: payloadFor(start),
+        source: 'S',
+      },
+      'retrieval-outcome': {
+        title: 'T',
+        summary: 'CT Head from Exeter is now on UH Bristol PACS.',
+        identity: [{ title: 'NHS number', value: '943 476 5919' }],
+        links: [{ title: 'Open images', url: 'https://viewer.example/?study=1.2.3' }],
+        choices: [button],
         source: 'S',
       },
     };

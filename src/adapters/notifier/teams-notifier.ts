@@ -80,7 +80,10 @@ function withoutPipelineRetries(connector: unknown): boolean {
 }
 
 function toActivity(message: Reply): Partial<Activity> {
-  return message.card ? MessageFactory.attachment(message.card, message.text) : MessageFactory.text(message.text ?? '');
+  const activity = message.card ? MessageFactory.attachment(message.card, message.text) : MessageFactory.text(message.text ?? '');
+  // Teams raises an activity-feed alert for a bot message only when asked in its channelData.
+  if (message.alert) activity.channelData = { notification: { alert: true } };
+  return activity;
 }
 
 /** What a request that succeeded returned: the message's id and, when the connector exposes it, the HTTP status. */
