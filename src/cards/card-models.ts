@@ -99,7 +99,8 @@ export interface RetrievalConfirmCardData {
   readonly studies: readonly string[];
   readonly retention: string;
   readonly confirm: { readonly isa: 'confirm'; readonly offer: string };
-  readonly cancel: NavigationPayload;
+  /** Cancel: the same signed offer, so the card is replaced and can no longer be confirmed. */
+  readonly cancel: { readonly isa: 'cancel'; readonly offer: string };
   readonly source: string;
 }
 

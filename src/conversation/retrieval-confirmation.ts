@@ -9,10 +9,9 @@ import { plainText } from '../cards/plain-text';
 import { sourceLine } from '../cards/step-cards';
 import { trustName } from '../domain/guide/guide';
 import { formatNhsNumber } from '../domain/patients/nhs-number';
-import { payloadFor, start } from '../domain/tree/navigation';
 import { type PacsErrorReason } from '../ports/pacs-port';
 import { recentRetrievals } from '../retrieval/retrieval-history';
-import { recordConfirmed, startConfirmed, type ConfirmedOutcome } from '../retrieval/confirm-retrievals';
+import { cancelConfirmation, recordConfirmed, startConfirmed, wasCancelled, type ConfirmedOutcome } from '../retrieval/confirm-retrievals';
 import { keptUntil, retentionDays } from '../retrieval/retrieval-deps';
 import { requestRetry, startRetry } from '../retrieval/retry-retrieval';
 import { checkCard, isTurn, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
@@ -38,7 +37,8 @@ export async function pick(value: Record<string, unknown>, caller: TurnCaller, d
   if (isTurn(offer)) return offer;
   const chosen = offer.studies.filter((_, i) => value[`pick-${i}`] === 'true');
   if (chosen.length === 0) return say('Tick at least one study to retrieve.');
-  const confirm: Offer = { ...offer, kind: 'confirm', studies: chosen };
+  const confirm: Offer = { ...offer, kind: 'confirm', studies: chosen, id: randomUUID() };
+  const signed = deps.signer.sign(confirm);
   const until = DateTime.fromJSDate(keptUntil(now), { zone: deps.zone }).setLocale('en-GB').toFormat('d LLL yyyy');
   return {
     replies: [
@@ -50,8 +50,8 @@ export async function pick(value: Record<string, unknown>, caller: TurnCaller, d
           retention:
             `Kept locally for ${retentionDays} days, until ${until}. After that the retrieval must be ` +
             `repeated to view the images again.`,
-          confirm: { isa: 'confirm', offer: deps.signer.sign(confirm) },
-          cancel: payloadFor(start),
+          confirm: { isa: 'confirm', offer: signed },
+          cancel: { isa: 'cancel', offer: signed },
           source: sourceLine(deps.guide),
         }),
       },
@@ -91,6 +91,10 @@ export async function confirm(
 ): Promise<Turn> {
   const offer = await readOffer(value, 'confirm', caller, deps, now);
   if (isTurn(offer)) return offer;
+  // A card cancelled (replaced) cannot be confirmed by a stale copy of it or a replayed press.
+  if (offer.id && (await wasCancelled(offer.id, deps))) {
+    return say('That retrieval was cancelled, so nothing was retrieved. Search again to start a new one.');
+  }
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
   const count = offer.studies.length;
   // Recorded before the clinician is answered: once they see "Starting", a crash cannot lose it (the poll starts what the turn did not).
@@ -110,6 +114,31 @@ export async function confirm(
     ]),
     replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
     followUp: followUp(async () => [{ text: startedLines(await startConfirmed(confirmed, deps, now), deps, now) }]),
+  };
+}
+
+/** Cancel on a confirmation card: the card is replaced, and its offer can no longer be confirmed. */
+export async function cancel(
+  value: Record<string, unknown>,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<Turn> {
+  const offer = await readOffer(value, 'confirm', caller, deps, now);
+  if (isTurn(offer)) return offer;
+  await cancelConfirmation(offer, caller.requester, deps, now);
+  const count = offer.studies.length;
+  return {
+    updatePressedCard: notice(deps, 'Retrieval cancelled', [
+      `Cancelled by ${plainText(caller.requester.displayName)} at ${DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm')}. ` +
+        'Nothing was retrieved.',
+      ...offer.studies.map((s) => studyLine(s.study, deps.zone)),
+    ]),
+    replies: [
+      {
+        text: `Cancelled: the ${count === 1 ? 'study was' : `${count} studies were`} not retrieved. Type "help" for the menu.`,
+      },
+    ],
   };
 }
 

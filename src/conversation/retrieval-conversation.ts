@@ -9,7 +9,7 @@ import { findNhsNumberText, parseNhsNumber } from '../domain/patients/nhs-number
 import { refuseInvalidSearch } from '../retrieval/gatekeeper';
 import { overSearchLimit, search, searchForm, searchFrom } from './patient-search';
 import { guard, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
-import { confirm, myRetrievals, pick, retry } from './retrieval-confirmation';
+import { cancel, confirm, myRetrievals, pick, retry } from './retrieval-confirmation';
 import type { Turn } from './turn';
 
 const statusCommand = /^\s*(my\s+retrievals?|my\s+downloads?|status|retrieval\s+status)\s*[.!?]*\s*$/i;
@@ -55,7 +55,7 @@ export async function retrievalSubmit(
 ): Promise<Turn | null> {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  if (v.isa !== 'patient-search' && v.isa !== 'pick' && v.isa !== 'confirm' && v.isa !== 'retry') return null;
+  if (v.isa !== 'patient-search' && v.isa !== 'pick' && v.isa !== 'confirm' && v.isa !== 'cancel' && v.isa !== 'retry') return null;
   const refused = await guard(caller, deps, now);
   if (refused) return refused;
   switch (v.isa) {
@@ -68,6 +68,8 @@ export async function retrievalSubmit(
       return pick(v, caller, deps, now);
     case 'confirm':
       return confirm(v, caller, deps, now);
+    case 'cancel':
+      return cancel(v, caller, deps, now);
     case 'retry':
       return retry(v, caller, deps, now);
   }

@@ -34,4 +34,6 @@ export interface Offer {
   readonly expires: string;
   readonly user: string;
   readonly conversation: string;
+  /** A confirmation card's own id, so that once cancelled it cannot be confirmed (cards made before it lack one). */
+  readonly id?: string;
 }

@@ -54,7 +54,13 @@ export interface RetrievalTransition {
 
 /** What is audited. */
 export type AuditAction =
-  'patient-search' | 'retrieval-confirmed' | 'retrieval-outcome' | 'access-refused' | 'rate-limited' | 'audit-purged';
+  | 'patient-search'
+  | 'retrieval-confirmed'
+  | 'retrieval-cancelled'
+  | 'retrieval-outcome'
+  | 'access-refused'
+  | 'rate-limited'
+  | 'audit-purged';
 
 /** One line of the audit trail. */
 export interface AuditEvent {

@@ -246,3 +246,51 @@ function localCountsWithin(
 ): Promise<ReadonlyMap<string, number> | null> {
   return withDeadline(deps.pacs.localInstanceCounts(uids), ms, "UH Bristol's PACS").catch(() => null);
 }
+
+/** The store key that marks a confirmation card cancelled (in the store's record of things done once). */
+function cancelledKey(offerId: string): string {
+  return `confirmation-cancelled:${offerId}`;
+}
+
+/** Who marks cancellations in the store's record of things done once. */
+const cancelOwner = 'cancel';
+
+/** What a cancelled confirmation card offered, as far as the record and the audit need. */
+export interface CancelledOffer {
+  readonly id?: string;
+  readonly nhsNumber: string;
+  readonly studies: readonly StudyPick[];
+  /** Until when the card could have been confirmed (the mark is kept that long). */
+  readonly expires: string;
+}
+
+/**
+ * Cancel on a confirmation card: marks the offer cancelled (kept as long as it could be confirmed),
+ * so a stale copy of the card or a replayed press cannot start it, and audits the cancellation.
+ */
+export async function cancelConfirmation(offer: CancelledOffer, requester: Requester, deps: RetrievalDeps, now: Date): Promise<void> {
+  const { store } = deps;
+  if (offer.id) {
+    const key = cancelledKey(offer.id);
+    const claimMs = 60_000;
+    const keepMs = Math.max(claimMs, Date.parse(offer.expires) - now.getTime() + claimMs);
+    const claimed = await store.claimActivity({ key, owner: cancelOwner, at: now.toISOString(), claimMs, keepMs });
+    if (claimed.outcome === 'claimed') await store.finishActivity(key, cancelOwner);
+  }
+  for (const pick of offer.studies) {
+    await store.appendAudit(
+      auditEvent(requester, now, {
+        action: 'retrieval-cancelled',
+        nhsNumber: offer.nhsNumber,
+        site: pick.site,
+        studies: [pick.study.studyInstanceUid],
+        outcome: 'cancelled before confirming',
+      }),
+    );
+  }
+}
+
+/** True when the confirmation card `offerId` was cancelled. */
+export async function wasCancelled(offerId: string, deps: RetrievalDeps): Promise<boolean> {
+  return (await deps.store.activityFor(cancelledKey(offerId))) !== null;
+}

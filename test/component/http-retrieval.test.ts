@@ -131,6 +131,34 @@ describe("find and retrieve a patient's images (fake PACS)", () => {
       expect(logs).not.toContain(secret);
   });
 
+  it('Cancel replaces the confirmation card, audits it, and the card can no longer be confirmed', async () => {
+    const { later } = await flow(bot, 'find images for 943 476 5919');
+    const retrieve = actionsOf(later[0]).find((a) => a.title === 'Retrieve selected')!;
+    const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), 'pick-1': 'true' }, asked)).replies)[0];
+    const [confirm, cancel] = ['Confirm retrieval', 'Cancel'].map((title) => actionsOf(confirmCard).find((a) => a.title === title)!);
+
+    const cancelled = await bot.send({ value: cancel!.data, replyToId: 'confirm-card' }, asked);
+    expect(cancelled.replies.map((r) => r.text)).toEqual(['Cancelled: the study was not retrieved. Type "help" for the menu.']);
+    // The card is replaced in place: no Confirm button left on it.
+    const replaced = bot.updates.find((u) => u.activityId === 'confirm-card')!;
+    expect(textOf(cardsOf([replaced.activity])[0])).toContain('Retrieval cancelled');
+    expect(actionsOf(cardsOf([replaced.activity])[0]).map((a) => a.title)).not.toContain('Confirm retrieval');
+
+    // A stale copy of the card (another device, a replayed press) cannot start it.
+    const late = await bot.send({ value: confirm!.data, replyToId: 'confirm-card' }, asked);
+    await bot.application.idle();
+    expect(late.replies.map((r) => r.text)).toEqual([
+      'That retrieval was cancelled, so nothing was retrieved. Search again to start a new one.',
+    ]);
+    expect(pacs.requests.startRetrieval).toBe(0);
+    expect(await store.activeRetrievals()).toHaveLength(0);
+    const audit = await store.auditSince('2026-01-01T00:00:00Z');
+    expect(audit.filter((a) => a.action === 'retrieval-cancelled').map((a) => [a.site, a.studies, a.outcome])).toEqual([
+      ['exeter', ['2.25.2'], 'cancelled before confirming'],
+    ]);
+    expect(audit.filter((a) => a.action === 'retrieval-confirmed')).toHaveLength(0);
+  });
+
   it('asking for a study that is already local starts nothing and says so', async () => {
     const { later } = await flow(bot, 'find images for 9434765919');
     const retrieve = actionsOf(later[0]).find((a) => a.title === 'Retrieve selected')!;

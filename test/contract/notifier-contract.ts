@@ -94,6 +94,13 @@ export function notifierContract(name: string, makeFixture: () => Promise<Notifi
       expect(fixture.requests()).toBe(fixture.maxAttempts + 1);
     });
 
+    it('asks the channel for a feed alert only when the message says so', async () => {
+      const alerted = await fixture.notifier.send(fixture.reference, { text: 'Your studies are ready.', alert: true });
+      const plain = await fixture.notifier.send(fixture.reference, { text: 'Searching...' });
+      expect(fixture.shown((alerted as { activityId: string }).activityId)?.alert).toBe(true);
+      expect(fixture.shown((plain as { activityId: string }).activityId)?.alert).toBeFalsy();
+    });
+
     it('send carries a card', async () => {
       const outcome = await fixture.notifier.send(fixture.reference, { card: statusCard });
       const shown = fixture.shown((outcome as { activityId: string }).activityId);

@@ -48,6 +48,8 @@ function asShown(activity: Partial<Activity>): Reply {
   return {
     ...(activity.text ? { text: activity.text } : {}),
     ...(card ? { card: { contentType: card.contentType, content: card.content as unknown } } : {}),
+    // Teams reads a feed alert request from channelData.notification.alert.
+    ...((activity.channelData as { notification?: { alert?: unknown } } | undefined)?.notification?.alert === true ? { alert: true } : {}),
   };
 }
 

@@ -150,7 +150,7 @@ describe('card templates', () => {
         studies: ['s'],
         retention: 'kept',
         confirm: { isa: 'confirm', offer: 'token' },
-        cancel: payloadFor(start),
+        cancel: { isa: 'cancel', offer: 'token' },
         source: 'S',
       },
       'retrieval-outcome': {
@@ -197,7 +197,7 @@ describe('card templates', () => {
         studies: ['s'],
         retention: 'kept',
         confirm: { isa: 'confirm', offer: 'token' },
-        cancel: payloadFor(start),
+        cancel: { isa: 'cancel', offer: 'token' },
         source: 'S',
       };
       renderer.render('retrieval-confirm', confirm);
