@@ -4,10 +4,11 @@
  */
 import type { NavigationPayload } from '../domain/tree/navigation';
 
-/** An Action.Submit button and the data it sends back: a navigation, or signed retrieval data. */
+/** An Action.Submit button and the data it sends back: a navigation, signed retrieval data, or a page of "my retrievals". */
 export interface ButtonData {
   readonly title: string;
-  readonly data: NavigationPayload | { readonly isa: 'retry'; readonly offer: string };
+  readonly data:
+    NavigationPayload | { readonly isa: 'retry'; readonly offer: string } | { readonly isa: 'my-retrievals'; readonly page: number };
 }
 
 /** cards/welcome.json: the menu shown on install and for "help". */

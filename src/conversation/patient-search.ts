@@ -11,7 +11,16 @@ import { PacsError, type PatientSearch, type StudySummary } from '../ports/pacs-
 import { findPatientImages, sitesSearched, type RemoteStudy } from '../retrieval/find-patient-images';
 import { say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
 import { maxPickable, offerLifetimeMinutes, type Offer } from './retrieval-offers';
-import { failureWords, identityFacts, linkWords, locationWords, notice, studyLine, unidentifiedWords } from './retrieval-words';
+import {
+  failureWords,
+  historyWords,
+  identityFacts,
+  linkWords,
+  locationWords,
+  notice,
+  studyLine,
+  unidentifiedWords,
+} from './retrieval-words';
 import { followUp, type Reply, type Turn } from './turn';
 
 /** The search form (from route A's button or "find images" with no number). */
@@ -119,7 +128,8 @@ function studiesCard(
   deps: RetrievalConversationDeps,
   now: Date,
 ): Reply {
-  const { patient, sites, studies } = outcome;
+  const { patient, sites, studies, history } = outcome;
+  const last = (uid: string): string => historyWords(history.get(uid), now, zone);
   const { zone, guide } = deps;
   const remoteCount = studies.filter((s) => s.location === 'remote').length;
   const pickable = studies.filter((s) => s.location === 'remote').slice(0, maxPickable);
@@ -139,19 +149,24 @@ function studiesCard(
       banner: deps.demo ? 'DEMO DATA: synthetic patients and sites, not real patients.' : null,
       identity: identityFacts(patient.identity, zone),
       localStudies:
-        patient.studies.length > 0 ? newestFirst(patient.studies, (s) => studyLine(s, zone), 'on UH Bristol PACS') : ['No studies.'],
+        patient.studies.length > 0
+          ? newestFirst(patient.studies, (s) => `${studyLine(s, zone)}${last(s.studyInstanceUid)}`, 'on UH Bristol PACS')
+          : ['No studies.'],
       sites: sites.map((s) => ({ title: trustName(guide, s.site), value: `${linkWords[s.link]}${unidentifiedWords(s.withoutNhsNumber)}` })),
       remoteLines: [
         ...(studies.length === 0 ? ['No studies found at the other sites.'] : []),
         ...newestFirst(
           studies.filter((s) => s.location !== 'remote'),
-          (s) => `${studyLine(s, zone)} · ${trustName(guide, s.site)} · ${locationWords(s, guide)}`,
+          (s) => `${studyLine(s, zone)} · ${trustName(guide, s.site)} · ${locationWords(s, guide)}${last(s.studyInstanceUid)}`,
           'already retrieved or downloading',
         ),
         // Cards have a size limit; say so rather than silently drop the older studies.
         ...(remoteCount > pickable.length ? [`Showing the ${pickable.length} most recent of ${remoteCount} studies at other sites.`] : []),
       ],
-      choices: pickable.map((s, i) => ({ id: `pick-${i}`, title: `${studyLine(s, zone)} · ${locationWords(s, guide)}` })),
+      choices: pickable.map((s, i) => ({
+        id: `pick-${i}`,
+        title: `${studyLine(s, zone)} · ${locationWords(s, guide)}${last(s.studyInstanceUid)}`,
+      })),
       pick: { isa: 'pick', offer: deps.signer.sign(offer) },
       source: sourceLine(guide),
     }),

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { plainText } from '../cards/plain-text';
 import { sourceLine } from '../cards/step-cards';
+import { payloadFor, start } from '../domain/tree/navigation';
 import { trustName } from '../domain/guide/guide';
 import { formatNhsNumber } from '../domain/patients/nhs-number';
 import { type PacsErrorReason } from '../ports/pacs-port';
@@ -142,12 +143,30 @@ export async function cancel(
   };
 }
 
-/** "my retrievals": the clinician's recent retrievals with state, site and expiry date. */
-export async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps): Promise<Reply> {
-  const recent = await recentRetrievals(deps.store, caller.requester.teamsUserId, 10);
-  if (recent.length === 0) return { text: 'You have no retrievals yet. Type "find images for" and an NHS number to start one.' };
+/** Retrievals per page of "my retrievals". */
+export const retrievalsPerPage = 10;
+
+/** The most pages "my retrievals" goes back (a bound on what an old button can ask for). */
+const maxPages = 100;
+
+/** The page a "Show older" button asks for (0 = the newest), or null when its data is not one. */
+export function pageOf(value: Record<string, unknown>): number | null {
+  const page = value.page;
+  return typeof page === 'number' && Number.isInteger(page) && page >= 0 && page < maxPages ? page : null;
+}
+
+/** "my retrievals": the clinician's retrievals with state, site and expiry date, a page at a time. */
+export async function myRetrievals(caller: TurnCaller, deps: RetrievalConversationDeps, page = 0): Promise<Reply> {
+  // One more than a page is read, to know whether there are older ones.
+  const found = await recentRetrievals(deps.store, caller.requester.teamsUserId, retrievalsPerPage + 1, page * retrievalsPerPage);
+  if (found.length === 0) {
+    return page === 0
+      ? { text: 'You have no retrievals yet. Type "find images for" and an NHS number to start one.' }
+      : { text: 'There are no older retrievals.' };
+  }
+  const shown = found.slice(0, retrievalsPerPage);
   const lines: string[] = [];
-  for (const { retrieval: r, undeliverable } of recent) {
+  for (const { retrieval: r, undeliverable } of shown) {
     const undelivered = undeliverable ? ' (I could not send you the notification for this one)' : '';
     const until = r.state === 'stored' ? `, kept until ${longDate(r.keptUntil.slice(0, 10), deps.zone)}` : '';
     const why = r.state === 'failed' && r.failureReason ? `: the PACS ${failureWords(r.failureReason as PacsErrorReason)}` : '';
@@ -156,7 +175,20 @@ export async function myRetrievals(caller: TurnCaller, deps: RetrievalConversati
         `${formatNhsNumber(r.nhsNumber)} · ${stateWords[r.state]}${why}${until}${undelivered}`,
     );
   }
-  return notice(deps, 'Your recent retrievals', lines);
+  const first = page * retrievalsPerPage + 1;
+  const older = found.length > retrievalsPerPage;
+  return {
+    card: deps.cards.render('notice', {
+      title: page === 0 ? 'Your recent retrievals' : `Your retrievals ${first} to ${first + shown.length - 1}`,
+      text: lines,
+      links: [],
+      choices: [
+        ...(older ? [{ title: 'Show older', data: { isa: 'my-retrievals' as const, page: page + 1 } }] : []),
+        { title: 'Show the menu', data: payloadFor(start) },
+      ],
+      source: sourceLine(deps.guide),
+    }),
+  };
 }
 
 /** "Try again" on a failed retrieval: recorded before the answer, started after it. */

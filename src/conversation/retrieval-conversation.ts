@@ -9,7 +9,7 @@ import { findNhsNumberText, parseNhsNumber } from '../domain/patients/nhs-number
 import { refuseInvalidSearch } from '../retrieval/gatekeeper';
 import { overSearchLimit, search, searchForm, searchFrom } from './patient-search';
 import { guard, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
-import { cancel, confirm, myRetrievals, pick, retry } from './retrieval-confirmation';
+import { cancel, confirm, myRetrievals, pageOf, pick, retry } from './retrieval-confirmation';
 import type { Turn } from './turn';
 
 const statusCommand = /^\s*(my\s+retrievals?|my\s+downloads?|status|retrieval\s+status)\s*[.!?]*\s*$/i;
@@ -55,10 +55,12 @@ export async function retrievalSubmit(
 ): Promise<Turn | null> {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  if (v.isa !== 'patient-search' && v.isa !== 'pick' && v.isa !== 'confirm' && v.isa !== 'cancel' && v.isa !== 'retry') return null;
+  const kinds = ['patient-search', 'pick', 'confirm', 'cancel', 'retry', 'my-retrievals'] as const;
+  const isa = kinds.find((kind) => kind === v.isa);
+  if (isa === undefined) return null;
   const refused = await guard(caller, deps, now);
   if (refused) return refused;
-  switch (v.isa) {
+  switch (isa) {
     case 'patient-search': {
       const parsed = searchFrom(v);
       if ('error' in parsed) return say(parsed.error);
@@ -72,6 +74,12 @@ export async function retrievalSubmit(
       return cancel(v, caller, deps, now);
     case 'retry':
       return retry(v, caller, deps, now);
+    case 'my-retrievals': {
+      const page = pageOf(v);
+      return page === null
+        ? say('I cannot use that button. Type "my retrievals" to see your retrievals.')
+        : { replies: [await myRetrievals(caller, deps, page)] };
+    }
   }
 }
 

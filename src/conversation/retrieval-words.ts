@@ -102,3 +102,25 @@ export const stateWords: Record<Retrieval['state'], string> = {
 export function notice(deps: RetrievalConversationDeps, title: string, text: string[]): Reply {
   return { card: noticeCard(title, text, deps.guide, deps.cards) };
 }
+
+/**
+ * A study's last retrieval into UH Bristol's PACS, in words for the studies card: when, by whom, and
+ * whether that copy is still kept; empty when it was never retrieved.
+ */
+export function historyWords(last: Retrieval | undefined, now: Date, zone: string): string {
+  if (!last) return '';
+  const when = DateTime.fromISO(last.createdAt, { zone }).setLocale('en-GB').toFormat('d LLL yyyy HH:mm');
+  const who = plainText(last.requester.displayName) || 'a colleague';
+  switch (last.state) {
+    case 'requested':
+    case 'retrieving':
+      return ` · being retrieved (asked ${when} by ${who})`;
+    case 'failed':
+      return ` · last tried ${when} by ${who}: it failed`;
+    case 'stored': {
+      const until = longDate(last.keptUntil.slice(0, 10), zone);
+      const expired = Date.parse(last.keptUntil) <= now.getTime();
+      return ` · retrieved ${when} by ${who}, ${expired ? `local copy expired ${until}` : `kept until ${until}`}`;
+    }
+  }
+}

@@ -220,8 +220,10 @@ export interface RetrievalStore {
   getRetrieval(id: string): Promise<Retrieval | null>;
   /** Retrievals in 'requested' or 'retrieving', oldest first. */
   activeRetrievals(): Promise<Retrieval[]>;
-  /** A user's most recent retrievals, newest first. */
-  retrievalsFor(teamsUserId: string, limit: number): Promise<Retrieval[]>;
+  /** A user's retrievals, newest first: `limit` of them after skipping the `offset` newest (for paging). */
+  retrievalsFor(teamsUserId: string, limit: number, offset?: number): Promise<Retrieval[]>;
+  /** Retrievals of any of these studies, by anyone, newest first, up to `limit` (a study's history). */
+  retrievalsOfStudies(studyInstanceUids: readonly string[], limit: number): Promise<Retrieval[]>;
   /** The state changes of a retrieval, oldest first. */
   transitions(retrievalId: string): Promise<RetrievalTransition[]>;
 }

@@ -15,7 +15,8 @@ import {
   type SiteId,
   type StudySummary,
 } from '../ports/pacs-port';
-import type { Requester } from '../ports/store-port';
+import type { Requester, Retrieval } from '../ports/store-port';
+import { lastRetrievals } from './retrieval-history';
 import type { RetrievalDeps } from './retrieval-deps';
 
 /** What a site said when its image sharing status was refreshed. */
@@ -49,6 +50,8 @@ export type SearchOutcome =
       readonly patient: LocalPatientRecord;
       readonly sites: readonly SiteStatus[];
       readonly studies: readonly RemoteStudy[];
+      /** Each study's last retrieval into UH Bristol's PACS, by anyone, by StudyInstanceUID. */
+      readonly history: ReadonlyMap<string, Retrieval>;
     };
 
 function linkOf(reason: PacsErrorReason): SiteLink {
@@ -155,7 +158,8 @@ export async function findPatientImages(
       outcome: `found: ${sites.map(siteOutcome).join(' ')}`,
     }),
   );
-  return { kind: 'found', patient, sites, studies };
+  const history = await lastRetrievals(store, [...localUids, ...studies.map((s) => s.studyInstanceUid)]);
+  return { kind: 'found', patient, sites, studies, history };
 }
 
 /** One site's part of a search's audit outcome: "exeter=linked", "plymouth=linked(2 without NHS number)". */

@@ -159,6 +159,75 @@ describe("find and retrieve a patient's images (fake PACS)", () => {
     expect(audit.filter((a) => a.action === 'retrieval-confirmed')).toHaveLength(0);
   });
 
+  /** A retrieval recorded and settled as stored by `displayName` at `createdAt` (kept 30 days from then). */
+  async function pastRetrieval(id: string, study: ReturnType<typeof studies>[number], displayName: string, createdAt: Date): Promise<void> {
+    const requester = {
+      teamsUserId: displayName === 'Test Clinician' ? '29:user-1' : `29:${id}`,
+      entraObjectId: null,
+      displayName,
+      tenantId: 'tenant-1',
+      conversationId: `a:${id}`,
+    };
+    const keptUntil = new Date(createdAt.getTime() + 30 * 86_400_000).toISOString();
+    await store.createRetrieval({
+      id,
+      requester,
+      site: 'exeter',
+      nhsNumber: nhs,
+      study,
+      createdAt: createdAt.toISOString(),
+      keptUntil,
+      cardActivityId: null,
+    });
+    await store.transition(id, ['requested'], 'retrieving', createdAt.toISOString(), { pacsJobId: `job-${id}` });
+    await store.transition(id, ['retrieving'], 'stored', createdAt.toISOString());
+  }
+
+  it('shows on the studies card when each study was last retrieved, by whom, and whether that copy has expired', async () => {
+    const [xr, ct] = studies();
+    // A colleague pulled the CT an hour ago; the X-ray was pulled 40 days ago and its local copy has gone.
+    await pastRetrieval('colleague-ct', ct!, 'Dr Bob Example', new Date(asked.getTime() - 3_600_000));
+    await pastRetrieval('old-xr', xr!, 'Dr Carol Example', new Date(asked.getTime() - 40 * 86_400_000));
+    const { laterText } = await flow(bot, 'find images for 943 476 5919');
+    expect(laterText).toContain(
+      'CT Head · CT · 5 images · 🛰️ at Exeter · retrieved 2 Dec 2026 01:00 by Dr Bob Example, kept until 1 Jan 2027',
+    );
+    expect(laterText).toContain(
+      // 40 days before 02:00 GMT is 03:00 BST (the clocks went back on 25 Oct).
+      'XR Chest · DX · 2 images · 🛰️ at Exeter · retrieved 23 Oct 2026 03:00 by Dr Carol Example, local copy expired 22 Nov 2026',
+    );
+  });
+
+  it('"my retrievals" pages past the first 10, newest first', async () => {
+    const [, ct] = studies();
+    for (let i = 1; i <= 12; i += 1) {
+      const study = { ...ct!, studyInstanceUid: `2.25.100${i}`, description: `Study ${i}` };
+      await pastRetrieval(`mine-${i}`, study, 'Test Clinician', new Date(asked.getTime() - (13 - i) * 3_600_000));
+    }
+    const first = cardsOf((await bot.say('my retrievals', asked)).replies)[0];
+    expect(textOf(first)).toContain('Your recent retrievals');
+    expect(textOf(first).match(/Study \d+/g)).toEqual([
+      'Study 12',
+      'Study 11',
+      'Study 10',
+      'Study 9',
+      'Study 8',
+      'Study 7',
+      'Study 6',
+      'Study 5',
+      'Study 4',
+      'Study 3',
+    ]);
+    const older = actionsOf(first).find((a) => a.title === 'Show older')!;
+    const second = cardsOf((await bot.press(older.data, asked)).replies)[0];
+    expect(textOf(second)).toContain('Your retrievals 11 to 12');
+    expect(textOf(second).match(/Study \d+/g)).toEqual(['Study 2', 'Study 1']);
+    expect(actionsOf(second).map((a) => a.title)).not.toContain('Show older');
+    // A made-up page is refused in words, not an error.
+    const bad = await bot.press({ isa: 'my-retrievals', page: -1 }, asked);
+    expect(bad.replies.map((r) => r.text)).toEqual(['I cannot use that button. Type "my retrievals" to see your retrievals.']);
+  });
+
   it('asking for a study that is already local starts nothing and says so', async () => {
     const { later } = await flow(bot, 'find images for 9434765919');
     const retrieve = actionsOf(later[0]).find((a) => a.title === 'Retrieve selected')!;

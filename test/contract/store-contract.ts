@@ -500,6 +500,35 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.retrievalsFor(alice.teamsUserId, -1), 'invalid');
         await expectStoreError(store.retrievalsFor(alice.teamsUserId, 1.5), 'invalid');
       });
+
+      it("pages a user's retrievals: the limit after the offset newest, nothing past the end", async () => {
+        for (let day = 1; day <= 5; day += 1)
+          await store.createRetrieval(newRetrieval(`p${day}`, `1.${day}`, { createdAt: `2026-03-0${day}T08:00:00.000Z` }));
+        expect((await store.retrievalsFor(alice.teamsUserId, 2, 0)).map((r) => r.id)).toEqual(['p5', 'p4']);
+        expect((await store.retrievalsFor(alice.teamsUserId, 2, 2)).map((r) => r.id)).toEqual(['p3', 'p2']);
+        expect((await store.retrievalsFor(alice.teamsUserId, 2, 4)).map((r) => r.id)).toEqual(['p1']);
+        expect(await store.retrievalsFor(alice.teamsUserId, 2, 5)).toEqual([]);
+        await expectStoreError(store.retrievalsFor(alice.teamsUserId, 2, -1), 'invalid');
+        await expectStoreError(store.retrievalsFor(alice.teamsUserId, 2, 0.5), 'invalid');
+      });
+
+      it("lists a study's retrievals by anyone, newest first, for the studies asked about only", async () => {
+        await store.createRetrieval(newRetrieval('old', '2.25.1', { createdAt: '2026-03-01T08:00:00.000Z' }));
+        await walk('old', ['retrieving', 'stored']);
+        await store.createRetrieval(newRetrieval('bobs', '2.25.1', { requester: bob, createdAt: '2026-03-05T08:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('other', '2.25.2', { createdAt: '2026-03-03T08:00:00.000Z' }));
+        await store.createRetrieval(newRetrieval('unasked', '2.25.3', { createdAt: '2026-03-04T08:00:00.000Z' }));
+        const found = await store.retrievalsOfStudies(['2.25.1', '2.25.2', '2.25.9'], 10);
+        expect(found.map((r) => r.id)).toEqual(['bobs', 'other', 'old']);
+        expect(found[0]!.requester.displayName).toBe(bob.displayName);
+        expect(found[2]!.state).toBe('stored');
+        expect((await store.retrievalsOfStudies(['2.25.1', '2.25.2'], 1)).map((r) => r.id)).toEqual(['bobs']);
+        expect(await store.retrievalsOfStudies([], 10)).toEqual([]);
+        // A UID is matched whole, never as a pattern.
+        expect(await store.retrievalsOfStudies(['2.25.%', "2.25.1' OR '1'='1"], 10)).toEqual([]);
+        await expectStoreError(store.retrievalsOfStudies(['2.25.1'], -1), 'invalid');
+        await expectStoreError(store.retrievalsOfStudies('2.25.1' as never, 10), 'invalid');
+      });
     });
 
     describe('audit', () => {

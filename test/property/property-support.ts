@@ -606,7 +606,10 @@ function cardProblems(card: Attachment, guide: Guide, input: string): string[] {
         if (!data || typeof data !== 'object') problems.push(`a button with no data: ${String(n.title)}`);
         else if (data.isa === navigationKind && !parseNavigation(data).ok)
           problems.push(`a navigation button that leads nowhere: ${JSON.stringify(data)}`);
-        else if (data.isa !== navigationKind && !['pick', 'confirm', 'cancel', 'retry', 'patient-search'].includes(String(data.isa)))
+        else if (
+          data.isa !== navigationKind &&
+          !['pick', 'confirm', 'cancel', 'retry', 'patient-search', 'my-retrievals'].includes(String(data.isa))
+        )
           problems.push(`a button of unknown kind: ${JSON.stringify(data)}`);
       }
       if (typeof n.type === 'string' && n.type.startsWith('Action.') && n.type !== 'Action.Submit' && n.type !== 'Action.OpenUrl')

@@ -36,6 +36,8 @@ import {
   leaseNotification,
   newNotification,
   newNotificationId,
+  checkPage,
+  checkStudyUids,
 } from '../../../src/adapters/store/core/store-rules';
 import { activeStates, applyTransition, checkMove, notificationKindFor } from '../../../src/retrieval/retrieval-states';
 
@@ -174,11 +176,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
           .map((held) => copyRetrieval(held.retrieval)),
       ),
 
-    retrievalsFor: (teamsUserId, limit) =>
+    retrievalsFor: (teamsUserId, limit, offset = 0) =>
       run(() => {
-        if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
+        checkPage(limit, offset);
         return [...retrievals.values()]
           .filter((held) => held.retrieval.requester.teamsUserId === teamsUserId)
+          .sort((a, b) => b.createdMs - a.createdMs || b.seq - a.seq)
+          .slice(offset, offset + limit)
+          .map((held) => copyRetrieval(held.retrieval));
+      }),
+
+    retrievalsOfStudies: (uids, limit) =>
+      run(() => {
+        checkStudyUids(uids);
+        checkPage(limit, 0);
+        const wanted = new Set(uids);
+        return [...retrievals.values()]
+          .filter((held) => wanted.has(held.retrieval.study.studyInstanceUid))
           .sort((a, b) => b.createdMs - a.createdMs || b.seq - a.seq)
           .slice(0, limit)
           .map((held) => copyRetrieval(held.retrieval));

@@ -270,3 +270,19 @@ export function applySettlement(notification: Notification, outcome: Notificatio
       return { ...released, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error };
   }
 }
+
+/** Checks a page of a list: a limit and an offset, whole numbers, 0 or more. */
+export function checkPage(limit: number, offset: number): void {
+  if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
+  if (!Number.isInteger(offset) || offset < 0) throw new StoreError('invalid', 'offset must be a whole number, 0 or more');
+}
+
+/** The most study UIDs one history look-up may name (a studies card lists far fewer). */
+export const maxHistoryStudies = 500;
+
+/** Checks the studies of a history look-up: a list of at most maxHistoryStudies strings. */
+export function checkStudyUids(uids: readonly string[]): void {
+  if (!Array.isArray(uids) || uids.some((uid) => typeof uid !== 'string'))
+    throw new StoreError('invalid', 'study instance UIDs must be a list of strings');
+  if (uids.length > maxHistoryStudies) throw new StoreError('invalid', `at most ${maxHistoryStudies} study instance UIDs at a time`);
+}

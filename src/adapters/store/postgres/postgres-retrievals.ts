@@ -14,7 +14,7 @@ import {
 } from '../../../ports/store-port';
 import { applyTransition, checkMove, notificationKindFor, type TransitionChanges } from '../../../retrieval/retrieval-states';
 import { corrupt } from '../core/store-rows';
-import { checkConfirmation, checkNewRetrieval, instantMs, newNotificationId } from '../core/store-rules';
+import { checkConfirmation, checkNewRetrieval, checkPage, checkStudyUids, instantMs, newNotificationId } from '../core/store-rules';
 import { finishSql } from './postgres-activities';
 import { insertAudit } from './postgres-audit';
 import { isUniqueViolation, toStoreError, type PostgresConnection } from './postgres-connection';
@@ -166,16 +166,19 @@ async function recordConfirmation(db: PostgresConnection, confirmation: Confirma
   }
 }
 
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
-}
-
 /** The retrievals' part of the store (with confirmations, which record retrievals), on `db`. */
 export function postgresRetrievals(
   db: PostgresConnection,
 ): Pick<
   StorePort,
-  'createRetrieval' | 'transition' | 'getRetrieval' | 'activeRetrievals' | 'retrievalsFor' | 'transitions' | 'recordConfirmation'
+  | 'createRetrieval'
+  | 'transition'
+  | 'getRetrieval'
+  | 'activeRetrievals'
+  | 'retrievalsFor'
+  | 'retrievalsOfStudies'
+  | 'transitions'
+  | 'recordConfirmation'
 > {
   return {
     createRetrieval: (retrieval) => createRetrieval(db, retrieval),
@@ -189,12 +192,26 @@ export function postgresRetrievals(
     activeRetrievals: async () =>
       (await db.query<RetrievalRow>(`SELECT ${retrievalColumns} FROM retrievals WHERE ${active} ORDER BY created_at_ms, seq`)).map(fromRow),
 
-    retrievalsFor: async (teamsUserId, limit) => {
+    retrievalsFor: async (teamsUserId, limit, offset = 0) => {
       db.checkOpen();
-      checkLimit(limit);
+      checkPage(limit, offset);
       const rows = await db.query<RetrievalRow>(
-        `SELECT ${retrievalColumns} FROM retrievals WHERE requester_teams_user_id = $1 ORDER BY created_at_ms DESC, seq DESC LIMIT $2`,
-        [teamsUserId, limit],
+        `SELECT ${retrievalColumns} FROM retrievals WHERE requester_teams_user_id = $1 ` +
+          'ORDER BY created_at_ms DESC, seq DESC LIMIT $2 OFFSET $3',
+        [teamsUserId, limit, offset],
+      );
+      return rows.map(fromRow);
+    },
+
+    retrievalsOfStudies: async (uids, limit) => {
+      db.checkOpen();
+      checkStudyUids(uids);
+      checkPage(limit, 0);
+      if (uids.length === 0) return [];
+      const rows = await db.query<RetrievalRow>(
+        `SELECT ${retrievalColumns} FROM retrievals WHERE study_instance_uid = ANY($1::text[]) ` +
+          'ORDER BY created_at_ms DESC, seq DESC LIMIT $2',
+        [uids, limit],
       );
       return rows.map(fromRow);
     },

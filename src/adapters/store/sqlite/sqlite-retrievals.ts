@@ -14,7 +14,7 @@ import {
 } from '../../../ports/store-port';
 import { applyTransition, checkMove, notificationKindFor, type TransitionChanges } from '../../../retrieval/retrieval-states';
 import { corrupt, stateOf } from '../core/store-rows';
-import { checkConfirmation, checkNewRetrieval, instantMs, newNotificationId } from '../core/store-rules';
+import { checkConfirmation, checkNewRetrieval, checkPage, checkStudyUids, instantMs, newNotificationId } from '../core/store-rules';
 import { writeAudit } from './sqlite-audit';
 import { isSqliteError, type SqliteConnection } from './sqlite-connection';
 import { fromRow, type TransitionRow } from './sqlite-statements';
@@ -128,7 +128,14 @@ export function sqliteRetrievals(
   db: SqliteConnection,
 ): Pick<
   StorePort,
-  'createRetrieval' | 'transition' | 'getRetrieval' | 'activeRetrievals' | 'retrievalsFor' | 'transitions' | 'recordConfirmation'
+  | 'createRetrieval'
+  | 'transition'
+  | 'getRetrieval'
+  | 'activeRetrievals'
+  | 'retrievalsFor'
+  | 'retrievalsOfStudies'
+  | 'transitions'
+  | 'recordConfirmation'
 > {
   const create = createTransaction(db);
   const move = moveTransaction(db);
@@ -175,10 +182,17 @@ export function sqliteRetrievals(
 
     activeRetrievals: () => db.run(() => db.statements().active.all().map(fromRow)),
 
-    retrievalsFor: (teamsUserId, limit) =>
+    retrievalsFor: (teamsUserId, limit, offset = 0) =>
       db.run(() => {
-        if (!Number.isInteger(limit) || limit < 0) throw new StoreError('invalid', 'limit must be a whole number, 0 or more');
-        return db.statements().forUser.all(teamsUserId, limit).map(fromRow);
+        checkPage(limit, offset);
+        return db.statements().forUser.all(teamsUserId, limit, offset).map(fromRow);
+      }),
+
+    retrievalsOfStudies: (uids, limit) =>
+      db.run(() => {
+        checkStudyUids(uids);
+        checkPage(limit, 0);
+        return uids.length === 0 ? [] : db.statements().ofStudies.all(JSON.stringify(uids), limit).map(fromRow);
       }),
 
     transitions: (retrievalId) => db.run(() => db.statements().transitions.all(retrievalId).map(fromTransitionRow)),

@@ -83,8 +83,13 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at, detail) VALUES (?, ?, ?, ?, ?)',
     ),
     active: db.prepare<[], RetrievalRow>(`SELECT * FROM retrievals WHERE ${active} ORDER BY created_at_ms, rowid`),
-    forUser: db.prepare<[string, number], RetrievalRow>(
-      'SELECT * FROM retrievals WHERE requester_teams_user_id = ? ORDER BY created_at_ms DESC, rowid DESC LIMIT ?',
+    forUser: db.prepare<[string, number, number], RetrievalRow>(
+      'SELECT * FROM retrievals WHERE requester_teams_user_id = ? ORDER BY created_at_ms DESC, rowid DESC LIMIT ? OFFSET ?',
+    ),
+    // The UIDs arrive as one JSON array: one statement whatever their number.
+    ofStudies: db.prepare<[string, number], RetrievalRow>(
+      'SELECT * FROM retrievals WHERE study_instance_uid IN (SELECT value FROM json_each(?)) ' +
+        'ORDER BY created_at_ms DESC, rowid DESC LIMIT ?',
     ),
     transitions: db.prepare<[string], TransitionRow>(
       'SELECT retrieval_id, from_state, to_state, at, detail FROM retrieval_transitions WHERE retrieval_id = ? ORDER BY seq',
