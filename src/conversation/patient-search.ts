@@ -7,8 +7,8 @@ import { DateTime } from 'luxon';
 import { sourceLine } from '../cards/step-cards';
 import { trustName } from '../domain/guide/guide';
 import { parseNhsNumber } from '../domain/patients/nhs-number';
-import { PacsError, type PatientSearch, type StudySummary } from '../ports/pacs-port';
-import { findPatientImages, sitesSearched, type RemoteStudy } from '../retrieval/find-patient-images';
+import { PacsError, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
+import { findPatientImages, sitesSearched, type RemoteStudy, type SiteStatus } from '../retrieval/find-patient-images';
 import { say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
 import { maxPickable, offerLifetimeMinutes, type Offer } from './retrieval-offers';
 import {
@@ -18,10 +18,11 @@ import {
   linkWords,
   locationWords,
   notice,
+  searchingWords,
   studyLine,
   unidentifiedWords,
 } from './retrieval-words';
-import { followUp, type Reply, type Turn } from './turn';
+import { createProgress, followUp, type Reply, type Turn } from './turn';
 
 /** The search form (from route A's button or "find images" with no number). */
 export function searchForm(deps: RetrievalConversationDeps): Reply {
@@ -67,15 +68,33 @@ export function searchFrom(value: Record<string, unknown>): PatientSearch | { er
   return { kind: 'demographics', familyName, givenName, birthDate };
 }
 
-export function search(search: PatientSearch, caller: TurnCaller, deps: RetrievalConversationDeps, now: Date): Turn {
-  const siteCount = sitesSearched(deps);
+/**
+ * A search: "Searching..." at once with the typing indicator, that message updated in place as each
+ * site answers, then the studies card (slow work after the turn). `sites`: only these (searched again).
+ */
+export function search(
+  search: PatientSearch,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+  sites?: readonly SiteId[],
+): Turn {
+  const siteCount = sites ? sites.length : sitesSearched(deps);
   const done = deps.searches.started(caller.requester.teamsUserId);
+  const progress = createProgress(0);
+  const answered: SiteStatus[] = [];
+  const onSite = (status: SiteStatus): void => {
+    answered.push(status);
+    progress.publish({ text: searchingWords(siteCount, answered, deps.guide) });
+  };
   return {
-    replies: [{ text: `Searching UH Bristol PACS and ${siteCount} peer-to-peer site${siteCount === 1 ? '' : 's'}...` }],
+    replies: [{ text: searchingWords(siteCount, [], deps.guide) }],
+    typing: true,
+    progress,
     followUp: followUp(async () => {
       let outcome: Awaited<ReturnType<typeof findPatientImages>>;
       try {
-        outcome = await findPatientImages(search, caller.requester, deps, now);
+        outcome = await findPatientImages(search, caller.requester, deps, now, { onSite, ...(sites ? { sites } : {}) });
       } catch (error) {
         // UH Bristol's own PACS failing is said plainly; anything else goes to the transport's catch-all.
         if (!(error instanceof PacsError) || error.site !== null) throw error;

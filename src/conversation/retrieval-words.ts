@@ -11,7 +11,7 @@ import { formatNhsNumber } from '../domain/patients/nhs-number';
 import { type PacsErrorReason, type PatientIdentity, type StudySummary } from '../ports/pacs-port';
 import { type Retrieval } from '../ports/store-port';
 import { type AccessRefusal, type CardProblem } from '../retrieval/gatekeeper';
-import { type RemoteStudy, type SiteLink } from '../retrieval/find-patient-images';
+import { type RemoteStudy, type SiteLink, type SiteStatus } from '../retrieval/find-patient-images';
 import type { RetrievalConversationDeps } from './retrieval-context';
 import type { Reply } from './turn';
 
@@ -123,4 +123,19 @@ export function historyWords(last: Retrieval | undefined, now: Date, zone: strin
       return ` · retrieved ${when} by ${who}, ${expired ? `local copy expired ${until}` : `kept until ${until}`}`;
     }
   }
+}
+
+/**
+ * The "Searching..." message, as the sites answer: how many are asked, then each site's answer in
+ * the order they came ("Exeter: linked", "Cornwall: unreachable"). No patient identifier: it is a
+ * message's text.
+ */
+export function searchingWords(asked: number, answered: readonly SiteStatus[], guide: Guide): string {
+  const sites = `${asked} peer-to-peer site${asked === 1 ? '' : 's'}`;
+  if (answered.length === 0) return `Searching UH Bristol PACS and ${sites}...`;
+  const head =
+    answered.length < asked
+      ? `Searching UH Bristol PACS and ${sites}... (${answered.length} of ${asked} answered)`
+      : `Searched UH Bristol PACS and ${sites}:`;
+  return [head, ...answered.map((s) => `${trustName(guide, s.site)}: ${linkWords[s.link]}`)].join('\n\n');
 }

@@ -16,6 +16,31 @@ export interface FollowUpResult {
 /** Slow work started by a turn (a search, the start of retrievals): resolves when it ends, and never rejects. */
 export type FollowUp = Promise<FollowUpResult>;
 
+/** New versions of one of the turn's replies (the "Searching..." message), made while slow work runs. */
+export interface Progress {
+  /** Which of the turn's replies the versions replace in place. */
+  readonly replyIndex: number;
+  /** Calls `listener` with each new version from now on, after the latest one made so far (if any). */
+  subscribe(listener: (reply: Reply) => void): void;
+}
+
+/** A progress feed and the function that publishes a new version. */
+export function createProgress(replyIndex: number): Progress & { publish(reply: Reply): void } {
+  let latest: Reply | null = null;
+  let listener: ((reply: Reply) => void) | null = null;
+  return {
+    replyIndex,
+    subscribe(next) {
+      listener = next;
+      if (latest) next(latest);
+    },
+    publish(reply) {
+      latest = reply;
+      listener?.(reply);
+    },
+  };
+}
+
 /** What one turn does. */
 export interface Turn {
   /** Posted now, in order, as replies to the message. */
@@ -24,6 +49,10 @@ export interface Turn {
   readonly updatePressedCard?: Reply;
   /** Slow work under way; its replies are posted after the turn's, when it ends. */
   readonly followUp?: FollowUp;
+  /** Show that the bot is working (Teams' typing indicator) once the replies are posted. */
+  readonly typing?: boolean;
+  /** One reply replaced in place as the slow work goes on; every version lands before the follow-up's replies. */
+  readonly progress?: Progress;
 }
 
 /** Said when a turn fails on the bot's side (the turn is then handled afresh if Teams delivers it again). */

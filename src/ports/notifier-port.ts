@@ -53,6 +53,8 @@ export interface NotifierPort {
   send(reference: Partial<ConversationReference>, message: Reply, guard?: AttemptGuard): Promise<SendOutcome>;
   /** Posts a message answering the activity `replyToId` (a turn's reply) into the conversation of `reference`. */
   reply(reference: Partial<ConversationReference>, replyToId: string, message: Reply): Promise<SendOutcome>;
+  /** Shows Teams' typing indicator in the conversation (slow work under way); posts no message. */
+  typing(reference: Partial<ConversationReference>): Promise<SendOutcome>;
   /** Replaces an earlier message (e.g. the status card) in place. */
   update(reference: Partial<ConversationReference>, activityId: string, message: Reply): Promise<SendOutcome>;
 }

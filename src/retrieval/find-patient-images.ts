@@ -89,12 +89,21 @@ async function refreshSite(
   }
 }
 
-/** Finds the patient on UH Bristol's PACS, then their studies at every configured site in parallel. */
+/** Optional parts of a search. */
+export interface SearchOptions {
+  /** Called as each site answers (or fails), in the order they answer: for progress shown while the others are asked. */
+  readonly onSite?: (status: SiteStatus) => void;
+  /** The sites to ask (default: every configured site), e.g. one site searched again. */
+  readonly sites?: readonly SiteId[];
+}
+
+/** Finds the patient on UH Bristol's PACS, then their studies at every configured site (or those asked) in parallel. */
 export async function findPatientImages(
   search: PatientSearch,
   requester: Requester,
   deps: RetrievalDeps,
   now: Date,
+  options: SearchOptions = {},
 ): Promise<SearchOutcome> {
   const { pacs, store } = deps;
   const searchedNhs = search.kind === 'nhs-number' ? search.nhsNumber : null;
@@ -137,7 +146,14 @@ export async function findPatientImages(
   const nhsNumber = held.nhsNumber;
   const patient: LocalPatientRecord = { ...found, identity: { ...found.identity, nhsNumber } };
 
-  const refreshed = await Promise.all(pacs.sites().map((site) => refreshSite(pacs, site, nhsNumber, deps.queryTimeoutMs)));
+  const asked = options.sites ? pacs.sites().filter((site) => options.sites!.includes(site)) : pacs.sites();
+  const refreshed = await Promise.all(
+    asked.map(async (site) => {
+      const result = await refreshSite(pacs, site, nhsNumber, deps.queryTimeoutMs);
+      options.onSite?.(result.status);
+      return result;
+    }),
+  );
   const active = await store.activeRetrievals();
   const localUids = new Set(patient.studies.map((s) => s.studyInstanceUid));
   const studies: RemoteStudy[] = [];

@@ -6,7 +6,7 @@
 import { ActivityHandler, TeamsInfo, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
 import { converse, type ConversationDeps, type Incoming } from '../conversation/conversation';
 import type { RetrievalConversationDeps, TurnCaller } from '../conversation/retrieval-context';
-import { turnFailedWords, type FollowUp } from '../conversation/turn';
+import { turnFailedWords, type FollowUp, type Progress } from '../conversation/turn';
 import type { Logger } from '../logging/logger';
 import type { NotifierPort, Reply, SendOutcome } from '../ports/notifier-port';
 import type { TurnClaim } from '../ports/store-port';
@@ -292,8 +292,10 @@ export class TeamsBot extends ActivityHandler {
     });
     const reference = TurnContext.getConversationReference(context.activity);
     const { promise: posted, resolve: turnPosted } = settledOnce<boolean>();
+    // Updates of the progress message, one after another; the follow-up's replies wait for the last.
+    const progress = { done: Promise.resolve() };
     // Taken up at once (the work is already under way); its replies wait for the turn's own.
-    if (turn.followUp) this.postWhenDone(reference, turn.followUp, posted);
+    if (turn.followUp) this.postWhenDone(reference, turn.followUp, posted, progress);
     try {
       const pressed = context.activity.replyToId;
       if (turn.updatePressedCard && pressed) {
@@ -301,10 +303,15 @@ export class TeamsBot extends ActivityHandler {
         // The replies below still say what happened; the old card's buttons are re-checked anyway.
         if (updated.kind !== 'sent') this.logger.warn('card-update-failed', { outcome: updated.kind });
       }
+      const ids: Array<string | null> = [];
       for (const reply of turn.replies) {
         const outcome = await this.post(reference, context.activity.id, reply);
         if (outcome.kind !== 'sent') throw new ReplyError(outcome.kind, `a reply could not be posted: ${outcome.reason}`);
+        ids.push(outcome.activityId);
       }
+      if (turn.typing) await this.notifier.typing(reference);
+      const progressId = turn.progress ? ids[turn.progress.replyIndex] : null;
+      if (turn.progress && progressId) this.followProgress(reference, progressId, turn.progress, progress);
       turnPosted(true);
     } catch (error) {
       turnPosted(false);
@@ -312,17 +319,44 @@ export class TeamsBot extends ActivityHandler {
     }
   }
 
+  /** Replaces the progress message in place with each new version, one update at a time, the latest winning. */
+  private followProgress(
+    reference: Partial<ConversationReference>,
+    activityId: string,
+    feed: Progress,
+    progress: { done: Promise<void> },
+  ): void {
+    let next: Reply | null = null;
+    feed.subscribe((reply) => {
+      next = reply;
+      progress.done = progress.done.then(async () => {
+        if (next === null) return;
+        const version = next;
+        next = null;
+        const outcome = await this.notifier.update(reference, activityId, version);
+        if (outcome.kind !== 'sent') this.logger.warn('progress-update-failed', { outcome: outcome.kind });
+      });
+    });
+  }
+
   /**
    * Posts the replies of slow work into the same chat when it ends, after the turn's own; not when the
    * turn's replies failed (the turn is then handled afresh if Teams delivers it again, as if never answered).
    */
-  private postWhenDone(reference: Partial<ConversationReference>, followUp: FollowUp, turnPosted: Promise<boolean>): void {
+  private postWhenDone(
+    reference: Partial<ConversationReference>,
+    followUp: FollowUp,
+    turnPosted: Promise<boolean>,
+    progress: { readonly done: Promise<void> },
+  ): void {
     const work = (async () => {
       const { replies, failure } = await followUp;
       if (failure !== null) {
         this.logger.error('later-failed', { error: failure instanceof Error ? failure.name : 'unknown', reason: reasonOf(failure) });
       }
       if (!(await turnPosted)) return;
+      // The last "n of m answered" lands before the result it announces.
+      await progress.done;
       for (const reply of replies) {
         const outcome = await this.notifier.send(reference, reply);
         if (outcome.kind !== 'sent') this.logger.error('proactive-send-failed', { outcome: outcome.kind, reason: outcome.reason });

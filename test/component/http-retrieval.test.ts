@@ -96,9 +96,11 @@ describe("find and retrieve a patient's images (fake PACS)", () => {
     expect(bot.sentActivities.at(-1)!.text).toContain(
       'Started: CT Head (5 Nov 2023) from Exeter. It will be kept on UH Bristol PACS until 1 Jan 2027.',
     );
-    expect(bot.updates.map((u) => u.activityId)).toEqual(['card-1']);
-    expect(textOf(cardsOf([bot.updates[0]!.activity])[0])).toContain('Retrieval confirmed');
-    expect(actionsOf(cardsOf([bot.updates[0]!.activity])[0]).map((a) => a.title)).not.toContain('Confirm retrieval');
+    // Besides the "Searching..." message (reply-1, updated as the sites answered), only the confirmation card was replaced.
+    const replaced = bot.updates.filter((u) => u.activityId !== 'reply-1');
+    expect(replaced.map((u) => u.activityId)).toEqual(['card-1']);
+    expect(textOf(cardsOf([replaced[0]!.activity])[0])).toContain('Retrieval confirmed');
+    expect(actionsOf(cardsOf([replaced[0]!.activity])[0]).map((a) => a.title)).not.toContain('Confirm retrieval');
 
     // A second press of the same confirmation starts nothing.
     await bot.send({ value: confirm.data, replyToId: 'card-1' }, asked);
@@ -129,6 +131,27 @@ describe("find and retrieve a patient's images (fake PACS)", () => {
     const logs = bot.logger.lines.join('\n');
     for (const secret of ['9434765919', '943 476 5919', 'TESTPATIENT', 'Alice', '1970-03-12', '19700312', '12 Mar 1970', 'UHB123'])
       expect(logs).not.toContain(secret);
+  });
+
+  it('shows it is working at once (typing), and updates its "Searching..." message in place as each site answers', async () => {
+    const { now, later } = await flow(bot, 'find images for 943 476 5919');
+    // The turn: "Searching..." then Teams' typing indicator, both before the turn ends.
+    expect(now.replies.map((r) => r.type)).toEqual(['message', 'typing']);
+    expect(now.replies[0]!.text).toBe('Searching UH Bristol PACS and 4 peer-to-peer sites...');
+    // Then that one message (reply-1) replaced in place, never a new message per site.
+    const progress = bot.updates.filter((u) => u.activityId === 'reply-1').map((u) => u.activity.text ?? '');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    for (const version of progress.slice(0, -1))
+      expect(version).toMatch(/^Searching UH Bristol PACS and 4 peer-to-peer sites\.\.\. \(\d of 4 answered\)/);
+    const last = progress.at(-1)!;
+    expect(last.split('\n\n')[0]).toBe('Searched UH Bristol PACS and 4 peer-to-peer sites:');
+    expect(last.split('\n\n').slice(1).sort()).toEqual(
+      ['Cornwall: unreachable', 'Exeter: linked', 'Plymouth: no match for this NHS number', 'South Devon: timed out'].sort(),
+    );
+    // No identifier in the text a phone shows.
+    for (const version of progress) expect(version).not.toMatch(/943 ?476 ?5919|TESTPATIENT|Alice|UHB123/i);
+    // The studies card came after the last update.
+    expect(later).toHaveLength(1);
   });
 
   it('Cancel replaces the confirmation card, audits it, and the card can no longer be confirmed', async () => {

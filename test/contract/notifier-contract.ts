@@ -20,6 +20,8 @@ export interface NotifierContractFixture {
   shown(activityId: string): Reply | undefined;
   /** The activity a message answers (null: a new message); undefined when the channel has no such message. */
   answered(activityId: string): string | null | undefined;
+  /** Typing indicators the channel has seen. */
+  typings(): number;
   /** Undoes the fixture's set-up (network interception and the like). */
   close(): Promise<void>;
 }
@@ -99,6 +101,17 @@ export function notifierContract(name: string, makeFixture: () => Promise<Notifi
       const plain = await fixture.notifier.send(fixture.reference, { text: 'Searching...' });
       expect(fixture.shown((alerted as { activityId: string }).activityId)?.alert).toBe(true);
       expect(fixture.shown((plain as { activityId: string }).activityId)?.alert).toBeFalsy();
+    });
+
+    it('shows the typing indicator without posting a message, and refuses a reference with no conversation', async () => {
+      expect(await fixture.notifier.typing(fixture.reference)).toEqual({ kind: 'sent', activityId: null });
+      expect(fixture.typings()).toBe(1);
+      expect(fixture.requests()).toBe(1);
+      expect(await fixture.notifier.typing({ ...fixture.reference, conversation: undefined })).toEqual({
+        kind: 'permanent',
+        reason: 'invalid-reference',
+      });
+      expect(fixture.typings()).toBe(1);
     });
 
     it('send carries a card', async () => {

@@ -38,6 +38,7 @@ notifierContract('fake', () => {
     requests: () => notifier.requests,
     shown: (id) => notifier.message(id),
     answered: (id) => notifier.answered(id),
+    typings: () => [...notifier.typings.values()].reduce((a, b) => a + b, 0),
     close: () => Promise.resolve(),
   });
 });
@@ -71,6 +72,7 @@ notifierContract('teams', () => {
   const conversationPath = `/v3/conversations/${encodeURIComponent(reference.conversation.id)}/activities`;
   const shown = new Map<string, Reply>();
   const answers = new Map<string, string | null>();
+  let typings = 0;
   const planned: number[] = [];
   let requests = 0;
   let nextId = 1;
@@ -91,8 +93,13 @@ notifierContract('teams', () => {
       requests += 1;
       const failed = failure();
       if (failed) return failed;
-      const id = `1:${nextId++}`;
       const activity = body as Partial<Activity>;
+      // A typing indicator is shown, not kept: it has no id to answer or update.
+      if (activity.type === 'typing') {
+        typings += 1;
+        return [200, {}];
+      }
+      const id = `1:${nextId++}`;
       const inPath = uri.length > conversationPath.length ? decodeURIComponent(uri.split('/').pop() ?? '') : null;
       // The path and the activity must agree on what is answered.
       if (inPath !== (activity.replyToId ?? null)) return [400, { error: { code: 'BadArgument', message: 'replyToId mismatch' } }];
@@ -123,6 +130,7 @@ notifierContract('teams', () => {
     requests: () => requests,
     shown: (id) => shown.get(id),
     answered: (id) => answers.get(id),
+    typings: () => typings,
     close: () => {
       // The adapter's onTurnError would have logged (and apologised in the chat) had an error escaped.
       expect(logger.lines.filter((line) => line.includes('"turn-error'))).toEqual([]);

@@ -53,6 +53,10 @@ class CountingNotifier implements NotifierPort {
     return this.inner.send(reference, message);
   }
 
+  typing(reference: Partial<ConversationReference>): Promise<SendOutcome> {
+    return this.inner.typing(reference);
+  }
+
   reply(reference: Partial<ConversationReference>, replyToId: string, message: Reply): Promise<SendOutcome> {
     return this.inner.reply(reference, replyToId, message);
   }

@@ -19,6 +19,7 @@
  * can post the message twice: Teams has no idempotency key for new messages. Updates are idempotent.
  */
 import {
+  ActivityTypes,
   MessageFactory,
   type Activity,
   type CloudAdapter,
@@ -97,7 +98,7 @@ function successStatus(response: unknown): number | null {
   return typeof status === 'number' ? status : null;
 }
 
-type Operation = 'send' | 'reply' | 'update';
+type Operation = 'send' | 'reply' | 'typing' | 'update';
 
 /** The notifier's settings, defaults applied and checked, and its per-process state. */
 interface Settings {
@@ -228,7 +229,7 @@ async function deliver(
   settings: Settings,
   operation: Operation,
   reference: Partial<ConversationReference>,
-  message: Reply,
+  message: Reply | null,
   run: (context: TurnContext) => Promise<Delivered>,
   activityId: string | null,
   guard?: AttemptGuard,
@@ -240,8 +241,9 @@ async function deliver(
     return { kind: 'permanent', reason };
   };
   if (!conversation || !reference.serviceUrl) return refuse('invalid-reference');
-  if (operation !== 'send' && !activityId) return refuse('invalid-reference');
-  if (!message.text && !message.card) return refuse('empty-message');
+  if ((operation === 'reply' || operation === 'update') && !activityId) return refuse('invalid-reference');
+  // A typing indicator (null) carries nothing; a message must carry text or a card.
+  if (message !== null && !message.text && !message.card) return refuse('empty-message');
 
   for (let attempt = 1; ; attempt += 1) {
     await settings.pacer.acquire(conversation);
@@ -278,6 +280,16 @@ function post(message: Reply, replyToId: string | null): (context: TurnContext) 
   };
 }
 
+/** Posts Teams' typing indicator (a typing activity: no message, nothing to update later). */
+async function typingIndicator(context: TurnContext): Promise<Delivered> {
+  context.onSendActivities((_context, activities, next) => {
+    for (const activity of activities) delete activity.replyToId;
+    return next();
+  });
+  const response = await context.sendActivity({ type: ActivityTypes.Typing });
+  return { activityId: null, status: successStatus(response) };
+}
+
 /** Replaces the activity `activityId` with `message`. */
 function replace(message: Reply, activityId: string): (context: TurnContext) => Promise<Delivered> {
   return async (context) => {
@@ -301,6 +313,9 @@ export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort
     reply(reference, replyToId, message) {
       // A reply without the activity it answers would go out as a new message: refused, as an update without an id is.
       return deliver(settings, 'reply', reference, message, post(message, replyToId || null), replyToId);
+    },
+    typing(reference) {
+      return deliver(settings, 'typing', reference, null, typingIndicator, null);
     },
     update(reference, activityId, message) {
       return deliver(settings, 'update', reference, message, replace(message, activityId), activityId);

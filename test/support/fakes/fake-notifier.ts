@@ -80,6 +80,17 @@ export class FakeNotifier implements NotifierPort {
     return this.deliver(reference, message, (conversationId) => this.post(conversationId, message, replyToId));
   }
 
+  /** Typing indicators shown, by conversation id. */
+  readonly typings = new Map<string, number>();
+
+  typing(reference: Partial<ConversationReference>): Promise<SendOutcome> {
+    const conversationId = reference.conversation?.id;
+    if (!conversationId || !reference.serviceUrl) return Promise.resolve({ kind: 'permanent', reason: 'invalid-reference' });
+    this.requestCount += 1;
+    this.typings.set(conversationId, (this.typings.get(conversationId) ?? 0) + 1);
+    return Promise.resolve({ kind: 'sent', activityId: null });
+  }
+
   /** The activity a delivered message answers (null: a new message); undefined for an unknown id. */
   answered(activityId: string): string | null | undefined {
     return this.sentLog.find((s) => s.activityId === activityId)?.replyToId;
