@@ -8,7 +8,10 @@ import type { NavigationPayload } from '../domain/tree/navigation';
 export interface ButtonData {
   readonly title: string;
   readonly data:
-    NavigationPayload | { readonly isa: 'retry'; readonly offer: string } | { readonly isa: 'my-retrievals'; readonly page: number };
+    | NavigationPayload
+    | { readonly isa: 'retry'; readonly offer: string }
+    | { readonly isa: 'search-site'; readonly offer: string }
+    | { readonly isa: 'my-retrievals'; readonly page: number };
 }
 
 /** cards/welcome.json: the menu shown on install and for "help". */
@@ -86,6 +89,8 @@ export interface PatientStudiesCardData {
   readonly identity: readonly FactData[];
   readonly localStudies: readonly string[];
   readonly sites: readonly FactData[];
+  /** "Search <site> again" for each site that did not answer (unreachable, timed out, refused). */
+  readonly again: readonly ButtonData[];
   readonly remoteLines: readonly string[];
   /** One checkbox per study that can be retrieved; its id is echoed in the submit. */
   readonly choices: ReadonlyArray<{ readonly id: string; readonly title: string }>;

@@ -9,8 +9,8 @@ import { trustName } from '../domain/guide/guide';
 import { parseNhsNumber } from '../domain/patients/nhs-number';
 import { PacsError, type PatientSearch, type SiteId, type StudySummary } from '../ports/pacs-port';
 import { findPatientImages, sitesSearched, type RemoteStudy, type SiteStatus } from '../retrieval/find-patient-images';
-import { say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
-import { maxPickable, offerLifetimeMinutes, type Offer } from './retrieval-offers';
+import { checkCard, isTurn, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
+import { maxPickable, offerLifetimeMinutes, type Offer, type SiteSearchToken } from './retrieval-offers';
 import {
   failureWords,
   historyWords,
@@ -172,6 +172,23 @@ function studiesCard(
           ? newestFirst(patient.studies, (s) => `${studyLine(s, zone)}${last(s.studyInstanceUid)}`, 'on UH Bristol PACS')
           : ['No studies.'],
       sites: sites.map((s) => ({ title: trustName(guide, s.site), value: `${linkWords[s.link]}${unidentifiedWords(s.withoutNhsNumber)}` })),
+      again: sites
+        .filter((s) => s.link === 'unreachable' || s.link === 'timed-out' || s.link === 'rejected')
+        .map((s) => {
+          const token: SiteSearchToken = {
+            v: 2,
+            kind: 'search-site',
+            nhsNumber: offer.nhsNumber,
+            site: s.site,
+            expires: offer.expires,
+            user: offer.user,
+            conversation: offer.conversation,
+          };
+          return {
+            title: `Search ${trustName(guide, s.site)} again`,
+            data: { isa: 'search-site' as const, offer: deps.signer.sign(token) },
+          };
+        }),
       remoteLines: [
         ...(studies.length === 0 ? ['No studies found at the other sites.'] : []),
         ...newestFirst(
@@ -216,4 +233,21 @@ function newestFirst<T extends { readonly date: string | null }>(
   const shown = sorted.slice(0, maxListedStudies).map(line);
   const hidden = sorted.length - shown.length;
   return hidden > 0 ? [...shown, `And ${hidden} older stud${hidden === 1 ? 'y' : 'ies'} ${where}, not shown.`] : shown;
+}
+
+/** "Search <site> again": that site alone, for the patient of the signed button, as a new search. */
+export async function searchSiteAgain(
+  value: Record<string, unknown>,
+  caller: TurnCaller,
+  deps: RetrievalConversationDeps,
+  now: Date,
+): Promise<Turn> {
+  const signed = deps.signer.verify(value.offer) as Partial<SiteSearchToken> | null;
+  const valid = signed && signed.v === 2 && signed.kind === 'search-site' && deps.pacs.sites().includes(signed.site!);
+  const token = await checkCard(valid ? (signed as SiteSearchToken) : null, caller, deps, now, signed?.expires ?? null);
+  if (isTurn(token)) return token;
+  return (
+    (await overSearchLimit(caller, deps, now)) ??
+    search({ kind: 'nhs-number', nhsNumber: token.nhsNumber }, caller, deps, now, [token.site])
+  );
 }

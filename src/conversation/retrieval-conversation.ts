@@ -7,7 +7,7 @@
  */
 import { findNhsNumberText, parseNhsNumber } from '../domain/patients/nhs-number';
 import { refuseInvalidSearch } from '../retrieval/gatekeeper';
-import { overSearchLimit, search, searchForm, searchFrom } from './patient-search';
+import { overSearchLimit, search, searchForm, searchFrom, searchSiteAgain } from './patient-search';
 import { guard, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
 import { cancel, confirm, myRetrievals, pageOf, pick, retry } from './retrieval-confirmation';
 import type { Turn } from './turn';
@@ -55,7 +55,7 @@ export async function retrievalSubmit(
 ): Promise<Turn | null> {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  const kinds = ['patient-search', 'pick', 'confirm', 'cancel', 'retry', 'my-retrievals'] as const;
+  const kinds = ['patient-search', 'search-site', 'pick', 'confirm', 'cancel', 'retry', 'my-retrievals'] as const;
   const isa = kinds.find((kind) => kind === v.isa);
   if (isa === undefined) return null;
   const refused = await guard(caller, deps, now);
@@ -66,6 +66,8 @@ export async function retrievalSubmit(
       if ('error' in parsed) return say(parsed.error);
       return (await overSearchLimit(caller, deps, now)) ?? search(parsed, caller, deps, now);
     }
+    case 'search-site':
+      return searchSiteAgain(v, caller, deps, now);
     case 'pick':
       return pick(v, caller, deps, now);
     case 'confirm':

@@ -24,6 +24,17 @@ export interface RetryToken {
   readonly conversation: string;
 }
 
+/** Signed into a "Search <site> again" button: which patient, which site, for whom, in which chat, until when. */
+export interface SiteSearchToken {
+  readonly v: 2;
+  readonly kind: 'search-site';
+  readonly nhsNumber: string;
+  readonly site: SiteId;
+  readonly expires: string;
+  readonly user: string;
+  readonly conversation: string;
+}
+
 /** Signed into a studies or confirmation card: exactly what was offered, to whom, in which chat, until when. */
 export interface Offer {
   readonly v: 2;

@@ -154,6 +154,28 @@ describe("find and retrieve a patient's images (fake PACS)", () => {
     expect(later).toHaveLength(1);
   });
 
+  it('offers "Search <site> again" for each site that did not answer, and searches that site alone', async () => {
+    const { later } = await flow(bot, 'find images for 943 476 5919');
+    const again = actionsOf(later[0]).filter((a) => / again$/.test(a.title));
+    expect(again.map((a) => a.title).sort()).toEqual(['Search Cornwall again', 'Search South Devon again']);
+
+    pacs.setBehaviour('south-devon', 'linked');
+    const before = bot.sentActivities.length;
+    const pressed = await bot.press(again.find((a) => a.title === 'Search South Devon again')!.data, asked);
+    expect(pressed.replies[0]!.text).toBe('Searching UH Bristol PACS and 1 peer-to-peer site...');
+    await bot.application.idle();
+    const card = cardsOf(bot.sentActivities.slice(before)).find((c) => textOf(c).includes('Image sharing status'))!;
+    expect(textOf(card)).toMatch(/South Devon\s*\n?no match for this NHS number/);
+    expect(textOf(card)).not.toContain('Exeter');
+    expect(actionsOf(card).filter((a) => / again$/.test(a.title))).toEqual([]);
+    // The button is bound to this clinician and chat, like every signed card.
+    const elsewhere = await bot.send(
+      { value: again[0]!.data, conversation: { id: 'a:other-chat', conversationType: 'personal', tenantId: 'tenant-1' } },
+      asked,
+    );
+    expect(elsewhere.replies[0]!.text).toMatch(/not made for you in this chat/);
+  });
+
   it('Cancel replaces the confirmation card, audits it, and the card can no longer be confirmed', async () => {
     const { later } = await flow(bot, 'find images for 943 476 5919');
     const retrieve = actionsOf(later[0]).find((a) => a.title === 'Retrieve selected')!;

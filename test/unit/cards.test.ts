@@ -139,6 +139,7 @@ describe('card templates', () => {
         identity: [{ title: 'Name', value: 'v' }],
         localStudies: ['l'],
         sites: [{ title: 'Exeter', value: 'linked' }],
+        again: [{ title: 'Search Exeter again', data: { isa: 'search-site', offer: 'token' } }],
         remoteLines: ['r'],
         choices: [{ id: 'pick-0', title: 'c' }],
         pick: { isa: 'pick', offer: 'token' },
