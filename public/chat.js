@@ -21,6 +21,8 @@
     /** The instant messages pretend to be sent at (ISO), or null for the real time. */
     pretend: null,
     pending: 0,
+    /** Until when the bot's own typing indicator shows (ms), as Teams shows it: until its next message. */
+    botTypingUntil: 0,
     /** Latest rendered content per bot message id, for updates in place. */
     elements: new Map(),
   };
@@ -367,7 +369,7 @@
   async function send(body) {
     if (!state.conversationId) return;
     state.pending += 1;
-    $('typing').hidden = false;
+    showTyping();
     setStatus('');
     try {
       const payload = { conversationId: state.conversationId, ...body };
@@ -385,9 +387,19 @@
       setStatus('Not sent: the bot cannot be reached. Is npm start still running?');
     } finally {
       state.pending -= 1;
-      $('typing').hidden = state.pending === 0;
+      showTyping();
       await poll();
     }
+  }
+
+  /** How long the bot's typing indicator shows without a message (Teams' own is a few seconds, renewed). */
+  const botTypingMs = 15000;
+
+  /** The indicator shows while a message is being sent, or while the bot says it is typing. */
+  function showTyping() {
+    const bot = Date.now() < state.botTypingUntil;
+    $('typing').hidden = state.pending === 0 && !bot;
+    $('typing').dataset.from = bot ? 'bot' : 'send';
   }
 
   let polling = null;
@@ -417,11 +429,17 @@
         if (entry.kind === 'message') {
           const item = addMessage(entry);
           firstNew = firstNew || item;
+          // The bot's next message ends its typing indicator.
+          if (entry.from === 'bot') state.botTypingUntil = 0;
         } else if (entry.kind === 'update') {
           applyUpdate(entry);
+        } else if (entry.kind === 'typing') {
+          state.botTypingUntil = Date.now() + botTypingMs;
+          setTimeout(showTyping, botTypingMs + 50);
         }
         state.since = Math.max(state.since, entry.seq);
       }
+      showTyping();
       if (firstNew) scrollToNew(firstNew);
       document.body.dataset.lastSeq = String(state.since);
     } catch {

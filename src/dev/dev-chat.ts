@@ -84,7 +84,9 @@ export type LogEntry =
         /** For a button press: the button's title (display only; the bot gets the button's data). */
         readonly pressed?: string | null;
       })
-  | ({ readonly seq: number; readonly kind: 'update'; readonly id: string; readonly at: string } & Shown);
+  | ({ readonly seq: number; readonly kind: 'update'; readonly id: string; readonly at: string } & Shown)
+  /** The bot's typing indicator (Teams shows it until the bot's next message). */
+  | { readonly seq: number; readonly kind: 'typing'; readonly at: string };
 
 /** A log entry before it is numbered. */
 type NewEntry = LogEntry extends infer E ? (E extends LogEntry ? Omit<E, 'seq'> : never) : never;
@@ -378,7 +380,9 @@ function registerConnector(server: restify.Server, ctx: DevChatContext): void {
     const params = req.params as { conversationId: string; replyToId?: string };
     const activity = shown(req.body);
     const id = ctx.newId('bot');
-    if (activity.type === 'message') {
+    if (activity.type === 'typing') {
+      log.append(params.conversationId, { kind: 'typing', at: clock().toISOString() });
+    } else if (activity.type === 'message') {
       log.append(params.conversationId, {
         kind: 'message',
         id,

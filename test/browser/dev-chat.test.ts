@@ -167,8 +167,16 @@ describeWithChromium('the development chat page in Chromium', () => {
       const page = await open('retrieval');
       await page.run(async () => {
         let before = await page.say('find images for 999 000 0018');
-        await page.waitForBot(before, 'Searching UH Bristol PACS');
+        const searching = await page.waitForBot(before, 'Searching UH Bristol PACS');
+        // The bot's own typing indicator shows while the sites are searched (the demo's Plymouth is slow)...
+        await page.page.locator('#typing[data-from="bot"]').waitFor({ state: 'visible', timeout: 10_000 });
+        await page.shot('searching');
         const studies = await page.waitForBot(before, 'At other sites');
+        // ...and the "Searching..." message was updated in place as the sites answered, to the last answer.
+        await expect(searching.textContent()).resolves.toMatch(/Searched UH Bristol PACS and 7 peer-to-peer sites/);
+        await expect(searching.textContent()).resolves.toMatch(/Cornwall: unreachable/);
+        await expect(searching.locator('.updated-note').count()).resolves.toBe(1);
+        await expect(page.page.locator('#typing').isHidden()).resolves.toBe(true);
         const studiesText = (await studies.textContent()) ?? '';
         expect(studiesText).toContain('DEMO-PATIENT, Alice');
         expect(studiesText).toContain('Cornwall');
