@@ -71,6 +71,7 @@ describe('SQLite store on a file', () => {
         { version: 3 },
         { version: 4 },
         { version: 5 },
+        { version: 6 },
       ]);
       const indexes = raw
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
@@ -85,6 +86,7 @@ describe('SQLite store on a file', () => {
         'retrieval_transitions_by_retrieval',
         'retrievals_active',
         'retrievals_by_requester',
+        'retrievals_by_study',
         'retrievals_one_active',
       ]);
       // Even a writer that skips the store's check cannot add a second active retrieval of the study.
@@ -200,7 +202,7 @@ describe('SQLite store on a file', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5]);
+      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6]);
     } finally {
       check.close();
     }
@@ -212,8 +214,8 @@ describe('SQLite store on a file', () => {
     const second = openSqliteStore(file);
     try {
       // The first applies every migration; the second finds the schema up to date.
-      expect(await first.migrate()).toEqual({ applied: [1, 2, 3, 4, 5], version: 5 });
-      expect(await second.migrate()).toEqual({ applied: [], version: 5 });
+      expect(await first.migrate()).toEqual({ applied: [1, 2, 3, 4, 5, 6], version: 6 });
+      expect(await second.migrate()).toEqual({ applied: [], version: 6 });
       await first.createRetrieval(newRetrieval('r1'));
       expect((await second.getRetrieval('r1'))?.state).toBe('requested');
       expect(await second.createRetrieval(newRetrieval('r2'))).toMatchObject({ created: false, retrieval: { id: 'r1' } });
@@ -541,6 +543,7 @@ describe('SQLite store across processes', () => {
         { version: 3 },
         { version: 4 },
         { version: 5 },
+        { version: 6 },
       ]);
       expect(raw.prepare('SELECT COUNT(*) FROM retrievals').pluck().get()).toBe(1);
       expect(raw.prepare('SELECT COUNT(*) FROM retrieval_transitions').pluck().get()).toBe(1);

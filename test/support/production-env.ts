@@ -1,3 +1,5 @@
+import { ConfigError, parseConfig } from '../../src/config/config';
+
 /**
  * A production environment that passes every start check: the credentials, a shared signing
  * secret, a tenant allow-list, the Orthanc backend and a database several instances can share.
@@ -14,3 +16,14 @@ export const safeProduction: Readonly<Record<string, string>> = {
   PACS_BACKEND: 'orthanc',
   DATABASE_URL: 'postgres://bot@127.0.0.1:1/isa',
 };
+
+/** The ConfigError an environment is refused with (fails the test when it is accepted). */
+export function configRefusal(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}

@@ -1,17 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, parseConfig, projectRoot, redactSecrets, settings } from '../../src/config/config';
-import { safeProduction } from '../support/production-env';
+import { parseConfig, projectRoot, redactSecrets, settings } from '../../src/config/config';
+import { configRefusal, safeProduction } from '../support/production-env';
 
-function refusal(env: NodeJS.ProcessEnv): ConfigError {
-  try {
-    parseConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected the configuration to be refused');
-}
+const refusal = configRefusal;
 
 const production = safeProduction;
 

@@ -2,19 +2,11 @@
  * The "Open images" link (VIEWER_URL_TEMPLATE): which templates are accepted at start (a
  * {StudyInstanceUID} placeholder and no other; an https URL in production) and the link made from one.
  */
-import { ConfigError, parseConfig } from '../../src/config/config';
+import { parseConfig } from '../../src/config/config';
 import { viewerLink, viewerTemplateProblem } from '../../src/domain/viewer/viewer-link';
-import { safeProduction } from '../support/production-env';
+import { configRefusal, safeProduction } from '../support/production-env';
 
-function refusal(env: NodeJS.ProcessEnv): ConfigError {
-  try {
-    parseConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected the configuration to be refused');
-}
+const refusal = configRefusal;
 
 describe('VIEWER_URL_TEMPLATE', () => {
   it('is optional: empty means no "Open images" button', () => {

@@ -163,4 +163,11 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: "retrievals by study (a study's history on the studies card)",
+    sql: `
+      CREATE INDEX retrievals_by_study ON retrievals (study_instance_uid, created_at_ms);
+    `,
+  },
 ];
