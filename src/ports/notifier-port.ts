@@ -8,7 +8,7 @@
  * A call never throws for a channel failure: it says what happened, so the caller can record a
  * sent message, persist a retry, or give up, in the same place.
  */
-import type { Attachment, ConversationReference } from 'botbuilder';
+import type { Attachment, ConversationReference, TurnContext } from 'botbuilder';
 
 /** What became of one send or update, after any in-process retries. */
 export type SendOutcome =
@@ -55,6 +55,11 @@ export interface NotifierPort {
   reply(reference: Partial<ConversationReference>, replyToId: string, message: Reply): Promise<SendOutcome>;
   /** Shows Teams' typing indicator in the conversation (slow work under way); posts no message. */
   typing(reference: Partial<ConversationReference>): Promise<SendOutcome>;
+  /**
+   * The same notifier (same pacing and retries) sending through a live turn's own connection, for that
+   * turn's replies; optional (an adapter without one serves the turn as any other send).
+   */
+  forTurn?(turn: TurnContext): NotifierPort;
   /** Replaces an earlier message (e.g. the status card) in place. */
   update(reference: Partial<ConversationReference>, activityId: string, message: Reply): Promise<SendOutcome>;
 }

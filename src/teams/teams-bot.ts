@@ -152,13 +152,24 @@ export class TeamsBot extends ActivityHandler {
       at: err.stack?.split('\n')[1]?.trim() ?? null,
       activityType: context.activity.type,
     });
-    const outcome = await this.post(TurnContext.getConversationReference(context.activity), context.activity.id, { text: turnFailedWords });
+    const reference = TurnContext.getConversationReference(context.activity);
+    const outcome = await this.post(this.inTurn(context), reference, context.activity.id, { text: turnFailedWords });
     if (outcome.kind !== 'sent') this.logger.error('turn-error-reply-failed', { outcome: outcome.kind });
   }
 
   /** Posts a reply to the activity `replyToId` (a new message when the activity has no id). */
-  private post(reference: Partial<ConversationReference>, replyToId: string | undefined, reply: Reply): Promise<SendOutcome> {
-    return replyToId ? this.notifier.reply(reference, replyToId, reply) : this.notifier.send(reference, reply);
+  private post(
+    notifier: NotifierPort,
+    reference: Partial<ConversationReference>,
+    replyToId: string | undefined,
+    reply: Reply,
+  ): Promise<SendOutcome> {
+    return replyToId ? notifier.reply(reference, replyToId, reply) : notifier.send(reference, reply);
+  }
+
+  /** The notifier for what a turn posts while it runs: through the turn's own connection when the adapter can. */
+  private inTurn(context: TurnContext): NotifierPort {
+    return this.notifier.forTurn?.(context) ?? this.notifier;
   }
 
   /** Resolves when all slow work started so far has been posted (for shutdown and tests). */
@@ -296,20 +307,22 @@ export class TeamsBot extends ActivityHandler {
     const progress = { done: Promise.resolve() };
     // Taken up at once (the work is already under way); its replies wait for the turn's own.
     if (turn.followUp) this.postWhenDone(reference, turn.followUp, posted, progress);
+    // What the turn posts goes through the turn's own connection; what comes after it, through the port.
+    const now = this.inTurn(context);
     try {
       const pressed = context.activity.replyToId;
       if (turn.updatePressedCard && pressed) {
-        const updated = await this.notifier.update(reference, pressed, turn.updatePressedCard);
+        const updated = await now.update(reference, pressed, turn.updatePressedCard);
         // The replies below still say what happened; the old card's buttons are re-checked anyway.
         if (updated.kind !== 'sent') this.logger.warn('card-update-failed', { outcome: updated.kind });
       }
       const ids: Array<string | null> = [];
       for (const reply of turn.replies) {
-        const outcome = await this.post(reference, context.activity.id, reply);
+        const outcome = await this.post(now, reference, context.activity.id, reply);
         if (outcome.kind !== 'sent') throw new ReplyError(outcome.kind, `a reply could not be posted: ${outcome.reason}`);
         ids.push(outcome.activityId);
       }
-      if (turn.typing) await this.notifier.typing(reference);
+      if (turn.typing) await now.typing(reference);
       const progressId = turn.progress ? ids[turn.progress.replyIndex] : null;
       if (turn.progress && progressId) this.followProgress(reference, progressId, turn.progress, progress);
       turnPosted(true);

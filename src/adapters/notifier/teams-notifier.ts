@@ -19,6 +19,7 @@
  * can post the message twice: Teams has no idempotency key for new messages. Updates are idempotent.
  */
 import {
+  ActivityEventNames,
   ActivityTypes,
   MessageFactory,
   type Activity,
@@ -196,6 +197,32 @@ async function attemptOnce(
   return { ok: true, ...captured.delivered };
 }
 
+/**
+ * One request through a live turn's own context (its connector client already made): for a turn's
+ * replies, typing indicator and card update, so a reply does not cost a continuation turn. Never throws.
+ */
+async function attemptInTurn(
+  settings: Settings,
+  turn: TurnContext,
+  run: (context: TurnContext) => Promise<Delivered>,
+): Promise<AttemptResult> {
+  try {
+    withoutPipelineRetries(turn.turnState.get(settings.adapter.ConnectorClientKey));
+    const delivered = await withDeadline(run(turn), settings.attemptTimeoutMs, 'the Bot Connector');
+    return { ok: true, ...delivered };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** True for a continuation turn (a made-up activity), where replyToId must be set or removed by hand. */
+function isContinuation(context: TurnContext): boolean {
+  return (
+    context.activity.type === (ActivityTypes.Event as string) &&
+    context.activity.name === (ActivityEventNames.ContinueConversation as string)
+  );
+}
+
 /** Where a delivery stands, for its log lines. */
 type Attempt = { readonly operation: Operation; readonly conversation: string; readonly attempt: number };
 
@@ -233,6 +260,7 @@ async function deliver(
   run: (context: TurnContext) => Promise<Delivered>,
   activityId: string | null,
   guard?: AttemptGuard,
+  turn?: TurnContext,
 ): Promise<SendOutcome> {
   const { logger } = settings;
   const conversation = reference.conversation?.id ?? null;
@@ -253,7 +281,7 @@ async function deliver(
       logger.warn('notify-attempt', { operation, conversation, attempt, status: null, outcome: 'withdrawn', reason: withdrawn });
       return { kind: 'withdrawn', reason: withdrawn };
     }
-    const result = await attemptOnce(settings, reference, run);
+    const result = turn ? await attemptInTurn(settings, turn, run) : await attemptOnce(settings, reference, run);
     if (result.ok) {
       logger.info('notify-attempt', { operation, conversation, attempt, status: result.status, outcome: 'sent' });
       return { kind: 'sent', activityId: result.activityId };
@@ -267,14 +295,17 @@ async function deliver(
 /** Posts `message` as a new message (`replyToId` null) or as the answer to the activity `replyToId`. */
 function post(message: Reply, replyToId: string | null): (context: TurnContext) => Promise<Delivered> {
   return async (context) => {
-    // In a continuation turn TurnContext sets replyToId to a made-up activity's id (see the file comment).
-    context.onSendActivities((_context, activities, next) => {
-      for (const activity of activities) {
-        if (replyToId === null) delete activity.replyToId;
-        else activity.replyToId = replyToId;
-      }
-      return next();
-    });
+    // In a continuation turn TurnContext sets replyToId to a made-up activity's id (see the file comment);
+    // in the live turn it already answers the turn's activity.
+    if (isContinuation(context) || context.activity.id !== replyToId) {
+      context.onSendActivities((_context, activities, next) => {
+        for (const activity of activities) {
+          if (replyToId === null) delete activity.replyToId;
+          else activity.replyToId = replyToId;
+        }
+        return next();
+      });
+    }
     const response = await context.sendActivity(toActivity(message));
     return { activityId: response?.id || null, status: successStatus(response) };
   };
@@ -282,10 +313,12 @@ function post(message: Reply, replyToId: string | null): (context: TurnContext) 
 
 /** Posts Teams' typing indicator (a typing activity: no message, nothing to update later). */
 async function typingIndicator(context: TurnContext): Promise<Delivered> {
-  context.onSendActivities((_context, activities, next) => {
-    for (const activity of activities) delete activity.replyToId;
-    return next();
-  });
+  if (isContinuation(context)) {
+    context.onSendActivities((_context, activities, next) => {
+      for (const activity of activities) delete activity.replyToId;
+      return next();
+    });
+  }
   const response = await context.sendActivity({ type: ActivityTypes.Typing });
   return { activityId: null, status: successStatus(response) };
 }
@@ -293,32 +326,40 @@ async function typingIndicator(context: TurnContext): Promise<Delivered> {
 /** Replaces the activity `activityId` with `message`. */
 function replace(message: Reply, activityId: string): (context: TurnContext) => Promise<Delivered> {
   return async (context) => {
-    context.onUpdateActivity((_context, activity, next) => {
-      delete activity.replyToId;
-      return next();
-    });
+    if (isContinuation(context)) {
+      context.onUpdateActivity((_context, activity, next) => {
+        delete activity.replyToId;
+        return next();
+      });
+    }
     // CloudAdapterBase.updateActivity returns a bare { id }, so there is no status to report.
     const response = (await context.updateActivity({ ...toActivity(message), id: activityId })) as ResourceResponse | undefined;
     return { activityId: response?.id || activityId, status: null };
   };
 }
 
-/** Builds the Teams notifier. Throws NotifierError for options out of range. */
-export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort {
-  const settings = settingsOf(options);
+/** The notifier's operations, through continuation turns or, when given, a live turn's own context. */
+function operations(settings: Settings, turn?: TurnContext): NotifierPort {
   return {
     send(reference, message, guard) {
-      return deliver(settings, 'send', reference, message, post(message, null), null, guard);
+      return deliver(settings, 'send', reference, message, post(message, null), null, guard, turn);
     },
     reply(reference, replyToId, message) {
       // A reply without the activity it answers would go out as a new message: refused, as an update without an id is.
-      return deliver(settings, 'reply', reference, message, post(message, replyToId || null), replyToId);
+      return deliver(settings, 'reply', reference, message, post(message, replyToId || null), replyToId, undefined, turn);
     },
     typing(reference) {
-      return deliver(settings, 'typing', reference, null, typingIndicator, null);
+      return deliver(settings, 'typing', reference, null, typingIndicator, null, undefined, turn);
     },
     update(reference, activityId, message) {
-      return deliver(settings, 'update', reference, message, replace(message, activityId), activityId);
+      return deliver(settings, 'update', reference, message, replace(message, activityId), activityId, undefined, turn);
     },
+    // Pacing, retries and classification are the same settings (one pacer) whichever way a message goes.
+    forTurn: (live) => operations(settings, live),
   };
+}
+
+/** Builds the Teams notifier. Throws NotifierError for options out of range. */
+export function createTeamsNotifier(options: TeamsNotifierOptions): NotifierPort {
+  return operations(settingsOf(options));
 }
