@@ -84,11 +84,11 @@ export class FakeNotifier implements NotifierPort {
   readonly typings = new Map<string, number>();
 
   typing(reference: Partial<ConversationReference>): Promise<SendOutcome> {
-    const conversationId = reference.conversation?.id;
-    if (!conversationId || !reference.serviceUrl) return Promise.resolve({ kind: 'permanent', reason: 'invalid-reference' });
-    this.requestCount += 1;
-    this.typings.set(conversationId, (this.typings.get(conversationId) ?? 0) + 1);
-    return Promise.resolve({ kind: 'sent', activityId: null });
+    // Through the same checks, failures and retries as every other request, as the Teams notifier does.
+    return this.deliver(reference, null, (conversationId) => {
+      this.typings.set(conversationId, (this.typings.get(conversationId) ?? 0) + 1);
+      return { kind: 'sent', activityId: null };
+    });
   }
 
   /** The activity a delivered message answers (null: a new message); undefined for an unknown id. */
@@ -117,13 +117,14 @@ export class FakeNotifier implements NotifierPort {
 
   private async deliver(
     reference: Partial<ConversationReference>,
-    message: Reply,
+    message: Reply | null,
     succeed: (conversationId: string) => SendOutcome,
     guard?: AttemptGuard,
   ): Promise<SendOutcome> {
     const conversationId = reference.conversation?.id;
     if (!conversationId || !reference.serviceUrl) return { kind: 'permanent', reason: 'invalid-reference' };
-    if (!message.text && !message.card) return { kind: 'permanent', reason: 'empty-message' };
+    // A typing indicator (null) carries nothing; a message must carry text or a card.
+    if (message !== null && !message.text && !message.card) return { kind: 'permanent', reason: 'empty-message' };
     for (let attempt = 1; ; attempt += 1) {
       // As the Teams notifier: the guard is asked before every attempt, and a failing guard withdraws.
       const withdrawn = await askGuard(guard);
