@@ -12,6 +12,7 @@ import { createApplication, type Application } from '../../src/application';
 import { parseConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
 import type {
+  PacsCancelOutcome,
   PacsJobStatus,
   PacsPort,
   PatientSearch,
@@ -62,6 +63,11 @@ export class CountingPacs implements PacsPort {
   retrievalStates(jobIds: readonly string[]): Promise<ReadonlyMap<string, PacsJobStatus>> {
     this.counts.status += 1;
     return this.fake.retrievalStates(jobIds);
+  }
+
+  cancelRetrieval(jobId: string): Promise<PacsCancelOutcome> {
+    this.counts.other += 1;
+    return this.fake.cancelRetrieval(jobId);
   }
 
   ping(): Promise<void> {

@@ -10,6 +10,7 @@ export interface ButtonData {
   readonly data:
     | NavigationPayload
     | { readonly isa: 'retry'; readonly offer: string }
+    | { readonly isa: 'cancel-download'; readonly offer: string }
     | { readonly isa: 'search-site'; readonly offer: string }
     | { readonly isa: 'my-retrievals'; readonly page: number };
 }

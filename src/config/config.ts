@@ -69,7 +69,7 @@ export interface Config {
   readonly previousCardSigningSecret: string | null;
   /** Days the audit trail is kept; null = for ever. */
   readonly auditRetentionDays: number | null;
-  /** VIEWER_URL_TEMPLATE, checked ({StudyInstanceUID}; https in production); null = no "Open images" button. */
+  /** VIEWER_URL_TEMPLATE, checked ({StudyInstanceUID}, perhaps {AccessionNumber}; https in production); null = no "Open images" button. */
   readonly viewerUrlTemplate: string | null;
   /** How long one Bot Connector request may take, in ms. */
   readonly connectorTimeoutMs: number;
@@ -169,8 +169,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 /** What each template problem requires, in words that never quote the value. */
 const viewerRules: Record<ViewerTemplateProblem, string> = {
   'no-placeholder': 'must contain {StudyInstanceUID} where the study goes',
-  'unknown-placeholder': 'may contain no placeholder but {StudyInstanceUID}',
-  'not-a-url': 'must be an http(s) URL once {StudyInstanceUID} is filled in',
+  'unknown-placeholder': 'may contain no placeholder but {StudyInstanceUID} and {AccessionNumber}',
+  'not-a-url': 'must be an http(s) URL once its placeholders are filled in',
   'not-https': 'must be an https URL in production',
 };
 

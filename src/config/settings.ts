@@ -159,7 +159,8 @@ export const settings = {
   ),
   VIEWER_URL_TEMPLATE: setting(
     'Optional "Open images" button on completion messages and status cards: a viewer URL with ' +
-      '{StudyInstanceUID} where the study goes (https in production). Empty = no button.',
+      '{StudyInstanceUID} where the study goes, and optionally {AccessionNumber} as well (never alone: ' +
+      'accession numbers are unique only within the RIS that issued them). https in production. Empty = no button.',
     '',
     z.string().default(''),
   ),

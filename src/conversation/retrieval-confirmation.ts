@@ -16,6 +16,7 @@ import { cancelConfirmation, recordConfirmed, startConfirmed, wasCancelled, type
 import { keptUntil, retentionDays } from '../retrieval/retrieval-deps';
 import { requestRetry, startRetry } from '../retrieval/retry-retrieval';
 import { checkCard, isTurn, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
+import { cancelButtons, statusCard } from './retrieval-status';
 import { type Offer, type RetryToken } from './retrieval-offers';
 import { failureWords, identityFacts, longDate, notice, stateWords, studyLine } from './retrieval-words';
 import { followUp, type Reply, type Turn } from './turn';
@@ -73,6 +74,8 @@ function startedLines(confirmed: readonly ConfirmedOutcome[], deps: RetrievalCon
         return `⬇️ Already downloading: ${what}. Nothing new was started.`;
       case 'already-local':
         return `✅ Already on UH Bristol PACS: ${what}. Nothing new was started.`;
+      case 'cancelled':
+        return `✖️ Cancelled while starting: ${what}.`;
       case 'failed':
         return outcome.where === 'local'
           ? `❌ Could not start: ${what}: UH Bristol PACS ${failureWords(outcome.reason)}. Nothing was ` +
@@ -107,12 +110,17 @@ export async function confirm(
     now,
     { newId: randomUUID, cardActivityId: caller.pressedActivityId ?? null, activity: caller.turnClaim ?? null },
   );
+  const created = confirmed.recorded.flatMap((r) => (r.created && r.retrieval ? [r.retrieval] : []));
+  const others = confirmed.recorded.flatMap((r) => (r.created ? [] : [studyLine(r.pick.study, deps.zone)]));
   return {
-    // The card is replaced at once so it cannot be confirmed twice; the PACS work is posted when done.
-    updatePressedCard: notice(deps, 'Retrieval confirmed', [
-      `Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`,
-      ...offer.studies.map((s) => studyLine(s.study, deps.zone)),
-    ]),
+    // The card is replaced at once so it cannot be confirmed twice; it becomes the status card (with
+    // "Cancel download" while each is downloading); the PACS work is posted when done.
+    updatePressedCard: statusCard(
+      deps,
+      'Retrieval confirmed',
+      [`Confirmed by ${plainText(caller.requester.displayName)} at ${at}.`, ...others],
+      created,
+    ),
     replies: [{ text: `Starting the retrieval of ${count} stud${count === 1 ? 'y' : 'ies'}...` }],
     followUp: followUp(async () => [{ text: startedLines(await startConfirmed(confirmed, deps, now), deps, now) }]),
   };
@@ -177,12 +185,18 @@ export async function myRetrievals(caller: TurnCaller, deps: RetrievalConversati
   }
   const first = page * retrievalsPerPage + 1;
   const older = found.length > retrievalsPerPage;
+  const downloading = cancelButtons(
+    shown.map((s) => s.retrieval),
+    deps,
+    page,
+  );
   return {
     card: deps.cards.render('notice', {
       title: page === 0 ? 'Your recent retrievals' : `Your retrievals ${first} to ${first + shown.length - 1}`,
       text: lines,
       links: [],
       choices: [
+        ...downloading,
         ...(older ? [{ title: 'Show older', data: { isa: 'my-retrievals' as const, page: page + 1 } }] : []),
         { title: 'Show the menu', data: payloadFor(start) },
       ],
@@ -225,6 +239,8 @@ export async function retry(value: Record<string, unknown>, caller: TurnCaller, 
                 `${trustName(deps.guide, outcome.retrieval.site)}. I will tell you when it is on UH Bristol PACS.`,
             },
           ];
+        case 'cancelled':
+          return [{ text: '✖️ It was cancelled while it was starting.' }];
         case 'failed':
           return [{ text: `❌ It could not start: the PACS ${failureWords(outcome.reason)}.` }];
       }

@@ -10,6 +10,7 @@ import { refuseInvalidSearch } from '../retrieval/gatekeeper';
 import { overSearchLimit, search, searchForm, searchFrom, searchSiteAgain } from './patient-search';
 import { guard, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
 import { cancel, confirm, myRetrievals, pageOf, pick, retry } from './retrieval-confirmation';
+import { cancelDownload } from './retrieval-status';
 import type { Turn } from './turn';
 
 const statusCommand = /^\s*(my\s+retrievals?|my\s+downloads?|status|retrieval\s+status)\s*[.!?]*\s*$/i;
@@ -55,7 +56,7 @@ export async function retrievalSubmit(
 ): Promise<Turn | null> {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  const kinds = ['patient-search', 'search-site', 'pick', 'confirm', 'cancel', 'retry', 'my-retrievals'] as const;
+  const kinds = ['patient-search', 'search-site', 'pick', 'confirm', 'cancel', 'retry', 'my-retrievals', 'cancel-download'] as const;
   const isa = kinds.find((kind) => kind === v.isa);
   if (isa === undefined) return null;
   const refused = await guard(caller, deps, now);
@@ -76,6 +77,8 @@ export async function retrievalSubmit(
       return cancel(v, caller, deps, now);
     case 'retry':
       return retry(v, caller, deps, now);
+    case 'cancel-download':
+      return cancelDownload(v, caller, deps, now, (page) => myRetrievals(caller, deps, page));
     case 'my-retrievals': {
       const page = pageOf(v);
       return page === null

@@ -3,23 +3,17 @@
  * with the status card of everything confirmed together brought up to date.
  */
 import { plainText } from '../cards/plain-text';
-import { noticeCard, sourceLine } from '../cards/step-cards';
-import { viewerLink } from '../domain/viewer/viewer-link';
+import { sourceLine } from '../cards/step-cards';
 import { trustName } from '../domain/guide/guide';
 import { formatNhsNumber } from '../domain/patients/nhs-number';
 import { type PacsErrorReason } from '../ports/pacs-port';
 import { type Notification, type Retrieval } from '../ports/store-port';
 import { retrievalsOnCard } from '../retrieval/retrieval-history';
-import { longDate, studyLine, failureWords, stateWords } from './retrieval-words';
+import { openImages, statusCard } from './retrieval-status';
+import { longDate, failureWords } from './retrieval-words';
 import type { RetryToken } from './retrieval-offers';
 import type { RetrievalConversationDeps } from './retrieval-context';
 import type { Reply } from './turn';
-
-/** "Open images" for a stored study, when a viewer is configured. */
-function openImages(deps: RetrievalConversationDeps, retrieval: Retrieval): Array<{ title: string; url: string }> {
-  const url = retrieval.state === 'stored' ? viewerLink(deps.viewerUrlTemplate, retrieval.study.studyInstanceUid) : null;
-  return url ? [{ title: 'Open images', url }] : [];
-}
 
 /**
  * The proactive messages owed by the outbox: the outcome, and the refreshed status card. The text
@@ -84,21 +78,7 @@ export function composeNotification(
       }
     }
     // The status card lists every study confirmed on it, each with where it is now.
-    let card: Reply | null = null;
-    if (retrieval.cardActivityId) {
-      const siblings = await retrievalsOnCard(deps.store, retrieval);
-      card = {
-        card: noticeCard(
-          'Retrieval status',
-          siblings.map((r) => `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · ${stateWords[r.state]}`),
-          deps.guide,
-          deps.cards,
-          siblings.flatMap((r) =>
-            openImages(deps, r).map((link) => ({ ...link, title: `Open images: ${plainText(r.study.description) || 'study'}` })),
-          ),
-        ),
-      };
-    }
+    const card = retrieval.cardActivityId ? statusCard(deps, 'Retrieval status', [], await retrievalsOnCard(deps.store, retrieval)) : null;
     return { message, card };
   };
 }

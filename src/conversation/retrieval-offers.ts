@@ -24,6 +24,16 @@ export interface RetryToken {
   readonly conversation: string;
 }
 
+/** Signed into a "Cancel download" button: which retrieval, for whom, in which chat (and the page of "my retrievals" it is on). */
+export interface CancelDownloadToken {
+  readonly v: 2;
+  readonly kind: 'cancel-download';
+  readonly retrievalId: string;
+  readonly user: string;
+  readonly conversation: string;
+  readonly page?: number;
+}
+
 /** Signed into a "Search <site> again" button: which patient, which site, for whom, in which chat, until when. */
 export interface SiteSearchToken {
   readonly v: 2;

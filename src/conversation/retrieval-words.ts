@@ -97,6 +97,7 @@ export const stateWords: Record<Retrieval['state'], string> = {
   retrieving: '⬇️ downloading',
   stored: '✅ stored on UH Bristol PACS',
   failed: '❌ failed',
+  cancelled: '✖️ cancelled',
 };
 
 export function notice(deps: RetrievalConversationDeps, title: string, text: string[]): Reply {
@@ -117,6 +118,8 @@ export function historyWords(last: Retrieval | undefined, now: Date, zone: strin
       return ` · being retrieved (asked ${when} by ${who})`;
     case 'failed':
       return ` · last tried ${when} by ${who}: it failed`;
+    case 'cancelled':
+      return ` · last asked for ${when} by ${who}: cancelled`;
     case 'stored': {
       const until = longDate(last.keptUntil.slice(0, 10), zone);
       const expired = Date.parse(last.keptUntil) <= now.getTime();

@@ -31,6 +31,8 @@ export interface StudySummary {
   readonly modalities: readonly string[];
   /** NumberOfStudyRelatedInstances; null when the PACS did not say. */
   readonly instanceCount: number | null;
+  /** AccessionNumber (the RIS's number for the study); absent or null when the PACS gave none. */
+  readonly accessionNumber?: string | null;
 }
 
 /** How the clinician identifies the patient. */
@@ -75,6 +77,13 @@ export interface PacsJobStatus {
   readonly reason?: PacsErrorReason;
 }
 
+/**
+ * What asking the PACS to cancel a retrieval job found: it stopped ('cancelled'); it was asked, but a
+ * transfer under way cannot be interrupted and may still finish ('stopping'); it had already ended
+ * ('finished': it succeeded, 'failed'); or the PACS does not know the job ('unknown').
+ */
+export type PacsCancelOutcome = 'cancelled' | 'stopping' | 'finished' | 'failed' | 'unknown';
+
 /** What a site answered for a patient. */
 export interface RemoteStudies {
   /** The patient's studies there, newest first: answers that carry the NHS number asked for. */
@@ -98,6 +107,11 @@ export interface PacsPort {
   queryRemoteStudies(site: SiteId, nhsNumber: string, timeoutMs: number): Promise<RemoteStudies>;
   /** Starts an asynchronous C-MOVE of one study from the site into the local PACS; resolves with the job id. */
   startRetrieval(site: SiteId, nhsNumber: string, studyInstanceUid: string): Promise<string>;
+  /**
+   * Asks the PACS to cancel a retrieval job, and says what came of it (PacsCancelOutcome). Rejects
+   * with PacsError only when the PACS could not be asked (unreachable, timed-out, rejected).
+   */
+  cancelRetrieval(jobId: string): Promise<PacsCancelOutcome>;
   /** The states of many retrieval jobs in one request; a job the PACS no longer knows is 'unknown'. */
   retrievalStates(jobIds: readonly string[]): Promise<ReadonlyMap<string, PacsJobStatus>>;
   /**

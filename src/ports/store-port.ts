@@ -6,8 +6,11 @@
 import type { SiteId, StudySummary } from './pacs-port';
 import { AppError } from '../domain/app-error';
 
-/** The life of a retrieval, a closed set: requested -> retrieving -> stored | failed. */
-export type RetrievalState = 'requested' | 'retrieving' | 'stored' | 'failed';
+/**
+ * The life of a retrieval, a closed set: requested -> retrieving -> stored | failed, or cancelled by
+ * the clinician before it ended (cancelled is final: no notification, no "Try again").
+ */
+export type RetrievalState = 'requested' | 'retrieving' | 'stored' | 'failed' | 'cancelled';
 
 /** Who asked: their Teams and Entra identities. */
 export interface Requester {

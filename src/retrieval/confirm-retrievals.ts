@@ -7,6 +7,7 @@ import { withDeadline } from '../support/deadline';
 import { auditEvent } from './audit-events';
 import { PacsError, type PacsErrorReason, type SiteId, type StudySummary } from '../ports/pacs-port';
 import type { AuditEvent, ConfirmationEntry, Requester, Retrieval, TurnClaim } from '../ports/store-port';
+import { withdrawStartedJob } from './cancel-retrieval';
 import { heldWhole, keptUntil, type RetrievalDeps } from './retrieval-deps';
 
 /** A study the clinician picked to retrieve. */
@@ -20,6 +21,8 @@ export type PickOutcome =
   | { readonly kind: 'started'; readonly retrieval: Retrieval }
   | { readonly kind: 'already-downloading'; readonly retrieval: Retrieval }
   | { readonly kind: 'already-local' }
+  /** Cancelled by the clinician while it was being started (the job started is stopped too). */
+  | { readonly kind: 'cancelled' }
   | { readonly kind: 'failed'; readonly reason: PacsErrorReason; readonly where: 'local' | 'site' };
 
 /** A confirmed pick, recorded: a new retrieval to start, the one already in flight for that study, or none (already local). */
@@ -151,7 +154,8 @@ export async function startRecorded(
     try {
       const jobId = await pacs.startRetrieval(retrieval.site, retrieval.nhsNumber, uid);
       const started = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
-      outcomes.set(retrieval.id, { kind: 'started', retrieval: started ?? retrieval });
+      const withdrawn = !started && (await withdrawStartedJob(retrieval.id, jobId, deps));
+      outcomes.set(retrieval.id, withdrawn ? { kind: 'cancelled' } : { kind: 'started', retrieval: started ?? retrieval });
     } catch (error) {
       if (!(error instanceof PacsError)) throw error;
       await fail(retrieval, error.reason, error.site === null ? 'local' : 'site', 'the PACS did not start the retrieval');

@@ -7,24 +7,28 @@ import { StoreError, type NotificationKind, type Retrieval, type RetrievalState,
 /** The optional changes a transition may carry (the fifth argument of StorePort.transition). */
 export type TransitionChanges = NonNullable<Parameters<StorePort['transition']>[4]>;
 
-export const allStates: readonly RetrievalState[] = ['requested', 'retrieving', 'stored', 'failed'];
+export const allStates: readonly RetrievalState[] = ['requested', 'retrieving', 'stored', 'failed', 'cancelled'];
 
 /** The states a retrieval may be in while it blocks a second retrieval of the same study. */
 export const activeStates: readonly RetrievalState[] = ['requested', 'retrieving'];
 
-/** True for the four retrieval states (for values that come from outside the type system). */
+/** True for the five retrieval states (for values that come from outside the type system). */
 export function isRetrievalState(value: unknown): value is RetrievalState {
   return typeof value === 'string' && (allStates as readonly string[]).includes(value);
 }
 
-/** Where a retrieval may go from `state`. 'failed' -> 'requested' is the clinician's "try again". */
+/**
+ * Where a retrieval may go from `state`. 'failed' -> 'requested' is the clinician's "try again"; a
+ * retrieval not yet ended may be cancelled, and a cancelled one goes nowhere (a new search starts anew).
+ */
 export function nextStates(state: RetrievalState): readonly RetrievalState[] {
   switch (state) {
     case 'requested':
-      return ['retrieving', 'failed'];
+      return ['retrieving', 'failed', 'cancelled'];
     case 'retrieving':
-      return ['stored', 'failed'];
+      return ['stored', 'failed', 'cancelled'];
     case 'stored':
+    case 'cancelled':
       return [];
     case 'failed':
       return ['requested'];
@@ -60,7 +64,10 @@ export function applyTransition(current: Retrieval, to: RetrievalState, at: stri
   };
 }
 
-/** The notification a move to `to` owes the requester, if any: only the two endings are announced. */
+/**
+ * The notification a move to `to` owes the requester, if any: only the two endings the clinician did
+ * not choose are announced (a cancel is answered in the turn that asked for it).
+ */
 export function notificationKindFor(to: RetrievalState): NotificationKind | null {
   switch (to) {
     case 'stored':
@@ -68,6 +75,7 @@ export function notificationKindFor(to: RetrievalState): NotificationKind | null
       return to;
     case 'requested':
     case 'retrieving':
+    case 'cancelled':
       return null;
   }
 }

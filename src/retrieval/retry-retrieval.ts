@@ -5,11 +5,14 @@
 import { PacsError, type PacsErrorReason } from '../ports/pacs-port';
 import type { Requester, Retrieval } from '../ports/store-port';
 import { auditEvent } from './audit-events';
+import { withdrawStartedJob } from './cancel-retrieval';
 import type { RetrievalDeps } from './retrieval-deps';
 
 /** What starting a recorded "Try again" did. */
 export type RetryOutcome =
-  { readonly kind: 'started'; readonly retrieval: Retrieval } | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
+  | { readonly kind: 'started'; readonly retrieval: Retrieval }
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'failed'; readonly reason: PacsErrorReason };
 
 /** What "Try again" found before anything was started. */
 export type RetryRequest =
@@ -46,6 +49,7 @@ export async function startRetry(requested: Retrieval, requester: Requester, dep
   try {
     const jobId = await pacs.startRetrieval(requested.site, requested.nhsNumber, uid);
     const started = await store.transition(requested.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
+    if (!started && (await withdrawStartedJob(requested.id, jobId, deps))) return { kind: 'cancelled' };
     return { kind: 'started', retrieval: started ?? requested };
   } catch (error) {
     const reason = error instanceof PacsError ? error.reason : 'protocol';

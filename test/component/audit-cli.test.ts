@@ -92,14 +92,14 @@ describe('npm run migrate', () => {
     const first = migrate({ DATABASE_URL: `sqlite:${file}` });
     expect([first.status, first.stdout, first.stderr]).toEqual([
       0,
-      'SQLite database schema at version 6: applied migrations 1, 2, 3, 4, 5, 6.\n',
+      'SQLite database schema at version 7: applied migrations 1, 2, 3, 4, 5, 6, 7.\n',
       '',
     ]);
     const again = migrate({ DATABASE_URL: `sqlite:${file}` });
-    expect([again.status, again.stdout]).toEqual([0, 'SQLite database schema at version 6: already up to date.\n']);
+    expect([again.status, again.stdout]).toEqual([0, 'SQLite database schema at version 7: already up to date.\n']);
     // The bot's store opens it as it left it.
     const store = openSqliteStore(file);
-    expect(await store.migrate()).toEqual({ applied: [], version: 6 });
+    expect(await store.migrate()).toEqual({ applied: [], version: 7 });
     await store.close();
   });
 

@@ -4,7 +4,7 @@
  */
 import { createDemoPacs, demoPatients } from '../../src/adapters/pacs/demo-pacs';
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
-import { pacsContract } from './pacs-contract';
+import { pacsContract, type TransferHold } from './pacs-contract';
 
 const patient = { nhsNumber: '9434765919', familyName: 'TESTPATIENT', givenName: 'Alice', birthDate: '1970-03-12' };
 
@@ -32,6 +32,38 @@ pacsContract('fake', () => {
       pacs.completeJob(jobId);
       return Promise.resolve();
     },
+    holdTransfers: () => Promise.resolve(fakeHold(pacs)),
+  });
+});
+
+/** The fake's held link: its jobs are held from the start, so a transfer is stalled at once. */
+function fakeHold(pacs: FakePacs): TransferHold {
+  pacs.holdTransfers();
+  return {
+    stalled: () => Promise.resolve(),
+    release: () => {
+      pacs.releaseTransfers();
+      return Promise.resolve();
+    },
+  };
+}
+
+describe('fake PACS: cancelling', () => {
+  it('cancels a job not held in a transfer at once: it ends failed and never completes', async () => {
+    const pacs = new FakePacs({
+      local: [],
+      sites: {
+        exeter: {
+          studies: { [patient.nhsNumber]: [{ studyInstanceUid: '2.25.1', date: null, description: '', modalities: [], instanceCount: 1 }] },
+        },
+      },
+    });
+    const job = await pacs.startRetrieval('exeter', patient.nhsNumber, '2.25.1');
+    expect(await pacs.cancelRetrieval(job)).toBe('cancelled');
+    pacs.completeJob(job);
+    expect((await pacs.retrievalStates([job])).get(job)?.state).toBe('failed');
+    expect(await pacs.cancelRetrieval(job)).toBe('cancelled');
+    expect((await pacs.localInstanceCounts(['2.25.1'])).get('2.25.1')).toBe(0);
   });
 });
 
@@ -43,5 +75,6 @@ pacsContract('demo', () => {
     siteWithStudies: 'exeter',
     remoteStudyUids: ['2.25.9992001', '2.25.9992002', '2.25.9992003'],
     unregisteredNhsNumber: demoPatients.carol.nhsNumber,
+    holdTransfers: () => Promise.resolve(fakeHold(pacs)),
   });
 });

@@ -5,7 +5,7 @@
 import { createOrthancPacs } from '../../src/adapters/pacs/orthanc-pacs';
 import { botUser, describeWithOrthanc, startOrthancLab, type OrthancLab } from '../support/orthanc-harness';
 import { distractorStudy, exeterStudies, localStudies, seedStudies, testPatient, unregisteredNhsNumber } from '../support/orthanc-seed';
-import { pacsContract } from './pacs-contract';
+import { pacsContract, pollUntil } from './pacs-contract';
 
 describeWithOrthanc('Orthanc PACS adapter', () => {
   let lab: OrthancLab | undefined;
@@ -13,7 +13,7 @@ describeWithOrthanc('Orthanc PACS adapter', () => {
   pacsContract(
     'orthanc',
     async () => {
-      lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }] });
+      lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }], gated: true });
       await Promise.all([seedStudies(lab.remote('EXETER'), [...exeterStudies, distractorStudy]), seedStudies(lab.local, localStudies)]);
       return {
         pacs: createOrthancPacs({
@@ -28,6 +28,20 @@ describeWithOrthanc('Orthanc PACS adapter', () => {
         siteWithStudies: 'exeter',
         remoteStudyUids: exeterStudies.map((s) => s.uid),
         unregisteredNhsNumber,
+        holdTransfers: () => {
+          const gate = lab!.gate('EXETER');
+          gate.hold();
+          return Promise.resolve({
+            // The remote's C-STORE association to LOCAL waiting at the gate: the transfer has begun and stalled.
+            stalled: async () => {
+              await pollUntil(() => Promise.resolve(gate.waitingCount > 0 ? true : undefined), { intervalMs: 20, timeoutMs: 10_000 });
+            },
+            release: () => {
+              gate.release();
+              return Promise.resolve();
+            },
+          });
+        },
       };
     },
     async () => {

@@ -27,6 +27,17 @@ export interface PacsContractFixture {
    * the job on here (advance its clock) instead of waiting.
    */
   readonly waitForJob?: (jobId: string) => Promise<void>;
+  /**
+   * Holds the link the next retrievals' transfers go through (a real lab: a gate on the remote's
+   * C-STOREs to LOCAL), so a retrieval stays in flight until released.
+   */
+  readonly holdTransfers: () => Promise<TransferHold>;
+}
+
+/** A held link: `stalled` resolves once a transfer waits at it; `release` lets every transfer go on. */
+export interface TransferHold {
+  stalled(): Promise<void>;
+  release(): Promise<void>;
 }
 
 /** A StudyInstanceUID no fixture holds. */
@@ -217,6 +228,9 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
       const final = await waitForRetrieval(fixture.pacs, jobId, { waitForJob: fixture.waitForJob });
       expect(final).toEqual({ state: 'succeeded' });
       expect(await localCount(fixture.pacs, study.studyInstanceUid)).toBe(study.instanceCount);
+      // Too late to cancel: the job is said to have finished, and the study stays.
+      expect(await fixture.pacs.cancelRetrieval(jobId)).toBe('finished');
+      expect(await localCount(fixture.pacs, study.studyInstanceUid)).toBe(study.instanceCount);
       // Many studies in one call: the retrieved one, one never retrieved, an unknown one, and a non-UID.
       const other = studies.find((s) => s.studyInstanceUid !== study.studyInstanceUid)!;
       const counts = await fixture.pacs.localInstanceCounts([study.studyInstanceUid, other.studyInstanceUid, unknownStudyUid, '*']);
@@ -235,7 +249,30 @@ export function pacsContract(name: string, setup: () => Promise<PacsContractFixt
       const states = await fixture.pacs.retrievalStates([unknownJobId]);
       expect(states.get(unknownJobId)).toEqual({ state: 'unknown' });
       expect((await fixture.pacs.retrievalStates([])).size).toBe(0);
+      expect(await fixture.pacs.cancelRetrieval(unknownJobId)).toBe('unknown');
     });
+
+    it('says stopping to a cancel of a transfer under way, which it cannot interrupt: once the link goes on, the study arrives', async () => {
+      const { studies } = await fixture.pacs.queryRemoteStudies(fixture.siteWithStudies, fixture.patient.nhsNumber, 10_000);
+      const study: StudySummary = [...studies].sort((a, b) => (b.instanceCount ?? 0) - (a.instanceCount ?? 0))[0]!;
+      expect(await localCount(fixture.pacs, study.studyInstanceUid)).toBe(0);
+      const hold = await fixture.holdTransfers();
+      let released = false;
+      try {
+        const jobId = await fixture.pacs.startRetrieval(fixture.siteWithStudies, fixture.patient.nhsNumber, study.studyInstanceUid);
+        await hold.stalled();
+        expect(await fixture.pacs.cancelRetrieval(jobId)).toBe('stopping');
+        expect(['pending', 'running']).toContain((await fixture.pacs.retrievalStates([jobId])).get(jobId)?.state);
+        await hold.release();
+        released = true;
+        // Measured on Orthanc 1.10: the cancel does not stop a C-MOVE once its transfer has begun.
+        expect(await waitForRetrieval(fixture.pacs, jobId, { waitForJob: fixture.waitForJob })).toEqual({ state: 'succeeded' });
+        expect(await localCount(fixture.pacs, study.studyInstanceUid)).toBe(study.instanceCount);
+        expect(await fixture.pacs.cancelRetrieval(jobId)).toBe('finished');
+      } finally {
+        if (!released) await hold.release();
+      }
+    }, 30_000);
 
     it('refuses to retrieve a study the site does not hold', async () => {
       const error = await pacsFailure(fixture.pacs.startRetrieval(fixture.siteWithStudies, fixture.patient.nhsNumber, unknownStudyUid));

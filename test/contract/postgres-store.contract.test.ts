@@ -96,7 +96,15 @@ describeWithPostgres('PostgreSQL store', () => {
           database,
           `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
         );
-        expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+        expect(versions).toEqual([
+          { version: 1 },
+          { version: 2 },
+          { version: 3 },
+          { version: 4 },
+          { version: 5 },
+          { version: 6 },
+          { version: 7 },
+        ]);
         const copy = (columns: string, values: string): Promise<unknown> =>
           server.query(
             database,
@@ -125,8 +133,8 @@ describeWithPostgres('PostgreSQL store', () => {
       await withStores(stores, async () => {
         const reports = await Promise.all(stores.map((s) => s.migrate()));
         // One instance applied them all (the advisory lock); the others found the schema up to date.
-        expect(reports.filter((r) => r.applied.length > 0)).toEqual([{ applied: [1, 2, 3, 4, 5, 6], version: 6 }]);
-        expect(reports.map((r) => r.version)).toEqual([6, 6, 6, 6, 6, 6]);
+        expect(reports.filter((r) => r.applied.length > 0)).toEqual([{ applied: [1, 2, 3, 4, 5, 6, 7], version: 7 }]);
+        expect(reports.map((r) => r.version)).toEqual([7, 7, 7, 7, 7, 7]);
         const rows = await server.query<{ version: number; n: string }>(
           database,
           `SELECT version, COUNT(*) AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`,
@@ -138,6 +146,7 @@ describeWithPostgres('PostgreSQL store', () => {
           { version: 4, n: '1' },
           { version: 5, n: '1' },
           { version: 6, n: '1' },
+          { version: 7, n: '1' },
         ]);
         // And every instance can use the schema at once.
         await Promise.all(stores.map((s, i) => s.appendAudit(auditEvent(`2026-03-01T09:00:0${i}.000Z`))));

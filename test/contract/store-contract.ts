@@ -205,7 +205,7 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         expect(await store.getRetrieval('r-ünï')).toEqual(retrieval);
 
         const multi = newRetrieval('r2', '1.2.4', {
-          study: study('1.2.4', { modalities: ['MR', 'SR', 'PR'], instanceCount: 0, description: '' }),
+          study: study('1.2.4', { modalities: ['MR', 'SR', 'PR'], instanceCount: 0, description: '', accessionNumber: 'RX-00123 Ø' }),
         });
         expect((await store.createRetrieval(multi)).retrieval.study).toEqual(multi.study);
         const moved = await store.transition('r2', ['requested'], 'retrieving', '2026-03-01T09:05:00.000Z', {
@@ -409,6 +409,13 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         [['failed'], 'stored'],
         [['failed'], 'failed'],
         [['requested', 'stored'], 'retrieving'],
+        [['stored'], 'cancelled'],
+        [['failed'], 'cancelled'],
+        [['cancelled'], 'requested'],
+        [['cancelled'], 'retrieving'],
+        [['cancelled'], 'stored'],
+        [['cancelled'], 'failed'],
+        [['cancelled'], 'cancelled'],
         [[], 'retrieving'],
       ])('refuses the move %j -> %s with invalid, changing nothing', async (from, to) => {
         await store.createRetrieval(newRetrieval('r1'));
@@ -417,6 +424,43 @@ export function storeContract(name: string, open: () => Promise<StorePort>): voi
         await expectStoreError(store.transition('unknown', from, to, '2026-03-01T09:10:00.000Z'), 'invalid');
         expect(await store.getRetrieval('r1')).toEqual(before);
         expect(await store.transitions('r1')).toHaveLength(1);
+      });
+
+      it('cancels a retrieval not yet ended (requested or retrieving), owing no notification; it is then no longer active', async () => {
+        await store.createRetrieval(newRetrieval('r1', '1.2.1'));
+        await store.createRetrieval(newRetrieval('r2', '1.2.2'));
+        await walk('r2', ['retrieving']);
+        for (const id of ['r1', 'r2']) {
+          const cancelled = await store.transition(id, ['requested', 'retrieving'], 'cancelled', '2026-03-01T09:20:00.000Z', {
+            detail: 'cancelled by the clinician',
+          });
+          expect(cancelled).toMatchObject({ state: 'cancelled', updatedAt: '2026-03-01T09:20:00.000Z' });
+          expect((await store.transitions(id)).at(-1)).toMatchObject({ to: 'cancelled', detail: 'cancelled by the clinician' });
+          expect(await store.notificationsFor(id)).toEqual([]);
+        }
+        expect(await store.activeRetrievals()).toEqual([]);
+        // The poll's move of a cancelled retrieval finds it gone, and owes nothing.
+        expect(await store.transition('r2', ['retrieving'], 'stored', '2026-03-01T09:21:00.000Z')).toBeNull();
+        expect(await store.notificationsFor('r2')).toEqual([]);
+        // The study may be retrieved afresh.
+        expect((await store.createRetrieval(newRetrieval('r3', '1.2.2'))).created).toBe(true);
+      });
+
+      it('lets exactly one of a cancel and a completion racing from retrieving win, owing a notification only if the completion won', async () => {
+        for (let i = 0; i < 10; i += 1) {
+          const id = `race-${i}`;
+          await store.createRetrieval(newRetrieval(id, `1.2.9.${i}`));
+          await walk(id, ['retrieving']);
+          const [cancel, stored] = await Promise.all([
+            store.transition(id, ['requested', 'retrieving'], 'cancelled', '2026-03-01T09:10:00.000Z'),
+            store.transition(id, ['retrieving'], 'stored', '2026-03-01T09:10:00.000Z'),
+          ]);
+          expect([cancel, stored].filter((r) => r !== null)).toHaveLength(1);
+          const final = await store.getRetrieval(id);
+          expect(final?.state).toBe(stored ? 'stored' : 'cancelled');
+          expect((await store.notificationsFor(id)).map((n) => n.kind)).toEqual(stored ? ['stored'] : []);
+          expect(await store.transitions(id)).toHaveLength(3);
+        }
       });
 
       it('refuses a bad instant with invalid', async () => {

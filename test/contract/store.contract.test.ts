@@ -72,6 +72,7 @@ describe('SQLite store on a file', () => {
         { version: 4 },
         { version: 5 },
         { version: 6 },
+        { version: 7 },
       ]);
       const indexes = raw
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
@@ -202,7 +203,7 @@ describe('SQLite store on a file', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     } finally {
       check.close();
     }
@@ -214,8 +215,8 @@ describe('SQLite store on a file', () => {
     const second = openSqliteStore(file);
     try {
       // The first applies every migration; the second finds the schema up to date.
-      expect(await first.migrate()).toEqual({ applied: [1, 2, 3, 4, 5, 6], version: 6 });
-      expect(await second.migrate()).toEqual({ applied: [], version: 6 });
+      expect(await first.migrate()).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7], version: 7 });
+      expect(await second.migrate()).toEqual({ applied: [], version: 7 });
       await first.createRetrieval(newRetrieval('r1'));
       expect((await second.getRetrieval('r1'))?.state).toBe('requested');
       expect(await second.createRetrieval(newRetrieval('r2'))).toMatchObject({ created: false, retrieval: { id: 'r1' } });
@@ -544,6 +545,7 @@ describe('SQLite store across processes', () => {
         { version: 4 },
         { version: 5 },
         { version: 6 },
+        { version: 7 },
       ]);
       expect(raw.prepare('SELECT COUNT(*) FROM retrievals').pluck().get()).toBe(1);
       expect(raw.prepare('SELECT COUNT(*) FROM retrieval_transitions').pluck().get()).toBe(1);

@@ -58,6 +58,7 @@ const summary = (s: SeedStudy): object => ({
   description: s.description,
   modalities: [s.modality],
   instanceCount: instanceCount(s),
+  accessionNumber: s.accession,
 });
 
 async function elapsed<T>(call: () => Promise<T>): Promise<[T, number]> {

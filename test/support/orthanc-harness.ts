@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DicomGate } from './dicom-gate';
 
 /** Where the Debian package installs Orthanc. */
 export const orthancBinary = '/usr/sbin/Orthanc';
@@ -245,6 +246,8 @@ export interface LabSpec {
   readonly localAet?: string;
   readonly remotes: readonly RemoteSpec[];
   readonly aliases?: readonly AliasSpec[];
+  /** Each remote sends its C-STOREs to LOCAL through a DicomGate (lab.gate(modality)) a test can hold. */
+  readonly gated?: boolean;
 }
 
 /** LOCAL plus its remote sites, all running. */
@@ -253,6 +256,8 @@ export interface OrthancLab {
   readonly localAet: string;
   /** The remote started for a RemoteSpec, by its modality name. */
   remote(modality: string): OrthancServer;
+  /** The gate the remote's C-STOREs to LOCAL pass through (a lab started with `gated`). */
+  gate(modality: string): DicomGate;
   /** Stops every server of the lab and removes its temp folder. */
   stop(): Promise<void>;
 }
@@ -283,6 +288,8 @@ interface Planned {
   readonly httpPort: number;
   readonly dicomPort: number;
   readonly config: Record<string, unknown>;
+  /** For a gated remote: where its gate listens. */
+  readonly gatePort?: number | null;
 }
 
 function plan(spec: LabSpec, ports: number[]): Planned[] {
@@ -293,7 +300,13 @@ function plan(spec: LabSpec, ports: number[]): Planned[] {
     return port;
   };
   const local = { name: 'local', aet: localAet, httpPort: take(), dicomPort: take() };
-  const remotes = spec.remotes.map((r) => ({ ...r, name: r.modality.toLowerCase(), httpPort: take(), dicomPort: take() }));
+  const remotes = spec.remotes.map((r) => ({
+    ...r,
+    name: r.modality.toLowerCase(),
+    httpPort: take(),
+    dicomPort: take(),
+    gatePort: spec.gated ? take() : null,
+  }));
   const localModalities: Record<string, unknown> = {};
   for (const r of remotes) {
     // Allow* is what that peer may do to us: a remote only ever C-STOREs into LOCAL (its C-MOVE answers).
@@ -340,6 +353,7 @@ function plan(spec: LabSpec, ports: number[]): Planned[] {
       aet: r.aet,
       httpPort: r.httpPort,
       dicomPort: r.dicomPort,
+      gatePort: r.gatePort,
       config: {
         ...commonSettings,
         Name: `${r.modality}_REMOTE`,
@@ -352,7 +366,7 @@ function plan(spec: LabSpec, ports: number[]): Planned[] {
           UHB: {
             AET: localAet,
             Host: '127.0.0.1',
-            Port: local.dicomPort,
+            Port: r.gatePort ?? local.dicomPort,
             AllowFind: true,
             AllowMove: true,
             AllowGet: true,
@@ -398,13 +412,16 @@ export async function startOrthancLab(spec: LabSpec): Promise<OrthancLab> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'orthanc-lab-'));
-    const planned = plan(spec, await freePorts(2 * (1 + spec.remotes.length)));
+    const planned = plan(spec, await freePorts((spec.gated ? 3 : 2) * spec.remotes.length + 2));
     const servers = planned.map((p) => launch(root, p));
+    const gates = new Map<string, DicomGate>();
     const stopAll = async (): Promise<void> => {
-      await Promise.all(servers.map((s) => s.stop()));
+      await Promise.all([...servers.map((s) => s.stop()), ...[...gates.values()].map((g) => g.close())]);
       fs.rmSync(root, { recursive: true, force: true });
     };
     try {
+      const localDicomPort = planned[0]!.dicomPort;
+      for (const p of planned) if (p.gatePort) gates.set(p.name, await DicomGate.open(p.gatePort, localDicomPort));
       await Promise.all(servers.map((s) => s.waitReady()));
     } catch (error) {
       lastError = error;
@@ -418,6 +435,11 @@ export async function startOrthancLab(spec: LabSpec): Promise<OrthancLab> {
       remote(modality: string): OrthancServer {
         const found = remotes.find((s) => s.name === modality.toLowerCase());
         if (!found) throw new Error(`no remote ${modality} in this lab`);
+        return found;
+      },
+      gate(modality: string): DicomGate {
+        const found = gates.get(modality.toLowerCase());
+        if (!found) throw new Error(`no gate for ${modality} in this lab (start it with gated: true)`);
         return found;
       },
       stop: stopAll,

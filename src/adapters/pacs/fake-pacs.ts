@@ -6,6 +6,7 @@
 import {
   PacsError,
   type LocalPatientRecord,
+  type PacsCancelOutcome,
   type PacsJobStatus,
   type PacsPort,
   type PatientSearch,
@@ -42,6 +43,9 @@ interface FakeJob {
   readonly nhsNumber: string;
   readonly study: StudySummary;
   status: PacsJobStatus;
+  /** Held in a transfer (holdTransfers): a cancel cannot stop it, as on Orthanc. */
+  held: boolean;
+  cancelled: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -53,7 +57,16 @@ export class FakePacs implements PacsPort {
   private readonly local: Array<{ identity: LocalPatientRecord['identity']; studies: StudySummary[]; nhsNumberValues: string[] }>;
   private nextJob = 1;
   /** How many requests each method received (tests check one request per poll cycle). */
-  readonly requests = { findLocalPatients: 0, queryRemoteStudies: 0, startRetrieval: 0, retrievalStates: 0, localInstanceCounts: 0 };
+  readonly requests = {
+    findLocalPatients: 0,
+    queryRemoteStudies: 0,
+    startRetrieval: 0,
+    retrievalStates: 0,
+    localInstanceCounts: 0,
+    cancelRetrieval: 0,
+  };
+  /** Test control: new jobs are held in their transfer (see FakeJob.held) until releaseTransfers. */
+  private holding = false;
 
   constructor(private readonly options: FakePacsOptions) {
     this.local = options.local.map((r) => ({
@@ -118,9 +131,15 @@ export class FakePacs implements PacsPort {
     const study = remote.studies[nhsNumber]?.find((s) => s.studyInstanceUid === studyInstanceUid);
     if (!study) return Promise.reject(new PacsError('not-found', `the study is not at ${site}`, site));
     const id = `fake-job-${this.nextJob++}`;
-    this.jobs.set(id, { site, nhsNumber, study, status: { state: 'running' } });
-    if (this.options.retrievalMs !== undefined) {
-      setTimeout(() => this.completeJob(id), this.options.retrievalMs).unref();
+    this.jobs.set(id, { site, nhsNumber, study, status: { state: 'running' }, held: this.holding, cancelled: false });
+    const ms = this.options.retrievalMs;
+    if (ms !== undefined) {
+      // A held job waits for its release before its timer may finish it.
+      const finish = (): void => {
+        if (this.jobs.get(id)?.held) setTimeout(finish, ms).unref();
+        else this.completeJob(id);
+      };
+      setTimeout(finish, ms).unref();
     }
     return Promise.resolve(id);
   }
@@ -128,6 +147,39 @@ export class FakePacs implements PacsPort {
   retrievalStates(jobIds: readonly string[]): Promise<ReadonlyMap<string, PacsJobStatus>> {
     this.requests.retrievalStates += 1;
     return Promise.resolve(new Map(jobIds.map((id) => [id, this.jobs.get(id)?.status ?? { state: 'unknown' }])));
+  }
+
+  cancelRetrieval(jobId: string): Promise<PacsCancelOutcome> {
+    this.requests.cancelRetrieval += 1;
+    if (!this.reachable) return Promise.reject(new PacsError('unreachable', "UH Bristol's PACS could not be reached"));
+    const job = this.jobs.get(jobId);
+    if (!job) return Promise.resolve('unknown');
+    switch (job.status.state) {
+      case 'succeeded':
+        return Promise.resolve('finished');
+      case 'failed':
+        return Promise.resolve(job.cancelled ? 'cancelled' : 'failed');
+      case 'unknown':
+        return Promise.resolve('unknown');
+      case 'pending':
+      case 'running':
+        // Orthanc (1.10) cannot interrupt a C-MOVE in a transfer: once the link goes on, it succeeds.
+        if (job.held) return Promise.resolve('stopping');
+        job.status = { state: 'failed', reason: 'protocol' };
+        job.cancelled = true;
+        return Promise.resolve('cancelled');
+    }
+  }
+
+  /** Test control: jobs started from now on are held in their transfer, as a peer that stops answering holds one. */
+  holdTransfers(): void {
+    this.holding = true;
+  }
+
+  /** Test control: held jobs go on (asked to cancel or not) and finish with completeJob, or by themselves. */
+  releaseTransfers(): void {
+    this.holding = false;
+    for (const job of this.jobs.values()) job.held = false;
   }
 
   /** Test control: whether the local PACS answers ping (the sites behave as configured either way). */
@@ -142,10 +194,11 @@ export class FakePacs implements PacsPort {
     return Promise.resolve(new Map(studyInstanceUids.map((uid) => [uid, this.localStudies.get(uid) ?? 0])));
   }
 
-  /** Test control: the job finishes and the study is stored locally. */
+  /** Test control: the job finishes and the study is stored locally (a held job too: its transfer got through). */
   completeJob(jobId: string): void {
     const job = this.jobs.get(jobId);
     if (!job || job.status.state !== 'running') return;
+    job.held = false;
     job.status = { state: 'succeeded' };
     this.localStudies.set(job.study.studyInstanceUid, job.study.instanceCount ?? 1);
     // As on a real PACS, the retrieved study is now part of the patient's local record.

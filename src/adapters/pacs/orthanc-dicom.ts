@@ -51,7 +51,10 @@ function newestFirst(a: { date: string | null; time: string }, b: { date: string
   return a.time === b.time ? 0 : a.time < b.time ? 1 : -1;
 }
 
-/** Studies sorted newest first (sorting `studies` in place), without the study time used to order them. */
+/**
+ * Studies sorted newest first (sorting `studies` in place), without the study time used to order them;
+ * an empty accession number (the PACS gave none) is left out.
+ */
 export function sortedStudies(studies: Array<StudySummary & { time: string }>): StudySummary[] {
   return studies.sort(newestFirst).map((s) => ({
     studyInstanceUid: s.studyInstanceUid,
@@ -59,5 +62,6 @@ export function sortedStudies(studies: Array<StudySummary & { time: string }>): 
     description: s.description,
     modalities: s.modalities,
     instanceCount: s.instanceCount,
+    ...(s.accessionNumber ? { accessionNumber: s.accessionNumber } : {}),
   }));
 }

@@ -1,10 +1,10 @@
 /**
  * Retrievals through Orthanc: a C-MOVE started as an asynchronous job through
- * /queries/{id}/answers/{n}/retrieve, and the states of those jobs from /jobs.
+ * /queries/{id}/answers/{n}/retrieve, the states of those jobs from /jobs, and their cancelling.
  */
 import { z } from 'zod';
 import type { PacsSite } from '../../config/config';
-import { PacsError, type PacsJobStatus } from '../../ports/pacs-port';
+import { PacsError, type PacsCancelOutcome, type PacsJobStatus } from '../../ports/pacs-port';
 import { nhsNumberPattern, text, uidPattern } from './orthanc-dicom';
 import { classifyDetails, created, describeWhere, type OrthancCall } from './orthanc-http';
 import { holdsNhsNumber, runStudyQuery } from './orthanc-queries';
@@ -93,4 +93,43 @@ function jobStatus(found: z.infer<typeof job>): PacsJobStatus {
       // network failures are told apart; the rest is a generic protocol failure.
       return { state: 'failed', reason: classifyDetails(found.ErrorDetails ?? '') };
   }
+}
+
+/** Orthanc's error code of a job that was cancelled (ErrorCode 37, "This job was canceled"). */
+const canceledJob = 37;
+
+/** What one job's record says, for a cancel: ended (how), or still to stop. */
+function cancelOutcome(found: z.infer<typeof job>): PacsCancelOutcome | null {
+  switch (found.State) {
+    case 'Success':
+      return 'finished';
+    case 'Failure':
+      return found.ErrorCode === canceledJob ? 'cancelled' : 'failed';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Cancels one retrieval job: a job already ended is left as it is and said to be so; otherwise
+ * `POST /jobs/{id}/cancel`, then the job is read again. Orthanc cancels a pending job at once but
+ * cannot interrupt a C-MOVE blocked in network I/O: that one ends at its DICOM timeout ('stopping').
+ */
+export async function cancelRetrieval(call: OrthancCall, jobId: string): Promise<PacsCancelOutcome> {
+  const path = `/jobs/${encodeURIComponent(jobId)}`;
+  const read = async (): Promise<z.infer<typeof job> | null> => {
+    try {
+      return await call('GET', path, job, null);
+    } catch (error) {
+      if (error instanceof PacsError && error.reason === 'not-found') return null;
+      throw error;
+    }
+  };
+  const before = await read();
+  if (!before) return 'unknown';
+  const ended = cancelOutcome(before);
+  if (ended) return ended;
+  await call('POST', `${path}/cancel`, z.object({}).passthrough(), null, {});
+  const after = await read();
+  return after ? (cancelOutcome(after) ?? 'stopping') : 'unknown';
 }

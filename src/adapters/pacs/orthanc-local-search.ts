@@ -123,6 +123,7 @@ async function localRecords(call: OrthancCall, studies: StudyResource[], query: 
       description: text(study.MainDicomTags, 'StudyDescription'),
       modalities: extra ? [...extra.modalities].sort() : [],
       instanceCount: extra ? extra.instances : null,
+      accessionNumber: text(study.MainDicomTags, 'AccessionNumber'),
     });
     patients.set(study.ParentPatient, patient);
   }

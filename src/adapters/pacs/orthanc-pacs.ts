@@ -14,6 +14,7 @@ import type { PacsSite } from '../../config/config';
 import {
   PacsError,
   type LocalPatientRecord,
+  type PacsCancelOutcome,
   type RemoteStudies,
   type PacsJobStatus,
   type PacsPort,
@@ -21,7 +22,7 @@ import {
   type SiteId,
 } from '../../ports/pacs-port';
 import { createOrthancCall, networkMessage } from './orthanc-http';
-import { retrievalStates, startRetrieval } from './orthanc-jobs';
+import { cancelRetrieval, retrievalStates, startRetrieval } from './orthanc-jobs';
 import { findLocalPatients, localInstanceCounts } from './orthanc-local-search';
 import { queryRemoteStudies } from './orthanc-queries';
 
@@ -78,6 +79,10 @@ export function createOrthancPacs(options: OrthancPacsOptions): PacsPort {
 
     async retrievalStates(jobIds: readonly string[]): Promise<ReadonlyMap<string, PacsJobStatus>> {
       return retrievalStates(call, jobIds);
+    },
+
+    async cancelRetrieval(jobId: string): Promise<PacsCancelOutcome> {
+      return cancelRetrieval(call, jobId);
     },
 
     async ping(): Promise<void> {

@@ -74,6 +74,7 @@ export async function queryRemoteStudies(call: OrthancCall, site: PacsSite, nhsN
       StudyDescription: '',
       ModalitiesInStudy: '',
       NumberOfStudyRelatedInstances: '',
+      AccessionNumber: '',
       StudyInstanceUID: '',
       // Last, so a site whose NHS-number attribute is one of the keys above still queries by it.
       [site.nhsNumberAttribute]: nhsNumber,
@@ -89,6 +90,7 @@ export async function queryRemoteStudies(call: OrthancCall, site: PacsSite, nhsN
         description: text(answer, 'StudyDescription'),
         modalities: values(text(answer, 'ModalitiesInStudy')),
         instanceCount: count(text(answer, 'NumberOfStudyRelatedInstances')),
+        accessionNumber: text(answer, 'AccessionNumber'),
       }))
       .filter((study) => study.studyInstanceUid !== ''),
   );

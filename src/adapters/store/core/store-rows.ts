@@ -36,6 +36,7 @@ export interface RetrievalRow {
   readonly updated_at: string;
   readonly kept_until: string;
   readonly card_activity_id: string | null;
+  readonly study_accession_number: string | null;
 }
 
 export interface NotificationRow {
@@ -160,6 +161,8 @@ export function retrievalFromColumns(row: RetrievalColumns, modalities: string[]
       description: row.study_description,
       modalities,
       instanceCount: row.study_instance_count,
+      // Absent when the PACS gave none, as the study came in (rows from before migration 7 have none).
+      ...(row.study_accession_number === null ? {} : { accessionNumber: row.study_accession_number }),
     },
     state: stateOf(row.state, 'retrieval'),
     pacsJobId: row.pacs_job_id,

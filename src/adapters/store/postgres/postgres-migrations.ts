@@ -170,4 +170,21 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX retrievals_by_study ON retrievals (study_instance_uid, created_at_ms);
     `,
   },
+  {
+    version: 7,
+    name: 'a retrieval may be cancelled; the accession number of its study',
+    sql: `
+      ALTER TABLE retrievals
+        DROP CONSTRAINT retrievals_state_check,
+        ADD CONSTRAINT retrievals_state_check CHECK (state IN ('requested', 'retrieving', 'stored', 'failed', 'cancelled')),
+        ADD COLUMN study_accession_number TEXT;
+      ALTER TABLE retrieval_transitions
+        DROP CONSTRAINT retrieval_transitions_from_state_check,
+        ADD CONSTRAINT retrieval_transitions_from_state_check
+          CHECK (from_state IN ('requested', 'retrieving', 'stored', 'failed', 'cancelled')),
+        DROP CONSTRAINT retrieval_transitions_to_state_check,
+        ADD CONSTRAINT retrieval_transitions_to_state_check
+          CHECK (to_state IN ('requested', 'retrieving', 'stored', 'failed', 'cancelled'));
+    `,
+  },
 ];

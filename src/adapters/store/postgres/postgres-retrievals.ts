@@ -35,8 +35,8 @@ async function insertOrFind(client: pg.PoolClient, retrieval: NewRetrieval, crea
       `INSERT INTO retrievals (id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
          requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
          study_description, study_modalities, study_instance_count, state, pacs_job_id, failure_reason,
-         created_at, created_at_ms, updated_at, kept_until, card_activity_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'requested', NULL, NULL, $14, $15, $14, $16, $17)
+         created_at, created_at_ms, updated_at, kept_until, card_activity_id, study_accession_number)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'requested', NULL, NULL, $14, $15, $14, $16, $17, $18)
        ON CONFLICT (site, study_instance_uid) WHERE ${active} DO NOTHING
        RETURNING ${retrievalColumns}`,
       [
@@ -57,6 +57,7 @@ async function insertOrFind(client: pg.PoolClient, retrieval: NewRetrieval, crea
         createdMs,
         retrieval.keptUntil,
         retrieval.cardActivityId,
+        retrieval.study.accessionNumber ?? null,
       ],
     );
     const row = inserted.rows[0];

@@ -70,7 +70,7 @@ export type ActivityRow = {
 export const retrievalColumns = `id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
   requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
   study_description, study_modalities, study_instance_count, state, pacs_job_id, failure_reason,
-  created_at, updated_at, kept_until, card_activity_id`;
+  created_at, updated_at, kept_until, card_activity_id, study_accession_number`;
 
 /** The notification columns every statement that reads notifications selects. */
 export const notificationColumns = `id, retrieval_id, kind, state, attempts, next_attempt_at, lease_owner, lease_until,

@@ -12,6 +12,11 @@ export interface Migration {
   /** What it does, kept in schema_migrations for whoever opens the file by hand. */
   readonly name: string;
   readonly sql: string;
+  /**
+   * True for a migration that rebuilds tables other tables refer to (SQLite cannot alter a CHECK):
+   * it runs with foreign keys off, and the references are checked before it commits.
+   */
+  readonly rebuildsTables?: boolean;
 }
 
 /**
@@ -179,6 +184,72 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX retrievals_by_study ON retrievals (study_instance_uid, created_at_ms);
     `,
   },
+  {
+    version: 7,
+    name: 'a retrieval may be cancelled; the accession number of its study',
+    rebuildsTables: true,
+    // SQLite's procedure for changing a CHECK: a new table, the rows copied, the old one dropped.
+    sql: `
+      CREATE TABLE retrievals_v7 (
+        id TEXT PRIMARY KEY NOT NULL,
+        requester_teams_user_id TEXT NOT NULL,
+        requester_entra_object_id TEXT,
+        requester_display_name TEXT NOT NULL,
+        requester_tenant_id TEXT,
+        requester_conversation_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        nhs_number TEXT NOT NULL,
+        study_instance_uid TEXT NOT NULL,
+        study_date TEXT,
+        study_description TEXT NOT NULL,
+        study_modalities TEXT NOT NULL,
+        study_instance_count INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('requested', 'retrieving', 'stored', 'failed', 'cancelled')),
+        pacs_job_id TEXT,
+        failure_reason TEXT,
+        created_at TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        kept_until TEXT NOT NULL,
+        card_activity_id TEXT,
+        study_accession_number TEXT
+      );
+      INSERT INTO retrievals_v7 (
+        id, requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
+        requester_conversation_id, site, nhs_number, study_instance_uid, study_date, study_description,
+        study_modalities, study_instance_count, state, pacs_job_id, failure_reason, created_at, created_at_ms,
+        updated_at, kept_until, card_activity_id
+      )
+      SELECT
+        id, requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
+        requester_conversation_id, site, nhs_number, study_instance_uid, study_date, study_description,
+        study_modalities, study_instance_count, state, pacs_job_id, failure_reason, created_at, created_at_ms,
+        updated_at, kept_until, card_activity_id
+      FROM retrievals;
+      DROP TABLE retrievals;
+      ALTER TABLE retrievals_v7 RENAME TO retrievals;
+      CREATE UNIQUE INDEX retrievals_one_active ON retrievals (site, study_instance_uid)
+        WHERE state IN ('requested', 'retrieving');
+      CREATE INDEX retrievals_active ON retrievals (created_at_ms)
+        WHERE state IN ('requested', 'retrieving');
+      CREATE INDEX retrievals_by_requester ON retrievals (requester_teams_user_id, created_at_ms);
+      CREATE INDEX retrievals_by_study ON retrievals (study_instance_uid, created_at_ms);
+
+      CREATE TABLE retrieval_transitions_v7 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        retrieval_id TEXT NOT NULL REFERENCES retrievals (id),
+        from_state TEXT CHECK (from_state IN ('requested', 'retrieving', 'stored', 'failed', 'cancelled')),
+        to_state TEXT NOT NULL CHECK (to_state IN ('requested', 'retrieving', 'stored', 'failed', 'cancelled')),
+        at TEXT NOT NULL,
+        detail TEXT
+      );
+      INSERT INTO retrieval_transitions_v7 (seq, retrieval_id, from_state, to_state, at, detail)
+        SELECT seq, retrieval_id, from_state, to_state, at, detail FROM retrieval_transitions;
+      DROP TABLE retrieval_transitions;
+      ALTER TABLE retrieval_transitions_v7 RENAME TO retrieval_transitions;
+      CREATE INDEX retrieval_transitions_by_retrieval ON retrieval_transitions (retrieval_id, seq);
+    `,
+  },
 ];
 
 /**
@@ -206,10 +277,21 @@ export function runMigrations(db: Database.Database, list: readonly Migration[] 
     const apply = db.transaction(() => {
       if (isApplied.get(migration.version)) return;
       db.exec(migration.sql);
+      // A rebuild ran with foreign keys off: every reference must still hold before it commits.
+      if (migration.rebuildsTables && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+        throw new StoreError('invalid', `migration ${migration.version} would leave references to rows that are gone`);
+      }
       record.run(migration.version, migration.name, new Date().toISOString());
       applied.push(migration.version);
     });
-    apply.immediate();
+    // Foreign keys can be switched only outside a transaction; they are on again whatever happens.
+    const keysOn = migration.rebuildsTables === true && db.pragma('foreign_keys', { simple: true }) === 1;
+    if (keysOn) db.pragma('foreign_keys = OFF');
+    try {
+      apply.immediate();
+    } finally {
+      if (keysOn) db.pragma('foreign_keys = ON');
+    }
   }
   return { applied, version: Math.max(newest, latestKnown) };
 }

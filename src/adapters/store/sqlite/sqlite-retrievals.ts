@@ -55,6 +55,7 @@ function createTransaction(db: SqliteConnection) {
       created_at_ms: createdMs,
       kept_until: retrieval.keptUntil,
       card_activity_id: retrieval.cardActivityId,
+      study_accession_number: retrieval.study.accessionNumber ?? null,
     });
     s.insertTransition.run(retrieval.id, null, 'requested', retrieval.createdAt, null);
     const row = s.byId.get(retrieval.id);

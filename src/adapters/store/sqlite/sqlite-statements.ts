@@ -69,11 +69,11 @@ function prepareStatements(db: Database.Database) {
       INSERT INTO retrievals (id, requester_teams_user_id, requester_entra_object_id, requester_display_name,
         requester_tenant_id, requester_conversation_id, site, nhs_number, study_instance_uid, study_date,
         study_description, study_modalities, study_instance_count, state, pacs_job_id, failure_reason,
-        created_at, created_at_ms, updated_at, kept_until, card_activity_id)
+        created_at, created_at_ms, updated_at, kept_until, card_activity_id, study_accession_number)
       VALUES (@id, @requester_teams_user_id, @requester_entra_object_id, @requester_display_name,
         @requester_tenant_id, @requester_conversation_id, @site, @nhs_number, @study_instance_uid, @study_date,
         @study_description, @study_modalities, @study_instance_count, 'requested', NULL, NULL,
-        @created_at, @created_at_ms, @created_at, @kept_until, @card_activity_id)`),
+        @created_at, @created_at_ms, @created_at, @kept_until, @card_activity_id, @study_accession_number)`),
     // Compare-and-set: the row changes only if it is still in one of the expected states.
     update: db.prepare<UpdateParams>(`
       UPDATE retrievals SET state = @state, updated_at = @updated_at, pacs_job_id = @pacs_job_id,
