@@ -217,6 +217,8 @@ function summaryOf(study: RemoteStudy): StudySummary {
     description: [...study.description].slice(0, 64).join(''),
     modalities: study.modalities.slice(0, 8),
     instanceCount: study.instanceCount,
+    // SH: at most 16 characters; a longer one is not an accession number the viewer could use.
+    ...(study.accessionNumber && study.accessionNumber.length <= 16 ? { accessionNumber: study.accessionNumber } : {}),
   };
 }
 

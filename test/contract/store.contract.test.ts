@@ -209,6 +209,99 @@ describe('SQLite store on a file', () => {
     }
   });
 
+  /** A file at schema version 6 holding a stored retrieval (its notification pending) and one downloading. */
+  function fileAtVersion6(extraSql = ''): string {
+    const file = newFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const v6 = new Database(file);
+    runMigrations(v6, migrations.slice(0, 6));
+    // better-sqlite3 turns foreign keys on by default; the broken file below is written with them off.
+    if (extraSql !== '') v6.pragma('foreign_keys = OFF');
+    v6.exec(`
+      INSERT INTO retrievals (id, requester_teams_user_id, requester_display_name, requester_conversation_id, site, nhs_number,
+        study_instance_uid, study_description, study_modalities, study_instance_count, state, pacs_job_id, created_at, created_at_ms,
+        updated_at, kept_until)
+      VALUES
+        ('done', '29:alice', 'Dr Alice Example', 'a:chat', 'exeter', '9434765919', '1.2.1', 'CT', '["CT"]', 5, 'stored', 'job-1',
+          '2026-02-01T09:00:00.000Z', 1769936400000, '2026-02-01T09:10:00.000Z', '2026-03-03T09:00:00.000Z'),
+        ('busy', '29:alice', 'Dr Alice Example', 'a:chat', 'exeter', '9434765919', '1.2.2', 'MR', '["MR"]', 3, 'retrieving', 'job-2',
+          '2026-02-01T09:20:00.000Z', 1769937600000, '2026-02-01T09:21:00.000Z', '2026-03-03T09:20:00.000Z');
+      INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at) VALUES
+        ('done', NULL, 'requested', '2026-02-01T09:00:00.000Z'),
+        ('done', 'requested', 'retrieving', '2026-02-01T09:01:00.000Z'),
+        ('done', 'retrieving', 'stored', '2026-02-01T09:10:00.000Z'),
+        ('busy', NULL, 'requested', '2026-02-01T09:20:00.000Z'),
+        ('busy', 'requested', 'retrieving', '2026-02-01T09:21:00.000Z');
+      INSERT INTO notifications (id, retrieval_id, transition_seq, kind, state, attempts, next_attempt_at, next_attempt_at_ms,
+        created_at, created_at_ms)
+      VALUES ('n-done', 'done', 3, 'stored', 'pending', 0, '2026-02-01T09:10:00.000Z', 1769937000000,
+        '2026-02-01T09:10:00.000Z', 1769937000000);
+      ${extraSql}
+    `);
+    v6.close();
+    return file;
+  }
+
+  it('upgrades a file at schema version 6 to 7 (tables rebuilt): every row, reference and notification kept, and a retrieval may be cancelled', async () => {
+    const file = fileAtVersion6();
+    const store = openSqliteStore(file);
+    try {
+      expect(await store.migrate()).toEqual({ applied: [7], version: 7 });
+      expect(await store.getRetrieval('done')).toMatchObject({ state: 'stored', pacsJobId: 'job-1', study: { instanceCount: 5 } });
+      expect((await store.getRetrieval('done'))!.study).not.toHaveProperty('accessionNumber');
+      expect((await store.transitions('done')).map((t) => t.to)).toEqual(['requested', 'retrieving', 'stored']);
+      expect((await store.notificationsFor('done')).map((n) => [n.id, n.kind, n.state])).toEqual([['n-done', 'stored', 'pending']]);
+      expect((await store.activeRetrievals()).map((r) => r.id)).toEqual(['busy']);
+      // The one-active-per-study index is back: a second retrieval of the busy study is not created.
+      expect((await store.createRetrieval(newRetrieval('again', '1.2.2'))).created).toBe(false);
+      const cancelled = await store.transition('busy', ['requested', 'retrieving'], 'cancelled', '2026-02-01T09:30:00.000Z');
+      expect(cancelled?.state).toBe('cancelled');
+      // Transition numbers go on from where they were (AUTOINCREMENT kept), so no notification can point at a reused one.
+      const raw = new Database(file);
+      try {
+        expect(raw.prepare("SELECT MAX(seq) FROM retrieval_transitions WHERE retrieval_id = 'busy'").pluck().get()).toBe(6);
+        expect(raw.pragma('foreign_key_check')).toEqual([]);
+        raw.pragma('foreign_keys = ON');
+        expect(() =>
+          raw.prepare("INSERT INTO retrieval_transitions (retrieval_id, to_state, at) VALUES ('nope', 'cancelled', 'x')").run(),
+        ).toThrow(/FOREIGN KEY/);
+        expect(() => raw.prepare("UPDATE retrievals SET state = 'lost' WHERE id = 'done'").run()).toThrow(/CHECK constraint failed/);
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses to rebuild a file whose references are already broken, leaving it at version 6 untouched', async () => {
+    // A notification pointing at a transition that is not there (written with foreign keys off).
+    const file = fileAtVersion6(`
+      INSERT INTO notifications (id, retrieval_id, transition_seq, kind, state, attempts, next_attempt_at, next_attempt_at_ms,
+        created_at, created_at_ms)
+      VALUES ('n-lost', 'done', 99, 'stored', 'pending', 0, '2026-02-01T09:10:00.000Z', 1769937000000,
+        '2026-02-01T09:10:00.000Z', 1769937000000);
+    `);
+    const store = openSqliteStore(file);
+    try {
+      await expectStoreError(store.migrate(), 'invalid');
+    } finally {
+      await store.close();
+    }
+    const raw = new Database(file, { readonly: true });
+    try {
+      expect(raw.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(6);
+      expect(raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'retrievals'").pluck().get()).not.toContain('cancelled');
+      expect(raw.prepare('SELECT id, state FROM retrievals ORDER BY id').all()).toEqual([
+        { id: 'busy', state: 'retrieving' },
+        { id: 'done', state: 'stored' },
+      ]);
+      expect(raw.prepare('SELECT COUNT(*) FROM retrieval_transitions').pluck().get()).toBe(5);
+    } finally {
+      raw.close();
+    }
+  });
+
   it("lets a second store on the same file see the first one's writes at once", async () => {
     const file = newFile();
     const first = openSqliteStore(file);

@@ -21,7 +21,9 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
     lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }] });
     await Promise.all([seedStudies(lab.remote('EXETER'), [...exeterStudies, distractorStudy]), seedStudies(lab.local, localStudies)]);
     store = createMemoryStore();
-    bot = await new BotHarness().start(orthancBotEnv(lab), () => asked, { store });
+    // A viewer that asks for the accession number as well: it comes from Exeter's C-FIND, kept with the retrieval.
+    const viewer = { VIEWER_URL_TEMPLATE: 'https://viewer.example/view?study={StudyInstanceUID}&acc={AccessionNumber}' };
+    bot = await new BotHarness().start({ ...orthancBotEnv(lab), ...viewer }, () => asked, { store });
   }, 60_000);
   afterAll(async () => {
     await bot?.stop();
@@ -61,8 +63,14 @@ describeWithOrthanc('a clinician retrieves images from Exeter through the bot', 
       await new Promise((r) => setTimeout(r, 100));
     }
     const [retrieval] = await store.retrievalsFor('29:user-1', 1);
-    expect(retrieval).toMatchObject({ state: 'stored', site: 'exeter' });
+    expect(retrieval).toMatchObject({ state: 'stored', site: 'exeter', study: { accessionNumber: 'EXE23110502' } });
     expect(await localCount(bot.application.pacs, '2.25.94347659192')).toBe(5);
+    // The completion message opens the images by UID, with Exeter's accession number as the viewer asked.
+    await bot.application.idle();
+    const done = bot.sentActivities.find((a) => (a.text ?? '').includes('is now on UH Bristol PACS'))!;
+    expect(actionsOf(cardsOf([done])[0]).filter((a) => a.title === 'Open images')).toEqual([
+      { type: 'Action.OpenUrl', title: 'Open images', url: 'https://viewer.example/view?study=2.25.94347659192&acc=EXE23110502' },
+    ]);
 
     await bot.send({ value: confirm.data, replyToId: 'confirm-card' }, asked);
     await bot.application.idle();

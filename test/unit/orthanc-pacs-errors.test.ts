@@ -109,6 +109,7 @@ describe('Orthanc adapter requests', () => {
         StudyDescription: '',
         ModalitiesInStudy: '',
         NumberOfStudyRelatedInstances: '',
+        AccessionNumber: '',
         StudyInstanceUID: '',
       },
       Timeout: 3,

@@ -1,6 +1,7 @@
 /**
  * The "Open images" link (VIEWER_URL_TEMPLATE): which templates are accepted at start (a
- * {StudyInstanceUID} placeholder and no other; an https URL in production) and the link made from one.
+ * {StudyInstanceUID} placeholder, perhaps {AccessionNumber} too, and no other; an https URL in
+ * production) and the link made from one.
  */
 import { parseConfig } from '../../src/config/config';
 import { viewerLink, viewerTemplateProblem } from '../../src/domain/viewer/viewer-link';
@@ -23,6 +24,8 @@ describe('VIEWER_URL_TEMPLATE', () => {
 
   it.each([
     ['no placeholder', 'https://viewer.example/study', /must contain \{StudyInstanceUID\}/],
+    // Accession numbers are unique only within the RIS that issued them: alone, one could open another patient's study.
+    ['the accession number alone', 'https://viewer.example/?accession={AccessionNumber}', /must contain \{StudyInstanceUID\}/],
     ['another placeholder', 'https://viewer.example/?study={StudyInstanceUID}&patient={PatientID}', /no placeholder but/],
     ['not a URL', 'viewer {StudyInstanceUID}', /http\(s\) URL/],
     ['another scheme', 'javascript:alert("{StudyInstanceUID}")', /http\(s\) URL/],
@@ -46,6 +49,16 @@ describe('the viewer link', () => {
   it('puts the StudyInstanceUID where the template says', () => {
     expect(viewerLink(template, '1.2.826.0.1.3680043.2.1125.1')).toBe('https://viewer.example/view?study=1.2.826.0.1.3680043.2.1125.1');
     expect(viewerTemplateProblem(template, true)).toBeNull();
+  });
+
+  it('puts the accession number in too when the template asks, encoded; an absent or malformed one is left empty', () => {
+    const both = 'https://viewer.example/view?study={StudyInstanceUID}&acc={AccessionNumber}';
+    expect(viewerTemplateProblem(both, true)).toBeNull();
+    expect(parseConfig({ ...safeProduction, VIEWER_URL_TEMPLATE: both }).viewerUrlTemplate).toBe(both);
+    expect(viewerLink(both, '1.2.3', 'EXE 24/03#1')).toBe('https://viewer.example/view?study=1.2.3&acc=EXE%2024%2F03%231');
+    expect(viewerLink(both, '1.2.3', null)).toBe('https://viewer.example/view?study=1.2.3&acc=');
+    expect(viewerLink(both, '1.2.3', 'A\\B')).toBe('https://viewer.example/view?study=1.2.3&acc=');
+    expect(viewerLink(both, '1.2.3', 'X'.repeat(17))).toBe('https://viewer.example/view?study=1.2.3&acc=');
   });
 
   it('makes no link without a template, or for a value that is not a DICOM UID', () => {

@@ -1,0 +1,202 @@
+/**
+ * Cancelling a retrieval still downloading, through the real HTTP endpoint against the fake PACS
+ * (with real Orthanc servers in test/e2e/orthanc-cancel.test.ts): from the status card and from
+ * "my retrievals"; what the PACS said is told back; a cancelled retrieval never sends a completion
+ * message, even when its transfer completes afterwards; a cancel racing the poll's completion ends
+ * in exactly one outcome.
+ */
+import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
+import type { StudySummary } from '../../src/ports/pacs-port';
+import type { StorePort } from '../../src/ports/store-port';
+import { createMemoryStore } from '../support/fakes/memory-store';
+import { actionsOf, BotHarness, cardsOf, textOf, type SentActivity } from '../support/bot-harness';
+import { fakeAlice } from '../support/fixtures';
+import { london } from '../support/instants';
+
+const nhs = '9434765919';
+const asked = london('2026-12-02T02:00');
+const user = '29:user-1';
+
+/** Six studies at Exeter, one a month from January 2024 ("Study 1" is the oldest). */
+const exeterStudies: StudySummary[] = Array.from({ length: 6 }, (_, i) => ({
+  studyInstanceUid: `2.25.${i + 1}`,
+  date: `2024-0${i + 1}-10`,
+  description: `Study ${i + 1}`,
+  modalities: ['CT'],
+  instanceCount: 3,
+}));
+
+describe('cancelling a retrieval that is downloading (fake PACS)', () => {
+  let bot: BotHarness;
+  let pacs: FakePacs;
+  let store: StorePort;
+
+  beforeEach(async () => {
+    pacs = new FakePacs({ local: [{ identity: fakeAlice, studies: [] }], sites: { exeter: { studies: { [nhs]: exeterStudies } } } });
+    store = createMemoryStore();
+    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store });
+  });
+  afterEach(async () => {
+    await bot.stop();
+  });
+
+  /** Searches, picks the study described `description`, confirms it on card `cardId`; returns the status card put there. */
+  async function confirmStudy(description: string, cardId: string): Promise<unknown> {
+    const before = bot.sentActivities.length;
+    await bot.say('find images for 943 476 5919', asked);
+    await bot.application.idle();
+    const studiesCard = cardsOf(bot.sentActivities.slice(before)).find((c) => textOf(c).includes('Retrieve selected'))!;
+    // The studies card lists them newest first.
+    const index = [...exeterStudies].reverse().findIndex((s) => s.description === description);
+    const retrieve = actionsOf(studiesCard).find((a) => a.title === 'Retrieve selected')!;
+    const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), [`pick-${index}`]: 'true' }, asked)).replies)[0];
+    const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+    await bot.send({ value: confirm.data, replyToId: cardId }, asked);
+    await bot.application.idle();
+    return lastUpdate(cardId);
+  }
+
+  function lastUpdate(cardId: string): unknown {
+    return cardsOf([bot.updates.filter((u) => u.activityId === cardId).at(-1)!.activity])[0];
+  }
+
+  function cancelButton(card: unknown, description: string): { data?: unknown } {
+    return actionsOf(card).find((a) => a.title.startsWith(`Cancel download: ${description} (`))!;
+  }
+
+  /** Every message the bot posted outside a turn that announces an ending. */
+  function endings(sent: readonly SentActivity[]): string[] {
+    return sent.map((a) => a.text ?? '').filter((t) => /now on UH Bristol PACS|could not be retrieved/.test(t));
+  }
+
+  it('from the status card: cancelled at the PACS, said back, the card updated, and no completion message under the poll', async () => {
+    const status = await confirmStudy('Study 2', 'card-1');
+    expect(textOf(status)).toContain('Retrieval confirmed');
+    const cancel = cancelButton(status, 'Study 2');
+    expect(cancel).toBeDefined();
+    expect(await store.activeRetrievals()).toHaveLength(1);
+
+    const cancelled = await bot.send({ value: cancel.data, replyToId: 'card-1' }, asked);
+    expect(cancelled.replies.map((r) => r.text)).toEqual([
+      '✖️ Cancelled at 02:00: Study 2 from Exeter. The download was stopped. You will not get a message about it.',
+    ]);
+    expect(pacs.requests.cancelRetrieval).toBe(1);
+    // The status card now says cancelled, with no Cancel button left.
+    const card = lastUpdate('card-1');
+    expect(textOf(card)).toMatch(/Study 2 · CT · 3 images · Exeter · ✖️ cancelled/);
+    expect(
+      actionsOf(card)
+        .map((a) => a.title)
+        .filter((t) => t.startsWith('Cancel download')),
+    ).toEqual([]);
+
+    // The poll runs on: nothing is announced, nothing is owed.
+    const sentBefore = bot.sentActivities.length;
+    const [retrieval] = await store.retrievalsFor(user, 5);
+    pacs.completeJob(retrieval!.pacsJobId!);
+    await bot.application.pollOnce();
+    await bot.application.idle();
+    expect(endings(bot.sentActivities.slice(sentBefore))).toEqual([]);
+    expect(await store.getRetrieval(retrieval!.id)).toMatchObject({ state: 'cancelled' });
+    expect(await store.notificationsFor(retrieval!.id)).toEqual([]);
+    const audit = await store.auditSince('2026-01-01T00:00:00Z');
+    expect(audit.filter((a) => a.action === 'retrieval-cancelled').map((a) => [a.site, a.studies, a.nhsNumber, a.outcome])).toEqual([
+      ['exeter', ['2.25.2'], nhs, 'cancelled while downloading; PACS job: cancelled'],
+    ]);
+    expect(audit.filter((a) => a.action === 'retrieval-outcome')).toEqual([]);
+
+    // A second press (another device, a replay) changes nothing and says so.
+    const again = await bot.send({ value: cancel.data, replyToId: 'card-1' }, asked);
+    expect(again.replies.map((r) => r.text)).toEqual(['Study 2 from Exeter was already cancelled.']);
+    expect(pacs.requests.cancelRetrieval).toBe(1);
+  });
+
+  it('a transfer the PACS cannot interrupt: said so, and when it completes after the cancel the one outcome stays cancelled', async () => {
+    pacs.holdTransfers();
+    const status = await confirmStudy('Study 3', 'card-1');
+    const cancelled = await bot.send({ value: cancelButton(status, 'Study 3').data, replyToId: 'card-1' }, asked);
+    expect(cancelled.replies[0]!.text).toBe(
+      '✖️ Cancelled at 02:00: Study 3 from Exeter. The PACS was part-way through a transfer it cannot interrupt, so some or ' +
+        'all of the images may still arrive on UH Bristol PACS. You will not get a message about it.',
+    );
+    // The link goes on and the transfer completes: the study is on UH Bristol PACS, and the poll sees the job succeed.
+    const [retrieval] = await store.retrievalsFor(user, 5);
+    pacs.releaseTransfers();
+    pacs.completeJob(retrieval!.pacsJobId!);
+    expect((await pacs.retrievalStates([retrieval!.pacsJobId!])).get(retrieval!.pacsJobId!)).toEqual({ state: 'succeeded' });
+    const sentBefore = bot.sentActivities.length;
+    await bot.application.pollOnce();
+    await bot.application.idle();
+    expect(endings(bot.sentActivities.slice(sentBefore))).toEqual([]);
+    expect((await store.transitions(retrieval!.id)).map((t) => t.to)).toEqual(['requested', 'retrieving', 'cancelled']);
+    expect(await store.notificationsFor(retrieval!.id)).toEqual([]);
+  });
+
+  it('a cancel racing the poll that finds the job finished ends in one outcome, with a completion message only when the completion won', async () => {
+    const outcomes: string[] = [];
+    for (const [i, study] of exeterStudies.entries()) {
+      const status = await confirmStudy(study.description, `card-${i}`);
+      const [retrieval] = (await store.retrievalsFor(user, 10)).filter((r) => r.study.studyInstanceUid === study.studyInstanceUid);
+      pacs.completeJob(retrieval!.pacsJobId!);
+      const sentBefore = bot.sentActivities.length;
+      const pressCancel = () => bot.send({ value: cancelButton(status, study.description).data, replyToId: `card-${i}` }, asked);
+      // Both orders, then both at once: the cancel first, the poll first, and racing.
+      let press: Awaited<ReturnType<typeof pressCancel>>;
+      if (i < 2) {
+        press = await pressCancel();
+        await bot.application.pollOnce();
+      } else if (i < 4) {
+        await bot.application.pollOnce();
+        press = await pressCancel();
+      } else {
+        [press] = await Promise.all([pressCancel(), bot.application.pollOnce()]);
+      }
+      await bot.application.pollOnce();
+      await bot.application.idle();
+      const final = await store.getRetrieval(retrieval!.id);
+      const announced = endings(bot.sentActivities.slice(sentBefore));
+      // The turn's reply, among what was posted meanwhile (the poll's notification may be there too).
+      const said = press.replies.map((r) => r.text ?? '').find((t) => /^(Too late|✖️)/.test(t));
+      if (final!.state === 'stored') {
+        expect(said).toBe(`Too late to cancel: ${study.description} from Exeter had already arrived on UH Bristol PACS.`);
+        expect(announced).toHaveLength(1);
+        expect((await store.notificationsFor(retrieval!.id)).map((n) => n.kind)).toEqual(['stored']);
+      } else {
+        expect(final!.state).toBe('cancelled');
+        expect(said).toContain('The PACS had already finished the download, so the images may already be on UH Bristol PACS.');
+        expect(announced).toEqual([]);
+        expect(await store.notificationsFor(retrieval!.id)).toEqual([]);
+      }
+      expect((await store.transitions(retrieval!.id)).map((t) => t.to)).toEqual(['requested', 'retrieving', final!.state]);
+      outcomes.push(final!.state);
+    }
+    expect(outcomes.slice(0, 4)).toEqual(['cancelled', 'cancelled', 'stored', 'stored']);
+  });
+
+  it('"my retrievals" offers Cancel download for the ones downloading only, and shows the page again after a press', async () => {
+    await confirmStudy('Study 1', 'card-1');
+    await confirmStudy('Study 4', 'card-2');
+    const [first] = (await store.retrievalsFor(user, 10)).filter((r) => r.study.description === 'Study 1');
+    pacs.completeJob(first!.pacsJobId!);
+    await bot.application.pollOnce();
+
+    const list = cardsOf((await bot.say('my retrievals', asked)).replies)[0];
+    expect(actionsOf(list).map((a) => a.title)).toEqual(['Cancel download: Study 4 (10 Apr 2024)', 'Show the menu']);
+    const pressed = await bot.send({ value: cancelButton(list, 'Study 4').data, replyToId: 'list-card' }, asked);
+    expect(pressed.replies[0]!.text).toMatch(/^✖️ Cancelled at 02:00: Study 4 from Exeter\./);
+    const shown = lastUpdate('list-card');
+    expect(textOf(shown)).toContain('Your recent retrievals');
+    expect(textOf(shown)).toMatch(/Study 4 · CT · 3 images · Exeter · NHS 943 476 5919 · ✖️ cancelled/);
+    expect(textOf(shown)).toMatch(/Study 1 · CT · 3 images · Exeter · NHS 943 476 5919 · ✅ stored on UH Bristol PACS/);
+    expect(actionsOf(shown).map((a) => a.title)).toEqual(['Show the menu']);
+  });
+
+  it('refuses a Cancel download button that was forged or altered, and cancels nothing', async () => {
+    const status = await confirmStudy('Study 5', 'card-1');
+    const data = cancelButton(status, 'Study 5').data as { isa: string; offer: string };
+    const forged = await bot.press({ ...data, offer: `${data.offer.slice(0, -2)}xx` }, asked);
+    expect(forged.replies[0]!.text).toMatch(/cannot use|could not|not valid/i);
+    expect(pacs.requests.cancelRetrieval).toBe(0);
+    expect(await store.activeRetrievals()).toHaveLength(1);
+  });
+});
