@@ -608,7 +608,9 @@ function cardProblems(card: Attachment, guide: Guide, input: string): string[] {
           problems.push(`a navigation button that leads nowhere: ${JSON.stringify(data)}`);
         else if (
           data.isa !== navigationKind &&
-          !['pick', 'confirm', 'cancel', 'retry', 'patient-search', 'my-retrievals', 'search-site', 'cancel-download'].includes(String(data.isa))
+          !['pick', 'confirm', 'cancel', 'retry', 'patient-search', 'my-retrievals', 'search-site', 'cancel-download'].includes(
+            String(data.isa),
+          )
         )
           problems.push(`a button of unknown kind: ${JSON.stringify(data)}`);
       }
