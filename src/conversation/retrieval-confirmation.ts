@@ -12,7 +12,13 @@ import { trustName } from '../domain/guide/guide';
 import { formatNhsNumber } from '../domain/patients/nhs-number';
 import { type PacsErrorReason } from '../ports/pacs-port';
 import { recentRetrievals } from '../retrieval/retrieval-history';
-import { cancelConfirmation, recordConfirmed, startConfirmed, wasCancelled, type ConfirmedOutcome } from '../retrieval/confirm-retrievals';
+import {
+  cancelConfirmation,
+  decideConfirmation,
+  recordConfirmed,
+  startConfirmed,
+  type ConfirmedOutcome,
+} from '../retrieval/confirm-retrievals';
 import { keptUntil, retentionDays } from '../retrieval/retrieval-deps';
 import { requestRetry, startRetry } from '../retrieval/retry-retrieval';
 import { checkCard, isTurn, say, type RetrievalConversationDeps, type TurnCaller } from './retrieval-context';
@@ -96,7 +102,7 @@ export async function confirm(
   const offer = await readOffer(value, 'confirm', caller, deps, now);
   if (isTurn(offer)) return offer;
   // A card cancelled (replaced) cannot be confirmed by a stale copy of it or a replayed press.
-  if (offer.id && (await wasCancelled(offer.id, deps))) {
+  if ((await decideConfirmation(offer, 'confirmed', deps, now)) === 'cancelled') {
     return say('That retrieval was cancelled, so nothing was retrieved. Search again to start a new one.');
   }
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
@@ -135,7 +141,13 @@ export async function cancel(
 ): Promise<Turn> {
   const offer = await readOffer(value, 'confirm', caller, deps, now);
   if (isTurn(offer)) return offer;
-  await cancelConfirmation(offer, caller.requester, deps, now);
+  if ((await cancelConfirmation(offer, caller.requester, deps, now)) === 'confirmed') {
+    // Confirm was pressed first (perhaps on another device): that stands.
+    return say(
+      'That retrieval was already confirmed, so Cancel no longer applies to it. To stop a download, use "Cancel download" on ' +
+        'its status card or in "my retrievals".',
+    );
+  }
   const count = offer.studies.length;
   return {
     updatePressedCard: notice(deps, 'Retrieval cancelled', [

@@ -251,38 +251,62 @@ function localCountsWithin(
   return withDeadline(deps.pacs.localInstanceCounts(uids), ms, "UH Bristol's PACS").catch(() => null);
 }
 
-/** The store key that marks a confirmation card cancelled (in the store's record of things done once). */
-function cancelledKey(offerId: string): string {
+/** What a confirmation card's two buttons decide, once: the first press of Confirm or Cancel stands. */
+export type CardDecision = 'confirmed' | 'cancelled';
+
+/** The store key that holds a confirmation card's decision (in the store's record of things done once; the owner says which). */
+function decisionKey(offerId: string): string {
+  return `confirmation-decision:${offerId}`;
+}
+
+/** The key a card cancelled by an earlier release was marked with (kept as long as the card could be confirmed). */
+function earlierCancelledKey(offerId: string): string {
   return `confirmation-cancelled:${offerId}`;
 }
 
-/** Who marks cancellations in the store's record of things done once. */
-const cancelOwner = 'cancel';
-
-/** What a cancelled confirmation card offered, as far as the record and the audit need. */
-export interface CancelledOffer {
+/** What a confirmation card offered, as far as its decision and the audit need. */
+export interface DecidedOffer {
   readonly id?: string;
   readonly nhsNumber: string;
   readonly studies: readonly StudyPick[];
-  /** Until when the card could have been confirmed (the mark is kept that long). */
+  /** Until when the card could have been confirmed (the decision is kept that long). */
   readonly expires: string;
 }
 
 /**
- * Cancel on a confirmation card: marks the offer cancelled (kept as long as it could be confirmed),
- * so a stale copy of the card or a replayed press cannot start it, and audits the cancellation.
+ * Records `wanted` as the decision of the confirmation card `offer`, unless the card was decided
+ * already; returns the decision that stands. One claim in the store decides, whichever instance
+ * handles the press, so Confirm on one copy of the card and Cancel on another cannot both win: the
+ * loser is told what the winner did. Cards made before cards had ids have no record: `wanted` stands.
  */
-export async function cancelConfirmation(offer: CancelledOffer, requester: Requester, deps: RetrievalDeps, now: Date): Promise<void> {
+export async function decideConfirmation(offer: DecidedOffer, wanted: CardDecision, deps: RetrievalDeps, now: Date): Promise<CardDecision> {
+  if (!offer.id) return wanted;
   const { store } = deps;
-  if (offer.id) {
-    const key = cancelledKey(offer.id);
-    const claimMs = 60_000;
-    const keepMs = Math.max(claimMs, Date.parse(offer.expires) - now.getTime() + claimMs);
-    const claimed = await store.claimActivity({ key, owner: cancelOwner, at: now.toISOString(), claimMs, keepMs });
-    if (claimed.outcome === 'claimed') await store.finishActivity(key, cancelOwner);
+  if (await store.activityFor(earlierCancelledKey(offer.id))) return 'cancelled';
+  const key = decisionKey(offer.id);
+  const claimMs = 60_000;
+  const keepMs = Math.max(claimMs, Date.parse(offer.expires) - now.getTime() + claimMs);
+  const claim = await store.claimActivity({ key, owner: wanted, at: now.toISOString(), claimMs, keepMs });
+  switch (claim.outcome) {
+    case 'claimed':
+      await store.finishActivity(key, wanted);
+      return wanted;
+    case 'held':
+      return claim.owner === 'cancelled' ? 'cancelled' : 'confirmed';
+    case 'done':
+      return (await store.activityFor(key))?.owner === 'cancelled' ? 'cancelled' : 'confirmed';
   }
+}
+
+/**
+ * Cancel on a confirmation card: decides the card cancelled unless it was confirmed first (then
+ * nothing changes, and 'confirmed' is returned); a cancel that stands is audited.
+ */
+export async function cancelConfirmation(offer: DecidedOffer, requester: Requester, deps: RetrievalDeps, now: Date): Promise<CardDecision> {
+  const decision = await decideConfirmation(offer, 'cancelled', deps, now);
+  if (decision === 'confirmed') return decision;
   for (const pick of offer.studies) {
-    await store.appendAudit(
+    await deps.store.appendAudit(
       auditEvent(requester, now, {
         action: 'retrieval-cancelled',
         nhsNumber: offer.nhsNumber,
@@ -292,9 +316,5 @@ export async function cancelConfirmation(offer: CancelledOffer, requester: Reque
       }),
     );
   }
-}
-
-/** True when the confirmation card `offerId` was cancelled. */
-export async function wasCancelled(offerId: string, deps: RetrievalDeps): Promise<boolean> {
-  return (await deps.store.activityFor(cancelledKey(offerId))) !== null;
+  return decision;
 }

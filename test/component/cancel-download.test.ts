@@ -191,6 +191,50 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
     expect(actionsOf(shown).map((a) => a.title)).toEqual(['Show the menu']);
   });
 
+  /** A confirmation card for `description`, not yet pressed. */
+  async function confirmationCard(description: string): Promise<unknown> {
+    const before = bot.sentActivities.length;
+    await bot.say('find images for 943 476 5919', asked);
+    await bot.application.idle();
+    const card = cardsOf(bot.sentActivities.slice(before)).find((c) => textOf(c).includes('Retrieve selected'))!;
+    const index = [...exeterStudies].reverse().findIndex((s) => s.description === description);
+    const retrieve = actionsOf(card).find((a) => a.title === 'Retrieve selected')!;
+    return cardsOf((await bot.press({ ...(retrieve.data as object), [`pick-${index}`]: 'true' }, asked)).replies)[0];
+  }
+
+  it('Confirm and Cancel on two copies of one confirmation card: the first press stands, in either order and at once', async () => {
+    const already = 'That retrieval was already confirmed, so Cancel no longer applies to it.';
+    const cancelledText = 'That retrieval was cancelled, so nothing was retrieved. Search again to start a new one.';
+    for (const [i, study] of exeterStudies.entries()) {
+      const card = await confirmationCard(study.description);
+      const [confirm, cancel] = ['Confirm retrieval', 'Cancel'].map((t) => actionsOf(card).find((a) => a.title === t)!);
+      const pressConfirm = () => bot.send({ value: confirm!.data, replyToId: `phone-${i}` }, asked);
+      const pressCancel = () => bot.send({ value: cancel!.data, replyToId: `desktop-${i}` }, asked);
+      let said: string[];
+      if (i < 2) said = [...(await pressConfirm()).replies, ...(await pressCancel()).replies].map((r) => r.text ?? '');
+      else if (i < 4) said = [...(await pressCancel()).replies, ...(await pressConfirm()).replies].map((r) => r.text ?? '');
+      else said = (await Promise.all([pressConfirm(), pressCancel()])).flatMap((r) => r.replies.map((a) => a.text ?? ''));
+      await bot.application.idle();
+      const recorded = (await store.retrievalsFor(user, 10)).filter((r) => r.study.studyInstanceUid === study.studyInstanceUid);
+      const cancelledAudit = (await store.auditSince('2026-01-01T00:00:00Z')).filter(
+        (a) => a.action === 'retrieval-cancelled' && a.studies.includes(study.studyInstanceUid),
+      );
+      if (recorded.length === 1) {
+        // Confirm won: the cancel was refused in words, and nothing was marked cancelled.
+        expect(said.some((t) => t.startsWith(already))).toBe(true);
+        expect(said).not.toContain(cancelledText);
+        expect(cancelledAudit).toEqual([]);
+      } else {
+        expect(recorded).toEqual([]);
+        expect(said).toContain(cancelledText);
+        expect(said.some((t) => t.startsWith(already))).toBe(false);
+        expect(cancelledAudit).toHaveLength(1);
+      }
+      if (i < 2) expect(recorded).toHaveLength(1);
+      else if (i < 4) expect(recorded).toHaveLength(0);
+    }
+  });
+
   it('refuses a Cancel download button that was forged or altered, and cancels nothing', async () => {
     const status = await confirmStudy('Study 5', 'card-1');
     const data = cancelButton(status, 'Study 5').data as { isa: string; offer: string };
