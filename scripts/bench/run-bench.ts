@@ -70,6 +70,22 @@ const question = 'how do I get Taunton access at 2am?';
 /** The decision tree's Taunton & Yeovil step, pressed from the "Which Trust holds the images?" card. */
 const button = { isa: 'nav', step: 'route-b-taunton', trail: ['menu', 'where'] };
 
+/** Where an activity names its chat; each request of the load fills in the next chat of the pool. */
+const chatPlaceholder = '[<chat>]';
+
+/**
+ * The chats the load is spread over, each used in turn: a chat gets under one message a second at the
+ * load's rate, as a clinician's does, well under Teams' pace of 7; and, as in use, a chat's reference is
+ * saved once, not on every turn.
+ */
+const loadChats = 1000;
+
+/** A body with a fresh chat of the pool (`chatPlaceholder` in `body`), round robin. */
+function chatBodies(body: string): () => string {
+  let next = 0;
+  return () => body.replaceAll(chatPlaceholder, String((next++ % loadChats) + 1));
+}
+
 /**
  * For finding out why: BENCH_PROFILE=<folder> starts the servers and the notification processes
  * with --cpu-prof into that folder; BENCH_ONLY=core,load,notifications,memory runs only those parts.
@@ -155,9 +171,9 @@ function activity(connectorUrl: string, fields: Record<string, unknown>): string
     serviceUrl: `${connectorUrl}/`,
     from: { id: '29:bench-user', name: 'Bench Clinician', aadObjectId: '00000000-0000-0000-0000-0000000000b1' },
     recipient: { id: '28:bench-bot', name: 'Image Sharing' },
-    // A chat of its own per request, as many clinicians' load is: Teams paces a bot's messages per chat
-    // (7 a second, kept by the notifier), so one chat for all the load would measure that pace instead.
-    conversation: { id: 'a:bench-chat-[<id>]', conversationType: 'personal', tenantId: 'bench-tenant' },
+    // One of a pool of chats (loadChats), as many clinicians' load is: Teams paces a bot's messages per
+    // chat (7 a second, kept by the notifier), so one chat for all the load would measure that pace instead.
+    conversation: { id: `a:bench-chat-${chatPlaceholder}`, conversationType: 'personal', tenantId: 'bench-tenant' },
     locale: 'en-GB',
     ...fields,
   });
@@ -176,7 +192,7 @@ async function replyTo(serverUrl: string, connectorUrl: string, body: string): P
   const res = await fetch(`${serverUrl}/api/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: body.replaceAll('[<id>]', id),
+    body: body.replaceAll('[<id>]', id).replaceAll(chatPlaceholder, 'check'),
     signal: AbortSignal.timeout(10_000),
   });
   if (res.status >= 300) throw new Error(`${serverUrl}/api/messages answered ${res.status}`);
@@ -207,6 +223,7 @@ interface LoadResult {
 }
 
 function cannon(url: string, body: string, seconds: number): Promise<autocannon.Result> {
+  const bodyFor = chatBodies(body);
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -214,6 +231,8 @@ function cannon(url: string, body: string, seconds: number): Promise<autocannon.
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
+        // Every request a chat of the pool; autocannon then puts a fresh activity id in each ([<id>]).
+        requests: [{ setupRequest: (request) => ({ ...request, body: bodyFor() }) }],
         idReplacement: true,
         connections: load.connections,
         duration: seconds,

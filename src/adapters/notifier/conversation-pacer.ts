@@ -22,20 +22,32 @@ export function createConversationPacer(options: {
   const { perSecond, now, sleep } = options;
   /** Reserved send instants per conversation, ascending; only those still inside a window are kept. */
   const reserved = new Map<string, number[]>();
+  let lastSweep = Number.NEGATIVE_INFINITY;
 
-  const forget = (at: number): void => {
+  /** The conversation's slots still inside the window at `at` (the older ones dropped). */
+  const live = (slots: readonly number[], at: number): number[] => {
+    let first = 0;
+    while (first < slots.length && slots[first]! <= at - windowMs) first += 1;
+    return first === 0 ? [...slots] : slots.slice(first);
+  };
+
+  // Other chats are swept at most once a window: a sweep on every send would cost every send a pass
+  // over every chat served in the last second (hundreds, under load).
+  const sweep = (at: number): void => {
+    if (at - lastSweep < windowMs) return;
+    lastSweep = at;
     for (const [id, slots] of reserved) {
-      const live = slots.filter((slot) => slot > at - windowMs);
-      if (live.length === 0) reserved.delete(id);
-      else if (live.length !== slots.length) reserved.set(id, live);
+      const kept = live(slots, at);
+      if (kept.length === 0) reserved.delete(id);
+      else reserved.set(id, kept);
     }
   };
 
   return {
     async acquire(conversationId) {
       const at = now();
-      forget(at);
-      const slots = reserved.get(conversationId) ?? [];
+      sweep(at);
+      const slots = live(reserved.get(conversationId) ?? [], at);
       // The slot `perSecond` back from the end must be a full window before this one.
       const earlier = slots.length >= perSecond ? slots[slots.length - perSecond] : undefined;
       const slot = earlier === undefined ? at : Math.max(at, earlier + windowMs);
