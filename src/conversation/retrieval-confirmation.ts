@@ -102,7 +102,8 @@ export async function confirm(
   const offer = await readOffer(value, 'confirm', caller, deps, now);
   if (isTurn(offer)) return offer;
   // A card cancelled (replaced) cannot be confirmed by a stale copy of it or a replayed press.
-  if ((await decideConfirmation(offer, 'confirmed', deps, now)) === 'cancelled') {
+  const decided = await decideConfirmation(offer, 'confirmed', deps, now);
+  if (decided.decision === 'cancelled') {
     return say('That retrieval was cancelled, so nothing was retrieved. Search again to start a new one.');
   }
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
@@ -114,7 +115,7 @@ export async function confirm(
     caller.requester,
     deps,
     now,
-    { newId: randomUUID, cardActivityId: caller.pressedActivityId ?? null, activity: caller.turnClaim ?? null },
+    { newId: randomUUID, cardActivityId: caller.pressedActivityId ?? null, activity: caller.turnClaim ?? null, decision: decided.claim },
   );
   const created = confirmed.recorded.flatMap((r) => (r.created && r.retrieval ? [r.retrieval] : []));
   const others = confirmed.recorded.flatMap((r) => (r.created ? [] : [studyLine(r.pick.study, deps.zone)]));

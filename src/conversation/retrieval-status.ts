@@ -80,8 +80,9 @@ export function statusCard(
 function pacsWords(reply: PacsCancelReply): string {
   switch (reply) {
     case 'cancelled':
-    case 'not-started':
       return 'The download was stopped.';
+    case 'not-started':
+      return 'It had not started at the PACS yet, and now it will not (one that starts meanwhile is stopped).';
     case 'stopping':
       return (
         'The PACS was part-way through a transfer it cannot interrupt, so some or all of the images may still ' +
@@ -148,9 +149,24 @@ export async function cancelDownload(
   const r = outcome.retrieval;
   const what = `${plainText(r.study.description) || 'the study'} from ${trustName(deps.guide, r.site)}`;
   const at = DateTime.fromJSDate(now, { zone: deps.zone }).toFormat('HH:mm');
-  const text =
-    outcome.kind === 'cancelled'
-      ? `✖️ Cancelled at ${at}: ${what}. ${pacsWords(outcome.pacs)} You will not get a message about it.`
-      : endedWords(r, what);
+  let text: string;
+  switch (outcome.kind) {
+    case 'cancelled':
+      text = `✖️ Cancelled at ${at}: ${what}. ${pacsWords(outcome.pacs)} You will not get a message about it.`;
+      break;
+    case 'already-finished':
+      text =
+        `Too late to cancel: the PACS has already finished downloading ${what}. ` +
+        'I will tell you as usual once UH Bristol PACS is checked to hold it.';
+      break;
+    case 'shared':
+      text =
+        `Not cancelled: another clinician asked for ${what} while it was downloading and is waiting for it too. ` +
+        'You will still get a message when it arrives.';
+      break;
+    case 'already-ended':
+      text = endedWords(r, what);
+      break;
+  }
   return { replies: [{ text }], updatePressedCard: await refreshedCard(r, token, caller, deps, list) };
 }

@@ -174,6 +174,8 @@ export interface Confirmation {
   readonly entries: readonly ConfirmationEntry[];
   /** The turn's claim, marked done with the confirmation (null when the turn holds none). */
   readonly activity: TurnClaim | null;
+  /** The confirmation card's decision claim (Confirm, not Cancel) this turn holds, marked done with the confirmation. */
+  readonly decision?: TurnClaim | null;
 }
 
 /** Why a store operation failed. */

@@ -7,7 +7,7 @@ import { withDeadline } from '../support/deadline';
 import { auditEvent } from './audit-events';
 import { PacsError, type PacsErrorReason, type SiteId, type StudySummary } from '../ports/pacs-port';
 import type { AuditEvent, ConfirmationEntry, Requester, Retrieval, TurnClaim } from '../ports/store-port';
-import { withdrawStartedJob } from './cancel-retrieval';
+import { wasCancelled, withdrawStartedJob } from './cancel-retrieval';
 import { heldWhole, keptUntil, type RetrievalDeps } from './retrieval-deps';
 
 /** A study the clinician picked to retrieve. */
@@ -38,6 +38,8 @@ export interface ConfirmationOptions {
   readonly alreadyLocal?: (pick: StudyPick) => boolean;
   /** The turn's claim on its activity, marked done with the confirmation. */
   readonly activity?: TurnClaim | null;
+  /** The confirmation card's decision claim this turn holds (decideConfirmation), marked done with it. */
+  readonly decision?: TurnClaim | null;
 }
 
 /**
@@ -82,7 +84,7 @@ export async function recordConfirmation(
           audit: { created: confirmed(pick, 'confirmed'), existing: confirmed(pick, 'already-downloading') },
         },
   );
-  const results = await deps.store.recordConfirmation({ entries, activity: options.activity ?? null });
+  const results = await deps.store.recordConfirmation({ entries, activity: options.activity ?? null, decision: options.decision ?? null });
   return picks.map((pick, i): RecordedPick => {
     const result = results[i];
     return result ? { pick, retrieval: result.retrieval, created: result.created } : { pick, retrieval: null, created: false };
@@ -107,6 +109,11 @@ export async function startRecorded(
   const outcomes = new Map<string, PickOutcome>();
   const fail = async (retrieval: Retrieval, reason: PacsErrorReason, where: 'local' | 'site', detail: string): Promise<void> => {
     const failed = await store.transition(retrieval.id, ['requested'], 'failed', at, { failureReason: reason, detail });
+    // Cancelled meanwhile: that is its one outcome, not a failure.
+    if (!failed && (await wasCancelled(retrieval.id, deps))) {
+      outcomes.set(retrieval.id, { kind: 'cancelled' });
+      return;
+    }
     if (failed)
       await store.appendAudit(
         auditEvent(retrieval.requester, now, {
@@ -151,10 +158,15 @@ export async function startRecorded(
       outcomes.set(retrieval.id, { kind: 'already-local' });
       continue;
     }
+    // Cancel download is on the status card from the moment of the confirmation: nothing is started for one pressed since.
+    if (await wasCancelled(retrieval.id, deps)) {
+      outcomes.set(retrieval.id, { kind: 'cancelled' });
+      continue;
+    }
     try {
       const jobId = await pacs.startRetrieval(retrieval.site, retrieval.nhsNumber, uid);
       const started = await store.transition(retrieval.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
-      const withdrawn = !started && (await withdrawStartedJob(retrieval.id, jobId, deps));
+      const withdrawn = !started && (await withdrawStartedJob(retrieval, jobId, deps, now));
       outcomes.set(retrieval.id, withdrawn ? { kind: 'cancelled' } : { kind: 'started', retrieval: started ?? retrieval });
     } catch (error) {
       if (!(error instanceof PacsError)) throw error;
@@ -220,7 +232,12 @@ export async function recordConfirmed(
   requester: Requester,
   deps: RetrievalDeps,
   now: Date,
-  options: { readonly newId: () => string; readonly cardActivityId: string | null; readonly activity: TurnClaim | null },
+  options: {
+    readonly newId: () => string;
+    readonly cardActivityId: string | null;
+    readonly activity: TurnClaim | null;
+    readonly decision?: TurnClaim | null;
+  },
 ): Promise<Confirmed> {
   // A PACS slow to say is not waited for: the start asks again.
   const local = await localCountsWithin(
@@ -228,12 +245,20 @@ export async function recordConfirmed(
     picks.map((p) => p.study.studyInstanceUid),
     localCheckMs,
   );
-  const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, options.newId, {
-    cardActivityId: options.cardActivityId,
-    alreadyLocal: (p) => heldWhole(p.study, local?.get(p.study.studyInstanceUid) ?? 0),
-    activity: options.activity,
-  });
-  return { recorded, local };
+  const decision = options.decision ?? null;
+  try {
+    const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, options.newId, {
+      cardActivityId: options.cardActivityId,
+      alreadyLocal: (p) => heldWhole(p.study, local?.get(p.study.studyInstanceUid) ?? 0),
+      activity: options.activity,
+      decision,
+    });
+    return { recorded, local };
+  } catch (error) {
+    // Nothing was recorded: the card is undecided again, so its Cancel is not refused as "already confirmed".
+    if (decision) await deps.store.releaseActivity(decision.key, decision.owner).catch(() => false);
+    throw error;
+  }
 }
 
 /** A confirmation's second half, after the answer: starts its new retrievals with the counts already known. */
@@ -273,28 +298,40 @@ export interface DecidedOffer {
   readonly expires: string;
 }
 
+/** A card's decision, and the claim a Confirm holds until its confirmation is recorded (null otherwise). */
+export interface Decided {
+  readonly decision: CardDecision;
+  /** Marked done in the confirmation's own transaction (recordConfirmed), or released if that fails. */
+  readonly claim: TurnClaim | null;
+}
+
 /**
  * Records `wanted` as the decision of the confirmation card `offer`, unless the card was decided
- * already; returns the decision that stands. One claim in the store decides, whichever instance
- * handles the press, so Confirm on one copy of the card and Cancel on another cannot both win: the
- * loser is told what the winner did. Cards made before cards had ids have no record: `wanted` stands.
+ * already; says which decision stands. One claim in the store decides, whichever instance handles
+ * the press, so Confirm on one copy of the card and Cancel on another cannot both win: the loser is
+ * told what the winner did. A Cancel's decision is final at once; a Confirm's claim is held until
+ * its confirmation is recorded (done in the same transaction), so a Confirm that fails before that
+ * leaves the card undecided, and one that crashes leaves it to a Cancel a minute later. A Confirm
+ * pressed again while the first is held goes on (the store records one retrieval per study). Cards
+ * made before cards had ids have no record: `wanted` stands.
  */
-export async function decideConfirmation(offer: DecidedOffer, wanted: CardDecision, deps: RetrievalDeps, now: Date): Promise<CardDecision> {
-  if (!offer.id) return wanted;
+export async function decideConfirmation(offer: DecidedOffer, wanted: CardDecision, deps: RetrievalDeps, now: Date): Promise<Decided> {
+  if (!offer.id) return { decision: wanted, claim: null };
   const { store } = deps;
-  if (await store.activityFor(earlierCancelledKey(offer.id))) return 'cancelled';
+  if (await store.activityFor(earlierCancelledKey(offer.id))) return { decision: 'cancelled', claim: null };
   const key = decisionKey(offer.id);
   const claimMs = 60_000;
   const keepMs = Math.max(claimMs, Date.parse(offer.expires) - now.getTime() + claimMs);
   const claim = await store.claimActivity({ key, owner: wanted, at: now.toISOString(), claimMs, keepMs });
   switch (claim.outcome) {
     case 'claimed':
+      if (wanted === 'confirmed') return { decision: wanted, claim: { key, owner: wanted } };
       await store.finishActivity(key, wanted);
-      return wanted;
+      return { decision: wanted, claim: null };
     case 'held':
-      return claim.owner === 'cancelled' ? 'cancelled' : 'confirmed';
+      return { decision: claim.owner === 'cancelled' ? 'cancelled' : 'confirmed', claim: null };
     case 'done':
-      return (await store.activityFor(key))?.owner === 'cancelled' ? 'cancelled' : 'confirmed';
+      return { decision: (await store.activityFor(key))?.owner === 'cancelled' ? 'cancelled' : 'confirmed', claim: null };
   }
 }
 
@@ -303,7 +340,7 @@ export async function decideConfirmation(offer: DecidedOffer, wanted: CardDecisi
  * nothing changes, and 'confirmed' is returned); a cancel that stands is audited.
  */
 export async function cancelConfirmation(offer: DecidedOffer, requester: Requester, deps: RetrievalDeps, now: Date): Promise<CardDecision> {
-  const decision = await decideConfirmation(offer, 'cancelled', deps, now);
+  const { decision } = await decideConfirmation(offer, 'cancelled', deps, now);
   if (decision === 'confirmed') return decision;
   for (const pick of offer.studies) {
     await deps.store.appendAudit(

@@ -5,7 +5,7 @@
 import { PacsError, type PacsErrorReason } from '../ports/pacs-port';
 import type { Requester, Retrieval } from '../ports/store-port';
 import { auditEvent } from './audit-events';
-import { withdrawStartedJob } from './cancel-retrieval';
+import { wasCancelled, withdrawStartedJob } from './cancel-retrieval';
 import type { RetrievalDeps } from './retrieval-deps';
 
 /** What starting a recorded "Try again" did. */
@@ -46,17 +46,21 @@ export async function startRetry(requested: Retrieval, requester: Requester, dep
   const { pacs, store } = deps;
   const at = now.toISOString();
   const uid = requested.study.studyInstanceUid;
+  // Cancelled since "Trying again..." was said: nothing is started.
+  if (await wasCancelled(requested.id, deps)) return { kind: 'cancelled' };
   try {
     const jobId = await pacs.startRetrieval(requested.site, requested.nhsNumber, uid);
     const started = await store.transition(requested.id, ['requested'], 'retrieving', at, { pacsJobId: jobId });
-    if (!started && (await withdrawStartedJob(requested.id, jobId, deps))) return { kind: 'cancelled' };
+    if (!started && (await withdrawStartedJob(requested, jobId, deps, now))) return { kind: 'cancelled' };
     return { kind: 'started', retrieval: started ?? requested };
   } catch (error) {
     const reason = error instanceof PacsError ? error.reason : 'protocol';
-    await store.transition(requested.id, ['requested'], 'failed', at, {
+    const failed = await store.transition(requested.id, ['requested'], 'failed', at, {
       failureReason: reason,
       detail: 'the PACS did not start the retrieval',
     });
+    // Cancelled meanwhile: that is its one outcome, not a failure.
+    if (!failed && (await wasCancelled(requested.id, deps))) return { kind: 'cancelled' };
     await store.appendAudit(
       auditEvent(requester, now, {
         action: 'retrieval-outcome',

@@ -2,8 +2,8 @@
  * Cancelling a retrieval still downloading, through the real HTTP endpoint against the fake PACS
  * (with real Orthanc servers in test/e2e/orthanc-cancel.test.ts): from the status card and from
  * "my retrievals"; what the PACS said is told back; a cancelled retrieval never sends a completion
- * message, even when its transfer completes afterwards; a cancel racing the poll's completion ends
- * in exactly one outcome.
+ * message, even when its transfer completes afterwards; a cancel once the PACS has finished is too
+ * late, and the poll's completion is the one outcome.
  */
 import { FakePacs } from '../../src/adapters/pacs/fake-pacs';
 import type { StudySummary } from '../../src/ports/pacs-port';
@@ -101,7 +101,8 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
     expect(await store.notificationsFor(retrieval!.id)).toEqual([]);
     const audit = await store.auditSince('2026-01-01T00:00:00Z');
     expect(audit.filter((a) => a.action === 'retrieval-cancelled').map((a) => [a.site, a.studies, a.nhsNumber, a.outcome])).toEqual([
-      ['exeter', ['2.25.2'], nhs, 'cancelled while downloading; PACS job: cancelled'],
+      ['exeter', ['2.25.2'], nhs, 'cancelled while downloading'],
+      ['exeter', ['2.25.2'], nhs, 'PACS job: cancelled'],
     ]);
     expect(audit.filter((a) => a.action === 'retrieval-outcome')).toEqual([]);
 
@@ -132,8 +133,7 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
     expect(await store.notificationsFor(retrieval!.id)).toEqual([]);
   });
 
-  it('a cancel racing the poll that finds the job finished ends in one outcome, with a completion message only when the completion won', async () => {
-    const outcomes: string[] = [];
+  it('a cancel once the PACS has finished the job is too late: one outcome (stored) and one completion message, in either order and at once', async () => {
     for (const [i, study] of exeterStudies.entries()) {
       const status = await confirmStudy(study.description, `card-${i}`);
       const [retrieval] = (await store.retrievalsFor(user, 10)).filter((r) => r.study.studyInstanceUid === study.studyInstanceUid);
@@ -153,24 +153,19 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
       }
       await bot.application.pollOnce();
       await bot.application.idle();
-      const final = await store.getRetrieval(retrieval!.id);
-      const announced = endings(bot.sentActivities.slice(sentBefore));
       // The turn's reply, among what was posted meanwhile (the poll's notification may be there too).
       const said = press.replies.map((r) => r.text ?? '').find((t) => /^(Too late|✖️)/.test(t));
-      if (final!.state === 'stored') {
-        expect(said).toBe(`Too late to cancel: ${study.description} from Exeter had already arrived on UH Bristol PACS.`);
-        expect(announced).toHaveLength(1);
-        expect((await store.notificationsFor(retrieval!.id)).map((n) => n.kind)).toEqual(['stored']);
-      } else {
-        expect(final!.state).toBe('cancelled');
-        expect(said).toContain('The PACS had already finished the download, so the images may already be on UH Bristol PACS.');
-        expect(announced).toEqual([]);
-        expect(await store.notificationsFor(retrieval!.id)).toEqual([]);
-      }
-      expect((await store.transitions(retrieval!.id)).map((t) => t.to)).toEqual(['requested', 'retrieving', final!.state]);
-      outcomes.push(final!.state);
+      expect([
+        `Too late to cancel: the PACS has already finished downloading ${study.description} from Exeter. I will tell you as usual ` +
+          'once UH Bristol PACS is checked to hold it.',
+        `Too late to cancel: ${study.description} from Exeter had already arrived on UH Bristol PACS.`,
+      ]).toContain(said);
+      expect(await store.getRetrieval(retrieval!.id)).toMatchObject({ state: 'stored' });
+      expect(endings(bot.sentActivities.slice(sentBefore))).toHaveLength(1);
+      expect((await store.notificationsFor(retrieval!.id)).map((n) => n.kind)).toEqual(['stored']);
+      expect((await store.transitions(retrieval!.id)).map((t) => t.to)).toEqual(['requested', 'retrieving', 'stored']);
+      expect(pacs.requests.cancelRetrieval).toBe(0);
     }
-    expect(outcomes.slice(0, 4)).toEqual(['cancelled', 'cancelled', 'stored', 'stored']);
   });
 
   it('"my retrievals" offers Cancel download for the ones downloading only, and shows the page again after a press', async () => {
@@ -189,6 +184,37 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
     expect(textOf(shown)).toMatch(/Study 4 · CT · 3 images · Exeter · NHS 943 476 5919 · ✖️ cancelled/);
     expect(textOf(shown)).toMatch(/Study 1 · CT · 3 images · Exeter · NHS 943 476 5919 · ✅ stored on UH Bristol PACS/);
     expect(actionsOf(shown).map((a) => a.title)).toEqual(['Show the menu']);
+  });
+
+  it('does not cancel a download another clinician joined, and says why', async () => {
+    // A colleague, in their own chat, has the confirmation card for the same study open...
+    const colleague = {
+      from: { id: '29:user-2', name: 'Dr Colleague', aadObjectId: '00000000-0000-0000-0000-000000000002' },
+      conversation: { id: 'a:colleague-chat', conversationType: 'personal', tenantId: 'tenant-1' },
+    };
+    const before = bot.sentActivities.length;
+    await bot.send({ text: 'find images for 943 476 5919', ...colleague }, asked);
+    await bot.application.idle();
+    const card = cardsOf(bot.sentActivities.slice(before)).find((c) => textOf(c).includes('Retrieve selected'))!;
+    const retrieve = actionsOf(card).find((a) => a.title === 'Retrieve selected')!;
+    const confirmCard = cardsOf(
+      (await bot.send({ value: { ...(retrieve.data as object), 'pick-0': 'true' }, ...colleague }, asked)).replies,
+    )[0];
+    expect(textOf(confirmCard)).toContain('Study 6');
+    // ... when this clinician confirms it; the colleague's Confirm then joins the download.
+    const status = await confirmStudy('Study 6', 'card-1');
+    const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+    await bot.send({ value: confirm.data, replyToId: 'colleague-card', ...colleague }, asked);
+    await bot.application.idle();
+    expect(bot.sentActivities.at(-1)!.text).toContain('Already downloading: Study 6');
+
+    const pressed = await bot.send({ value: cancelButton(status, 'Study 6').data, replyToId: 'card-1' }, asked);
+    expect(pressed.replies.map((r) => r.text)).toEqual([
+      'Not cancelled: another clinician asked for Study 6 from Exeter while it was downloading and is waiting for it too. You ' +
+        'will still get a message when it arrives.',
+    ]);
+    expect(pacs.requests.cancelRetrieval).toBe(0);
+    expect(await store.activeRetrievals()).toHaveLength(1);
   });
 
   /** A confirmation card for `description`, not yet pressed. */

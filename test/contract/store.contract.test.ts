@@ -218,13 +218,13 @@ describe('SQLite store on a file', () => {
     // better-sqlite3 turns foreign keys on by default; the broken file below is written with them off.
     if (extraSql !== '') v6.pragma('foreign_keys = OFF');
     v6.exec(`
-      INSERT INTO retrievals (id, requester_teams_user_id, requester_display_name, requester_conversation_id, site, nhs_number,
+      INSERT INTO retrievals (rowid, id, requester_teams_user_id, requester_display_name, requester_conversation_id, site, nhs_number,
         study_instance_uid, study_description, study_modalities, study_instance_count, state, pacs_job_id, created_at, created_at_ms,
         updated_at, kept_until)
       VALUES
-        ('done', '29:alice', 'Dr Alice Example', 'a:chat', 'exeter', '9434765919', '1.2.1', 'CT', '["CT"]', 5, 'stored', 'job-1',
+        (7, 'done', '29:alice', 'Dr Alice Example', 'a:chat', 'exeter', '9434765919', '1.2.1', 'CT', '["CT"]', 5, 'stored', 'job-1',
           '2026-02-01T09:00:00.000Z', 1769936400000, '2026-02-01T09:10:00.000Z', '2026-03-03T09:00:00.000Z'),
-        ('busy', '29:alice', 'Dr Alice Example', 'a:chat', 'exeter', '9434765919', '1.2.2', 'MR', '["MR"]', 3, 'retrieving', 'job-2',
+        (3, 'busy', '29:alice', 'Dr Alice Example', 'a:chat', 'exeter', '9434765919', '1.2.2', 'MR', '["MR"]', 3, 'retrieving', 'job-2',
           '2026-02-01T09:20:00.000Z', 1769937600000, '2026-02-01T09:21:00.000Z', '2026-03-03T09:20:00.000Z');
       INSERT INTO retrieval_transitions (retrieval_id, from_state, to_state, at) VALUES
         ('done', NULL, 'requested', '2026-02-01T09:00:00.000Z'),
@@ -261,6 +261,11 @@ describe('SQLite store on a file', () => {
       try {
         expect(raw.prepare("SELECT MAX(seq) FROM retrieval_transitions WHERE retrieval_id = 'busy'").pluck().get()).toBe(6);
         expect(raw.pragma('foreign_key_check')).toEqual([]);
+        // rowids (the tie-break of retrievals created in the same millisecond) are kept.
+        expect(raw.prepare('SELECT rowid, id FROM retrievals ORDER BY rowid').all()).toEqual([
+          { rowid: 3, id: 'busy' },
+          { rowid: 7, id: 'done' },
+        ]);
         raw.pragma('foreign_keys = ON');
         expect(() =>
           raw.prepare("INSERT INTO retrieval_transitions (retrieval_id, to_state, at) VALUES ('nope', 'cancelled', 'x')").run(),

@@ -104,11 +104,12 @@ describeWithOrthanc('a clinician cancels a retrieval from Exeter while it downlo
     );
     expect(audit.map((a) => `${a.action}: ${a.outcome}`)).toEqual([
       'retrieval-confirmed: confirmed',
-      'retrieval-cancelled: cancelled while downloading; PACS job: stopping',
+      'retrieval-cancelled: cancelled while downloading',
+      'retrieval-cancelled: PACS job: stopping',
     ]);
   }, 60_000);
 
-  it('cancelled after the job finished but before the poll saw it: one outcome (cancelled), and no completion message', async () => {
+  it('a cancel after the job finished but before the poll saw it is too late: one outcome (stored), one completion message', async () => {
     await confirmStudy('XR Chest', 'card-xr');
     const retrieval = await retrievalOf('XR Chest');
     expect(await jobEnded(retrieval.pacsJobId!)).toBe('succeeded');
@@ -116,14 +117,15 @@ describeWithOrthanc('a clinician cancels a retrieval from Exeter while it downlo
     const cancel = actionsOf(status).find((a) => a.title.startsWith('Cancel download: XR Chest'))!;
     const pressed = await bot.send({ value: cancel.data, replyToId: 'card-xr' }, asked);
     expect(pressed.replies[0]!.text).toBe(
-      '✖️ Cancelled at 02:00: XR Chest from Exeter. The PACS had already finished the download, so the images may already ' +
-        'be on UH Bristol PACS. You will not get a message about it.',
+      'Too late to cancel: the PACS has already finished downloading XR Chest from Exeter. I will tell you as usual once UH ' +
+        'Bristol PACS is checked to hold it.',
     );
     const sentBefore = bot.sentActivities.length;
     await bot.application.pollOnce();
     await bot.application.idle();
-    expect(endings(bot.sentActivities.slice(sentBefore))).toEqual([]);
-    expect(await store.getRetrieval(retrieval.id)).toMatchObject({ state: 'cancelled' });
-    expect(await store.notificationsFor(retrieval.id)).toEqual([]);
+    expect(endings(bot.sentActivities.slice(sentBefore))).toEqual([
+      '✅ XR Chest from Exeter (12 Mar 2024), 2 images, is now on UH Bristol PACS, kept until 1 Jan 2027.',
+    ]);
+    expect(await store.getRetrieval(retrieval.id)).toMatchObject({ state: 'stored' });
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 /**
  * The hazard log (docs/clinical-safety.md) cites each control's tests by file and exact title: every
- * cited file must exist and hold every cited title, so a renamed or deleted test cannot leave the log
- * pointing at evidence that is gone.
+ * cited file must exist and hold every cited title as a whole string literal, so a renamed or deleted
+ * test cannot leave the log pointing at evidence that is gone.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,8 +39,9 @@ describe('the hazard log', () => {
       }
       const source = fs.readFileSync(full, 'utf8');
       for (const title of titles) {
-        // A title with quotes may be written with escaped quotes in the source.
-        if (!source.includes(title) && !source.includes(title.replace(/"/g, '\\"'))) problems.push(`${file}: "${title}"`);
+        // The whole title as one string literal, in any of the three quotes (escaped where it holds that quote).
+        const literals = [`'${title.replace(/'/g, "\\'")}'`, `"${title.replace(/"/g, '\\"')}"`, `\`${title}\``];
+        if (!literals.some((literal) => source.includes(literal))) problems.push(`${file}: "${title}"`);
       }
     }
     expect(problems).toEqual([]);

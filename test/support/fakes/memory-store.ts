@@ -38,6 +38,7 @@ import {
   newNotificationId,
   checkPage,
   checkStudyUids,
+  claimsOf,
 } from '../../../src/adapters/store/core/store-rules';
 import { activeStates, applyTransition, checkMove, notificationKindFor } from '../../../src/retrieval/retrieval-states';
 
@@ -340,7 +341,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StorePort {
           ({ seq, transitionSeq } = counters);
           throw error;
         }
-        if (confirmation.activity) finish(confirmation.activity.key, confirmation.activity.owner);
+        for (const claim of claimsOf(confirmation)) finish(claim.key, claim.owner);
         return results;
       }),
 

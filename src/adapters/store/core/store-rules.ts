@@ -15,6 +15,7 @@ import {
   type NotificationKind,
   type NotificationOutcome,
   type StoredReference,
+  type TurnClaim,
 } from '../../../ports/store-port';
 import { corrupt } from './store-rows';
 
@@ -207,11 +208,16 @@ export function activityRecordOf(row: {
   };
 }
 
+/** The claims a confirmation marks done with it: the turn's, and the card's decision. */
+export function claimsOf(confirmation: Confirmation): TurnClaim[] {
+  return [confirmation.activity, confirmation.decision ?? null].filter((claim): claim is TurnClaim => claim !== null);
+}
+
 /** Checks a confirmation's entries before anything is written; returns each new retrieval's creation instant (ms), or null. */
 export function checkConfirmation(confirmation: Confirmation): Array<number | null> {
-  if (confirmation.activity !== null) {
-    checkActivityKey(confirmation.activity.key);
-    if (!isNonEmptyString(confirmation.activity.owner)) throw new StoreError('invalid', "a confirmation's activity needs an owner");
+  for (const claim of claimsOf(confirmation)) {
+    checkActivityKey(claim.key);
+    if (!isNonEmptyString(claim.owner)) throw new StoreError('invalid', "a confirmation's activity needs an owner");
   }
   return confirmation.entries.map((entry) => {
     const audits = entry.retrieval === null ? [entry.audit] : [entry.audit.created, entry.audit.existing];

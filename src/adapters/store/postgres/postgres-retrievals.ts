@@ -14,7 +14,15 @@ import {
 } from '../../../ports/store-port';
 import { applyTransition, checkMove, notificationKindFor, type TransitionChanges } from '../../../retrieval/retrieval-states';
 import { corrupt } from '../core/store-rows';
-import { checkConfirmation, checkNewRetrieval, checkPage, checkStudyUids, instantMs, newNotificationId } from '../core/store-rules';
+import {
+  checkConfirmation,
+  claimsOf,
+  checkNewRetrieval,
+  checkPage,
+  checkStudyUids,
+  instantMs,
+  newNotificationId,
+} from '../core/store-rules';
 import { finishSql } from './postgres-activities';
 import { insertAudit } from './postgres-audit';
 import { isUniqueViolation, toStoreError, type PostgresConnection } from './postgres-connection';
@@ -158,7 +166,7 @@ async function recordConfirmation(db: PostgresConnection, confirmation: Confirma
         await insertAudit(client, result.created ? entry.audit.created : entry.audit.existing);
         results.push(result);
       }
-      if (confirmation.activity) await client.query(finishSql, [confirmation.activity.key, confirmation.activity.owner]);
+      for (const claim of claimsOf(confirmation)) await client.query(finishSql, [claim.key, claim.owner]);
       return results;
     });
   } catch (error) {

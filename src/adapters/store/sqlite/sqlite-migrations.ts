@@ -214,14 +214,15 @@ export const migrations: readonly Migration[] = [
         card_activity_id TEXT,
         study_accession_number TEXT
       );
+      -- rowid too: it breaks ties between retrievals created in the same millisecond.
       INSERT INTO retrievals_v7 (
-        id, requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
+        rowid, id, requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
         requester_conversation_id, site, nhs_number, study_instance_uid, study_date, study_description,
         study_modalities, study_instance_count, state, pacs_job_id, failure_reason, created_at, created_at_ms,
         updated_at, kept_until, card_activity_id
       )
       SELECT
-        id, requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
+        rowid, id, requester_teams_user_id, requester_entra_object_id, requester_display_name, requester_tenant_id,
         requester_conversation_id, site, nhs_number, study_instance_uid, study_date, study_description,
         study_modalities, study_instance_count, state, pacs_job_id, failure_reason, created_at, created_at_ms,
         updated_at, kept_until, card_activity_id
@@ -279,7 +280,10 @@ export function runMigrations(db: Database.Database, list: readonly Migration[] 
       db.exec(migration.sql);
       // A rebuild ran with foreign keys off: every reference must still hold before it commits.
       if (migration.rebuildsTables && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
-        throw new StoreError('invalid', `migration ${migration.version} would leave references to rows that are gone`);
+        throw new StoreError(
+          'invalid',
+          `the database holds references to rows that are gone (found by migration ${migration.version}, which was not applied)`,
+        );
       }
       record.run(migration.version, migration.name, new Date().toISOString());
       applied.push(migration.version);

@@ -14,7 +14,15 @@ import {
 } from '../../../ports/store-port';
 import { applyTransition, checkMove, notificationKindFor, type TransitionChanges } from '../../../retrieval/retrieval-states';
 import { corrupt, stateOf } from '../core/store-rows';
-import { checkConfirmation, checkNewRetrieval, checkPage, checkStudyUids, instantMs, newNotificationId } from '../core/store-rules';
+import {
+  checkConfirmation,
+  claimsOf,
+  checkNewRetrieval,
+  checkPage,
+  checkStudyUids,
+  instantMs,
+  newNotificationId,
+} from '../core/store-rules';
 import { writeAudit } from './sqlite-audit';
 import { isSqliteError, type SqliteConnection } from './sqlite-connection';
 import { fromRow, type TransitionRow } from './sqlite-statements';
@@ -119,7 +127,7 @@ function confirmTransaction(db: SqliteConnection, create: ReturnType<typeof crea
       writeAudit(db, result.created ? entry.audit.created : entry.audit.existing);
       return result;
     });
-    if (confirmation.activity) db.statements().finishActivity.run(confirmation.activity.key, confirmation.activity.owner);
+    for (const claim of claimsOf(confirmation)) db.statements().finishActivity.run(claim.key, claim.owner);
     return results;
   });
 }
