@@ -154,7 +154,7 @@ describe('a production install from a fresh copy, as the image runs it', () => {
 
     // A DBA's commands work on the same install: the schema is already there, the audit trail exports.
     const migrated = await run('npm', ['run', '--silent', 'migrate'], { cwd: app, env });
-    expect(migrated.stdout.trim()).toBe('SQLite database schema at version 6: already up to date.');
+    expect(migrated.stdout.trim()).toBe('SQLite database schema at version 7: already up to date.');
     const audit = await run(process.execPath, ['dist/scripts/audit.js', '--since', '2026-01-01'], { cwd: app, env });
     expect(audit.stdout).toMatch(/^time,action,teams_user_id/);
 

@@ -248,6 +248,8 @@ export interface LabSpec {
   readonly aliases?: readonly AliasSpec[];
   /** Each remote sends its C-STOREs to LOCAL through a DicomGate (lab.gate(modality)) a test can hold. */
   readonly gated?: boolean;
+  /** LOCAL's ConcurrentJobs (default 4): 1 keeps a second retrieval pending while the first runs. */
+  readonly concurrentJobs?: number;
 }
 
 /** LOCAL plus its remote sites, all running. */
@@ -339,6 +341,7 @@ function plan(spec: LabSpec, ports: number[]): Planned[] {
       config: {
         ...commonSettings,
         Name: 'UHB_LOCAL',
+        ConcurrentJobs: spec.concurrentJobs ?? commonSettings.ConcurrentJobs,
         HttpPort: local.httpPort,
         DicomPort: local.dicomPort,
         DicomAet: localAet,
