@@ -34,7 +34,8 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
   beforeEach(async () => {
     pacs = new FakePacs({ local: [{ identity: fakeAlice, studies: [] }], sites: { exeter: { studies: { [nhs]: exeterStudies } } } });
     store = createMemoryStore();
-    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store });
+    // Many searches and cards in one chat: Teams' pace per chat (tested in teams-notifier.test.ts) would only add waiting.
+    bot = await new BotHarness().start({ PACS_QUERY_TIMEOUT_S: '1' }, () => asked, { pacs, store, perConversationPerSecond: 1000 });
   });
   afterEach(async () => {
     await bot.stop();
