@@ -245,20 +245,13 @@ export async function recordConfirmed(
     picks.map((p) => p.study.studyInstanceUid),
     localCheckMs,
   );
-  const decision = options.decision ?? null;
-  try {
-    const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, options.newId, {
-      cardActivityId: options.cardActivityId,
-      alreadyLocal: (p) => heldWhole(p.study, local?.get(p.study.studyInstanceUid) ?? 0),
-      activity: options.activity,
-      decision,
-    });
-    return { recorded, local };
-  } catch (error) {
-    // Nothing was recorded: the card is undecided again, so its Cancel is not refused as "already confirmed".
-    if (decision) await deps.store.releaseActivity(decision.key, decision.owner).catch(() => false);
-    throw error;
-  }
+  const recorded = await recordConfirmation(nhsNumber, picks, requester, deps, now, options.newId, {
+    cardActivityId: options.cardActivityId,
+    alreadyLocal: (p) => heldWhole(p.study, local?.get(p.study.studyInstanceUid) ?? 0),
+    activity: options.activity,
+    decision: options.decision ?? null,
+  });
+  return { recorded, local };
 }
 
 /** A confirmation's second half, after the answer: starts its new retrievals with the counts already known. */
@@ -301,26 +294,35 @@ export interface DecidedOffer {
 /** A card's decision, and the claim a Confirm holds until its confirmation is recorded (null otherwise). */
 export interface Decided {
   readonly decision: CardDecision;
-  /** Marked done in the confirmation's own transaction (recordConfirmed), or released if that fails. */
+  /** Marked done in the confirmation's own transaction (recordConfirmed). */
   readonly claim: TurnClaim | null;
 }
+
+/**
+ * How long a Confirm's decision holds before it is recorded. A Confirm that fails or crashes before
+ * recording leaves the card to a Cancel once this has passed (it is never released early: another
+ * Confirm of the card may be recording under the same claim); until then a Cancel is told the card
+ * was confirmed. Far longer than any recording takes.
+ */
+const confirmHoldMs = 120_000;
 
 /**
  * Records `wanted` as the decision of the confirmation card `offer`, unless the card was decided
  * already; says which decision stands. One claim in the store decides, whichever instance handles
  * the press, so Confirm on one copy of the card and Cancel on another cannot both win: the loser is
  * told what the winner did. A Cancel's decision is final at once; a Confirm's claim is held until
- * its confirmation is recorded (done in the same transaction), so a Confirm that fails before that
- * leaves the card undecided, and one that crashes leaves it to a Cancel a minute later. A Confirm
- * pressed again while the first is held goes on (the store records one retrieval per study). Cards
- * made before cards had ids have no record: `wanted` stands.
+ * its confirmation is recorded (done in the same transaction), so a Confirm that fails or crashes
+ * before that leaves the card to a Cancel once `confirmHoldMs` has passed. A Confirm pressed again
+ * while the first is held goes on with the same claim (the store records one retrieval per study,
+ * and whichever records first marks the decision done). Cards made before cards had ids have no
+ * record: `wanted` stands.
  */
 export async function decideConfirmation(offer: DecidedOffer, wanted: CardDecision, deps: RetrievalDeps, now: Date): Promise<Decided> {
   if (!offer.id) return { decision: wanted, claim: null };
   const { store } = deps;
   if (await store.activityFor(earlierCancelledKey(offer.id))) return { decision: 'cancelled', claim: null };
   const key = decisionKey(offer.id);
-  const claimMs = 60_000;
+  const claimMs = confirmHoldMs;
   const keepMs = Math.max(claimMs, Date.parse(offer.expires) - now.getTime() + claimMs);
   const claim = await store.claimActivity({ key, owner: wanted, at: now.toISOString(), claimMs, keepMs });
   switch (claim.outcome) {
@@ -329,7 +331,9 @@ export async function decideConfirmation(offer: DecidedOffer, wanted: CardDecisi
       await store.finishActivity(key, wanted);
       return { decision: wanted, claim: null };
     case 'held':
-      return { decision: claim.owner === 'cancelled' ? 'cancelled' : 'confirmed', claim: null };
+      if (claim.owner === 'cancelled') return { decision: 'cancelled', claim: null };
+      // Another Confirm holds it: this one marks it done too if it records first (the owner is the decision, not the turn).
+      return { decision: 'confirmed', claim: wanted === 'confirmed' ? { key, owner: 'confirmed' } : null };
     case 'done':
       return { decision: (await store.activityFor(key))?.owner === 'cancelled' ? 'cancelled' : 'confirmed', claim: null };
   }
