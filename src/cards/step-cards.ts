@@ -92,19 +92,20 @@ export function stepCard(
   }
 }
 
-/** A short notice with a way back to the menu. */
+/** A short notice with a way back to the menu (after `choices`, its own buttons, if any). */
 export function noticeCard(
   title: string,
   text: readonly string[],
   guide: Guide,
   cards: CardRenderer,
   links: ReadonlyArray<{ readonly title: string; readonly url: string }> = [],
+  choices: readonly ButtonData[] = [],
 ): Attachment {
   return cards.render('notice', {
     title,
     text,
     links,
-    choices: [{ title: 'Show the menu', data: payloadFor(start) }],
+    choices: [...choices, { title: 'Show the menu', data: payloadFor(start) }],
     source: sourceLine(guide),
   });
 }

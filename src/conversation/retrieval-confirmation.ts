@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { plainText } from '../cards/plain-text';
-import { sourceLine } from '../cards/step-cards';
-import { payloadFor, start } from '../domain/tree/navigation';
+import { noticeCard, sourceLine } from '../cards/step-cards';
 import { trustName } from '../domain/guide/guide';
 import { formatNhsNumber } from '../domain/patients/nhs-number';
 import { type PacsErrorReason } from '../ports/pacs-port';
@@ -198,23 +197,22 @@ export async function myRetrievals(caller: TurnCaller, deps: RetrievalConversati
   }
   const first = page * retrievalsPerPage + 1;
   const older = found.length > retrievalsPerPage;
-  const downloading = cancelButtons(
-    shown.map((s) => s.retrieval),
-    deps,
-    page,
-  );
   return {
-    card: deps.cards.render('notice', {
-      title: page === 0 ? 'Your recent retrievals' : `Your retrievals ${first} to ${first + shown.length - 1}`,
-      text: lines,
-      links: [],
-      choices: [
-        ...downloading,
+    card: noticeCard(
+      page === 0 ? 'Your recent retrievals' : `Your retrievals ${first} to ${first + shown.length - 1}`,
+      lines,
+      deps.guide,
+      deps.cards,
+      [],
+      [
+        ...cancelButtons(
+          shown.map((s) => s.retrieval),
+          deps,
+          page,
+        ),
         ...(older ? [{ title: 'Show older', data: { isa: 'my-retrievals' as const, page: page + 1 } }] : []),
-        { title: 'Show the menu', data: payloadFor(start) },
       ],
-      source: sourceLine(deps.guide),
-    }),
+    ),
   };
 }
 

@@ -5,9 +5,8 @@
  */
 import { DateTime } from 'luxon';
 import { plainText } from '../cards/plain-text';
-import { sourceLine } from '../cards/step-cards';
+import { noticeCard } from '../cards/step-cards';
 import type { ButtonData } from '../cards/card-models';
-import { payloadFor, start } from '../domain/tree/navigation';
 import { trustName } from '../domain/guide/guide';
 import { viewerLink } from '../domain/viewer/viewer-link';
 import type { Retrieval } from '../ports/store-port';
@@ -61,18 +60,19 @@ export function statusCard(
   retrievals: readonly Retrieval[],
 ): Reply {
   return {
-    card: deps.cards.render('notice', {
+    card: noticeCard(
       title,
-      text: [
+      [
         ...preface,
         ...retrievals.map((r) => `${studyLine(r.study, deps.zone)} · ${trustName(deps.guide, r.site)} · ${stateWords[r.state]}`),
       ],
-      links: retrievals.flatMap((r) =>
+      deps.guide,
+      deps.cards,
+      retrievals.flatMap((r) =>
         openImages(deps, r).map((link) => ({ ...link, title: `Open images: ${plainText(r.study.description) || 'study'}` })),
       ),
-      choices: [...cancelButtons(retrievals, deps), { title: 'Show the menu', data: payloadFor(start) }],
-      source: sourceLine(deps.guide),
-    }),
+      cancelButtons(retrievals, deps),
+    ),
   };
 }
 
@@ -99,6 +99,11 @@ function pacsWords(reply: PacsCancelReply): string {
   }
 }
 
+/** `text` with its first letter a capital (a study description may start in lower case). */
+function capitalised(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
 /** Words for a retrieval that ended before the cancel came. */
 function endedWords(retrieval: Retrieval, what: string): string {
   switch (retrieval.state) {
@@ -107,10 +112,10 @@ function endedWords(retrieval: Retrieval, what: string): string {
     case 'failed':
       return `Nothing to cancel: ${what} had already failed.`;
     case 'cancelled':
-      return `${what[0]?.toUpperCase() ?? ''}${what.slice(1)} was already cancelled.`;
+      return `${capitalised(what)} was already cancelled.`;
     case 'requested':
     case 'retrieving':
-      return `${what[0]?.toUpperCase() ?? ''}${what.slice(1)} is still downloading; try Cancel again.`;
+      return `${capitalised(what)} is still downloading; try Cancel again.`;
   }
 }
 

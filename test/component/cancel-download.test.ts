@@ -41,8 +41,8 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
     await bot.stop();
   });
 
-  /** Searches, picks the study described `description`, confirms it on card `cardId`; returns the status card put there. */
-  async function confirmStudy(description: string, cardId: string): Promise<unknown> {
+  /** Searches, and picks the study described `description`: the confirmation card, not yet pressed. */
+  async function confirmationCard(description: string): Promise<unknown> {
     const before = bot.sentActivities.length;
     await bot.say('find images for 943 476 5919', asked);
     await bot.application.idle();
@@ -50,8 +50,12 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
     // The studies card lists them newest first.
     const index = [...exeterStudies].reverse().findIndex((s) => s.description === description);
     const retrieve = actionsOf(studiesCard).find((a) => a.title === 'Retrieve selected')!;
-    const confirmCard = cardsOf((await bot.press({ ...(retrieve.data as object), [`pick-${index}`]: 'true' }, asked)).replies)[0];
-    const confirm = actionsOf(confirmCard).find((a) => a.title === 'Confirm retrieval')!;
+    return cardsOf((await bot.press({ ...(retrieve.data as object), [`pick-${index}`]: 'true' }, asked)).replies)[0];
+  }
+
+  /** Confirms the study described `description` on card `cardId`; returns the status card put there. */
+  async function confirmStudy(description: string, cardId: string): Promise<unknown> {
+    const confirm = actionsOf(await confirmationCard(description)).find((a) => a.title === 'Confirm retrieval')!;
     await bot.send({ value: confirm.data, replyToId: cardId }, asked);
     await bot.application.idle();
     return lastUpdate(cardId);
@@ -217,17 +221,6 @@ describe('cancelling a retrieval that is downloading (fake PACS)', () => {
     expect(pacs.requests.cancelRetrieval).toBe(0);
     expect(await store.activeRetrievals()).toHaveLength(1);
   });
-
-  /** A confirmation card for `description`, not yet pressed. */
-  async function confirmationCard(description: string): Promise<unknown> {
-    const before = bot.sentActivities.length;
-    await bot.say('find images for 943 476 5919', asked);
-    await bot.application.idle();
-    const card = cardsOf(bot.sentActivities.slice(before)).find((c) => textOf(c).includes('Retrieve selected'))!;
-    const index = [...exeterStudies].reverse().findIndex((s) => s.description === description);
-    const retrieve = actionsOf(card).find((a) => a.title === 'Retrieve selected')!;
-    return cardsOf((await bot.press({ ...(retrieve.data as object), [`pick-${index}`]: 'true' }, asked)).replies)[0];
-  }
 
   it('Confirm and Cancel on two copies of one confirmation card: the first press stands, in either order and at once', async () => {
     const already = 'That retrieval was already confirmed, so Cancel no longer applies to it.';

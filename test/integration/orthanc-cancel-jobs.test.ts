@@ -16,14 +16,8 @@ describeWithOrthanc('cancelling Orthanc retrieval jobs', () => {
   beforeAll(async () => {
     lab = await startOrthancLab({ remotes: [{ modality: 'EXETER', aet: 'EXETER_PACS' }], gated: true, concurrentJobs: 1 });
     await Promise.all([seedStudies(lab.remote('EXETER'), exeterStudies), seedStudies(lab.local, localStudies)]);
-    pacs = createOrthancPacs({
-      url: lab.local.url,
-      username: botUser.username,
-      password: botUser.password,
-      localAet: lab.localAet,
-      sites: [{ site: 'exeter', modality: 'EXETER', nhsNumberAttribute: 'PatientID' }],
-      requestTimeoutMs: 10_000,
-    });
+    const sites = [{ site: 'exeter', modality: 'EXETER', nhsNumberAttribute: 'PatientID' }];
+    pacs = createOrthancPacs({ url: lab.local.url, ...botUser, localAet: lab.localAet, sites, requestTimeoutMs: 10_000 });
   }, 60_000);
   afterAll(async () => {
     await lab?.stop();
